@@ -1,0 +1,5 @@
+"""Allow `python -m tnet`."""
+
+from tnet.cli import main
+
+main()

@@ -1,0 +1,27 @@
+"""Typer application: registers each command from its own module (imports stay light for --help)."""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(
+    name="tnet",
+    help="Terminal liquidation monitor for crypto perpetual futures (Binance, Bybit, OKX).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"auto_envvar_prefix": "TNET", "help_option_names": ["-h", "--help"]},
+)
+
+
+def _register() -> None:
+    """Attach every command; each module keeps heavy imports inside its function bodies."""
+    from tnet.cli import commands
+
+    commands.register(app)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    _register()
+    app()

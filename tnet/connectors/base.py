@@ -1,0 +1,72 @@
+"""What every venue module provides: endpoints, subscribe frames, heartbeats and a pure parser."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from tnet.events import Event
+from tnet.symbols import SymbolInfo
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoints:
+    """Where a venue lives. Overridable from the config file (regional hosts, the simulator)."""
+
+    ws: str  # WebSocket base, no trailing slash, e.g. "wss://fstream.binance.com"
+    rest: str  # REST base, e.g. "https://fapi.binance.com"
+
+
+@dataclass(frozen=True, slots=True)
+class RestPoll:
+    """A REST request the runtime repeats while live (e.g. Binance open interest)."""
+
+    path: str  # path with query string, e.g. "/fapi/v1/openInterest?symbol=BTCUSDT"
+    interval_s: float
+
+
+@dataclass(slots=True)
+class ParserStats:
+    """Counters a parser keeps; the supervisor copies them into feed health."""
+
+    frames: int = 0
+    parse_errors: int = 0  # frames that were not valid for this venue: counted and dropped
+    venue_errors: list[str] = field(default_factory=list)  # error replies (bad subscription...)
+
+
+class Parser(Protocol):
+    """Pure, stateful-only-in-memory frame parser for one venue and a set of watched symbols.
+
+    `parse` never raises: a frame it cannot understand increments `stats.parse_errors` and yields
+    []. Control frames (acks, pongs) yield [] without counting as errors.
+    """
+
+    stats: ParserStats
+
+    def parse(self, frame: str | bytes, recv_ms: int) -> list[Event]: ...
+
+    def parse_rest(self, path: str, body: str | bytes, recv_ms: int) -> list[Event]: ...
+
+
+class VenueSpec(Protocol):
+    """Protocol facts of one venue as data + pure functions (no I/O)."""
+
+    name: str
+    default_endpoints: Endpoints
+    heartbeat_s: float | None  # how often to send `heartbeat_frame()`; None = server pings
+    max_connection_s: float | None  # reconnect before the venue's hard cut (Binance 24 h)
+    stale_after_s: float  # canary (mark price) silence that makes the feed stale
+
+    def ws_url(self, endpoints: Endpoints, symbols: list[SymbolInfo]) -> str: ...
+
+    def subscribe_frames(self, symbols: list[SymbolInfo]) -> list[str]: ...
+
+    def heartbeat_frame(self) -> str | None: ...
+
+    def make_parser(self, symbols: list[SymbolInfo]) -> Parser: ...
+
+    def rest_polls(self, symbols: list[SymbolInfo]) -> list[RestPoll]: ...
+
+    def metadata_requests(self, symbols: list[SymbolInfo]) -> list[str]: ...
+
+    def history_requests(self, symbol: SymbolInfo, end_ms: int, bars: int) -> list[str]: ...

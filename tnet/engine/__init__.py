@@ -1,0 +1,1 @@
+"""Per-symbol liquidation-prediction engine: pure numpy, no I/O, time passed in."""

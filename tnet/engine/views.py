@@ -1,0 +1,98 @@
+"""Read-only views the engine hands to the runtime, CLI and UI (plain data, no behaviour)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+
+@dataclass(frozen=True, slots=True)
+class Level:
+    """Predicted liquidation USD at one price bucket (bucket centre price)."""
+
+    price: float
+    long_usd: float
+    short_usd: float
+
+
+@dataclass(frozen=True, slots=True)
+class Zone:
+    """A cluster of strong buckets on one side with its lifecycle state."""
+
+    id: int
+    side: str  # "long" | "short"
+    price_low: float
+    price_high: float
+    usd: float
+    state: str  # "active" | "reinforced" | "swept" | "expired" | "merged"
+    created_ms: int
+    touches: int
+    distance_pct: float  # signed, (zone mid - price) / price * 100
+
+
+@dataclass(frozen=True, slots=True)
+class TapeCluster:
+    """A 0.1 % price bin holding a large share of the tape window's USD (seed 004)."""
+
+    price: float  # USD-weighted mean
+    usd: float
+    count: int
+    share: float  # of the window's USD
+
+
+@dataclass(frozen=True, slots=True)
+class TapeView:
+    """Recent real liquidation prints (newest first) and their aggregates over `window_s`."""
+
+    events: list[dict[str, Any]]  # event_to_dict of each Liquidation, newest first (bounded)
+    clusters: list[TapeCluster]
+    long_usd: float
+    short_usd: float
+    window_s: int
+
+
+@dataclass(frozen=True, slots=True)
+class CalibrationView:
+    """One venue's learned leverage weights over the ladder tiers."""
+
+    tiers: list[int]
+    weights: list[float]
+    events: int  # prints learned from
+
+
+@dataclass(frozen=True, slots=True)
+class HeatmapView:
+    """Time x price history: column j covers [t0_ms + j*col_ms, +col_ms), row i is bucket `price_lo + i*bucket_usd`.
+
+    `long_usd` / `short_usd` have shape (cols, rows), oldest column first.
+    `price_path` has one mark price per column (nan where unknown).
+    `prints` are real liquidations within the window: (ts_ms, price, side, usd).
+    """
+
+    t0_ms: int
+    col_ms: int
+    price_lo: float
+    bucket_usd: float
+    long_usd: np.ndarray
+    short_usd: np.ndarray
+    price_path: np.ndarray
+    prints: list[tuple[int, float, str, float]] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class SymbolView:
+    """Everything the UI or `tnet snapshot` shows for one symbol at one instant."""
+
+    symbol: str
+    ts_ms: int
+    price: float  # 0.0 until the first mark price
+    bucket_usd: float
+    levels: list[Level]  # current profile, ascending price
+    zones: list[Zone]
+    tape: TapeView
+    calibration: dict[str, CalibrationView]  # venue -> view
+    oi: dict[str, float]  # venue -> USD, plus "total_usd"
+    heatmap: HeatmapView | None = None
+    warm: bool = False  # True once warm start (history bars) has run

@@ -1,0 +1,126 @@
+"""Normalized event types shared by every layer (connectors, engine, runtime, UI, CLI)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar, Literal, Union
+
+Side = Literal["long", "short"]
+VENUES: tuple[str, ...] = ("binance", "bybit", "okx")
+
+
+@dataclass(slots=True)
+class Liquidation:
+    """A forced close. `side` is the position that was liquidated, whatever the venue's convention."""
+
+    venue: str
+    symbol: str  # short name, e.g. "BTC"
+    ts_ms: int  # exchange time
+    recv_ms: int  # local receive time
+    side: str  # "long" | "short"
+    price: float
+    qty: float  # base coin
+    usd: float  # notional
+    type: ClassVar[str] = "liquidation"
+
+
+@dataclass(slots=True)
+class OpenInterest:
+    """Open interest of one venue's perp, in base coin and USD (one-sided)."""
+
+    venue: str
+    symbol: str
+    ts_ms: int
+    recv_ms: int
+    oi_base: float
+    oi_usd: float
+    type: ClassVar[str] = "open_interest"
+
+
+@dataclass(slots=True)
+class MarkPrice:
+    """Mark price tick (also the liveness canary of each feed)."""
+
+    venue: str
+    symbol: str
+    ts_ms: int
+    recv_ms: int
+    price: float
+    type: ClassVar[str] = "mark_price"
+
+
+@dataclass(slots=True)
+class Trades:
+    """Taker volume from one trade message (or an aggregate of several), base coin."""
+
+    venue: str
+    symbol: str
+    ts_ms: int
+    recv_ms: int
+    price: float
+    buy_qty: float  # taker buys
+    sell_qty: float  # taker sells
+    type: ClassVar[str] = "trades"
+
+
+@dataclass(slots=True)
+class FeedStatus:
+    """A change in a connection's state (connected, subscribed, down with a reason)."""
+
+    venue: str
+    symbol: str  # "" when the status concerns the whole connection
+    ts_ms: int
+    recv_ms: int
+    state: str  # "connecting" | "live" | "stale" | "down"
+    reason: str = ""
+    type: ClassVar[str] = "feed_status"
+
+
+Event = Union[Liquidation, OpenInterest, MarkPrice, Trades, FeedStatus]
+
+_FIELDS: dict[type, tuple[str, ...]] = {
+    cls: tuple(cls.__slots__)  # type: ignore[attr-defined]
+    for cls in (Liquidation, OpenInterest, MarkPrice, Trades, FeedStatus)
+}
+_BY_TYPE: dict[str, type] = {cls.type: cls for cls in _FIELDS}  # type: ignore[attr-defined]
+
+
+def event_to_dict(event: Event) -> dict[str, Any]:
+    """Plain dict with `type` first: the `replay --events` line format."""
+    out: dict[str, Any] = {"type": event.type}
+    for name in _FIELDS[type(event)]:
+        out[name] = getattr(event, name)
+    return out
+
+
+def event_from_dict(data: dict[str, Any]) -> Event:
+    """Inverse of `event_to_dict`; raises KeyError/TypeError on a malformed dict."""
+    cls = _BY_TYPE[data["type"]]
+    return cls(**{name: data[name] for name in _FIELDS[cls]})
+
+
+@dataclass(slots=True)
+class Bar:
+    """One history bar (warm start, `backtest --bars`): OHLC, taker volume and open interest at close.
+
+    `buy_volume` is NaN when the venue's klines do not split taker volume; `oi_usd` is NaN when
+    unknown (open-interest history arrives as separate OpenInterest events and is merged by time).
+    """
+
+    venue: str
+    symbol: str
+    ts_ms: int  # bar open time
+    recv_ms: int
+    interval_ms: int
+    open: float
+    high: float
+    low: float
+    close: float
+    volume: float  # base coin
+    buy_volume: float
+    oi_usd: float
+    type: ClassVar[str] = "bar"
+
+
+_FIELDS[Bar] = tuple(Bar.__slots__)  # type: ignore[attr-defined]
+_BY_TYPE["bar"] = Bar

@@ -1,0 +1,1 @@
+"""On-disk state: atomic writes, calibrator state, recordings."""
