@@ -1,0 +1,129 @@
+"""`tnet.snapshot/1`: a SymbolView (+ feed health) as plain JSON-able data, and as Rich tables."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+SCHEMA = "tnet.snapshot/1"
+
+
+def _num(x: float) -> float | None:
+    """JSON has no NaN/inf: unknown numbers become null."""
+    x = float(x)
+    return None if math.isnan(x) or math.isinf(x) else x
+
+
+def snapshot_dict(view: Any, health: dict[str, Any], heatmap: bool = False) -> dict[str, Any]:
+    """The documented snapshot object for one symbol."""
+    out: dict[str, Any] = {
+        "schema": SCHEMA,
+        "symbol": view.symbol,
+        "ts_ms": view.ts_ms,
+        "price": _num(view.price),
+        "bucket_usd": _num(view.bucket_usd),
+        "warm": view.warm,
+        "levels": [
+            {"price": _num(lv.price), "long_usd": _num(lv.long_usd), "short_usd": _num(lv.short_usd)}
+            for lv in view.levels
+        ],
+        "zones": [
+            {
+                "id": z.id,
+                "side": z.side,
+                "price_low": _num(z.price_low),
+                "price_high": _num(z.price_high),
+                "usd": _num(z.usd),
+                "state": z.state,
+                "created_ms": z.created_ms,
+                "touches": z.touches,
+                "distance_pct": _num(z.distance_pct),
+            }
+            for z in view.zones
+        ],
+        "tape": {
+            "events": view.tape.events,
+            "clusters": [
+                {"price": _num(c.price), "usd": _num(c.usd), "count": c.count, "share": _num(c.share)}
+                for c in view.tape.clusters
+            ],
+            "long_usd": _num(view.tape.long_usd),
+            "short_usd": _num(view.tape.short_usd),
+            "window_s": view.tape.window_s,
+        },
+        "calibration": {
+            venue: {"tiers": list(c.tiers), "weights": [_num(w) for w in c.weights], "events": c.events}
+            for venue, c in view.calibration.items()
+        },
+        "health": health,
+        "oi": {k: _num(v) for k, v in view.oi.items()},
+    }
+    if heatmap and view.heatmap is not None:
+        hm = view.heatmap
+        out["heatmap"] = {
+            "t0_ms": hm.t0_ms,
+            "col_ms": hm.col_ms,
+            "price_lo": _num(hm.price_lo),
+            "bucket_usd": _num(hm.bucket_usd),
+            "rows": int(hm.long_usd.shape[1]) if hm.long_usd.ndim == 2 else 0,
+            "cols": int(hm.long_usd.shape[0]) if hm.long_usd.ndim == 2 else 0,
+            "long_usd": [[round(float(v), 2) for v in col] for col in hm.long_usd],
+            "short_usd": [[round(float(v), 2) for v in col] for col in hm.short_usd],
+            "price_path": [_num(p) for p in hm.price_path],
+        }
+    return out
+
+
+def _usd(x: float | None) -> str:
+    if x is None:
+        return "-"
+    for unit, div in (("B", 1e9), ("M", 1e6), ("k", 1e3)):
+        if abs(x) >= div:
+            return f"${x / div:,.2f}{unit}"
+    return f"${x:,.0f}"
+
+
+def snapshot_tables(snap: dict[str, Any]) -> list[Any]:
+    """Rich renderables for `snapshot --table`: summary, nearby levels, zones, tape, health."""
+    from rich.table import Table
+
+    out: list[Any] = []
+    head = Table(title=f"{snap['symbol']}  price {snap['price'] or 0:,.2f}  bucket ${snap['bucket_usd'] or 0:g}")
+    head.add_column("venue")
+    head.add_column("open interest", justify="right")
+    head.add_column("health")
+    head.add_column("learned from", justify="right")
+    for venue, h in snap["health"].get("venues", {}).items():
+        cal = snap["calibration"].get(venue, {})
+        state = h["state"] + (f" ({h['reason']})" if h.get("reason") else "")
+        head.add_row(venue, _usd(snap["oi"].get(venue)), state, str(cal.get("events", 0)))
+    head.add_row("total", _usd(snap["oi"].get("total_usd")), "", "")
+    out.append(head)
+
+    price = snap["price"] or 0.0
+    levels = sorted(snap["levels"], key=lambda lv: abs((lv["price"] or 0) - price))[:20]
+    lv_table = Table(title="Predicted liquidation levels (nearest 20)")
+    lv_table.add_column("price", justify="right")
+    lv_table.add_column("long liq", justify="right", style="red")
+    lv_table.add_column("short liq", justify="right", style="green")
+    for lv in sorted(levels, key=lambda lv: -(lv["price"] or 0)):
+        lv_table.add_row(f"{lv['price']:,.2f}", _usd(lv["long_usd"]), _usd(lv["short_usd"]))
+    out.append(lv_table)
+
+    zones = Table(title="Zones")
+    for col in ("side", "range", "usd", "dist %", "state", "touches"):
+        zones.add_column(col, justify="right" if col != "side" else "left")
+    for z in snap["zones"]:
+        zones.add_row(
+            z["side"], f"{z['price_low']:,.2f}-{z['price_high']:,.2f}", _usd(z["usd"]),
+            f"{z['distance_pct']:+.2f}", z["state"], str(z["touches"]),
+        )
+    out.append(zones)
+
+    tape = Table(title=f"Tape (last {snap['tape']['window_s']}s: longs {_usd(snap['tape']['long_usd'])}, shorts {_usd(snap['tape']['short_usd'])})")
+    for col in ("venue", "side", "usd", "price"):
+        tape.add_column(col, justify="right" if col in ("usd", "price") else "left")
+    for ev in snap["tape"]["events"][:15]:
+        tape.add_row(ev["venue"], ev["side"], _usd(ev["usd"]), f"{ev['price']:,.2f}")
+    out.append(tape)
+    return out

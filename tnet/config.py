@@ -1,0 +1,200 @@
+"""Settings: config file (TOML), `TNET_*` environment variables and command-line options, merged."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tnet.connectors.base import Endpoints
+from tnet.events import VENUES
+
+
+class ConfigError(ValueError):
+    """A config file, option or environment value tnet cannot use (message is one line)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """Where events come from: live venues, an in-process or remote simulator, or a recording."""
+
+    kind: str  # "live" | "sim" | "replay"
+    path: Path | None = None  # replay file
+    host: str | None = None  # remote simulator
+    port: int | None = None
+
+    def __str__(self) -> str:
+        if self.kind == "replay":
+            return f"replay:{self.path}"
+        if self.kind == "sim" and self.host:
+            return f"sim@{self.host}:{self.port}"
+        return self.kind
+
+
+def parse_source(text: str) -> Source:
+    """Parse `live`, `sim`, `sim@HOST:PORT` or `replay:FILE`."""
+    text = text.strip()
+    if text == "live":
+        return Source("live")
+    if text == "sim":
+        return Source("sim")
+    if text.startswith("sim@"):
+        host, sep, port = text[4:].rpartition(":")
+        if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ConfigError(f"bad --source {text!r}: expected sim@HOST:PORT, e.g. sim@127.0.0.1:8765")
+        return Source("sim", host=host.strip("[]"), port=int(port))
+    if text.startswith("replay:"):
+        path = Path(text[len("replay:"):]).expanduser()
+        if not path.is_file():
+            raise ConfigError(f"bad --source {text!r}: recording {str(path)!r} is not a readable file")
+        return Source("replay", path=path)
+    raise ConfigError(f"bad --source {text!r}: expected live, sim, sim@HOST:PORT or replay:FILE")
+
+
+def parse_exchanges(text: str | list[str] | tuple[str, ...]) -> tuple[str, ...]:
+    """Validate a comma-separated (or list) venue selection, keeping the canonical order."""
+    items = text.split(",") if isinstance(text, str) else list(text)
+    names = {item.strip().lower() for item in items if item.strip()}
+    unknown = sorted(names - set(VENUES))
+    if unknown:
+        raise ConfigError(f"unknown exchange {unknown[0]!r}: choose from {', '.join(VENUES)}")
+    if not names:
+        raise ConfigError("no exchange selected: choose from " + ", ".join(VENUES))
+    return tuple(v for v in VENUES if v in names)
+
+
+def default_config_path() -> Path:
+    """Per-user config file location (XDG on Linux)."""
+    from platformdirs import user_config_dir
+
+    return Path(user_config_dir("tnet")) / "config.toml"
+
+
+def default_state_dir() -> Path:
+    """Per-user state directory for calibrator state."""
+    from platformdirs import user_state_dir
+
+    return Path(user_state_dir("tnet"))
+
+
+@dataclass(slots=True)
+class Settings:
+    """Everything the runtime needs besides the symbols."""
+
+    source: Source = field(default_factory=lambda: Source("live"))
+    exchanges: tuple[str, ...] = VENUES
+    state_dir: Path = field(default_factory=default_state_dir)
+    endpoints: dict[str, Endpoints] = field(default_factory=dict)  # overrides only
+    proxy: str | None = None  # explicit proxy URL; None = HTTPS_PROXY / ALL_PROXY from the environment
+    theme: str | None = None
+    speed: float = 1.0  # replay speed (0 = as fast as possible)
+    extra_symbols: dict[str, float] = field(default_factory=dict)  # short name -> OKX ctVal
+    sim_seed: int = 0
+    sim_faults: str | None = None
+    save_state: bool = True
+    warm_start: bool = True
+
+    def proxy_url(self) -> str | None:
+        """The proxy to use for venues (config first, then the usual environment variables)."""
+        if self.proxy:
+            return self.proxy
+        for name in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"):
+            value = os.environ.get(name)
+            if value:
+                return value
+        return None
+
+
+def _check_url(value: Any, where: str, schemes: tuple[str, ...]) -> str:
+    if not isinstance(value, str) or not value.startswith(schemes):
+        raise ConfigError(f"config {where}: expected a URL starting with {' or '.join(schemes)}, got {value!r}")
+    return value.rstrip("/")
+
+
+def load_config_file(path: Path | None, required: bool) -> dict[str, Any]:
+    """Read and validate the TOML config; a missing default file is fine, a missing --config is not."""
+    if path is None:
+        path = default_config_path()
+        required = False
+    try:
+        raw = Path(path).expanduser().read_bytes()
+    except FileNotFoundError:
+        if required:
+            raise ConfigError(f"config file {str(path)!r} does not exist") from None
+        return {}
+    except OSError as exc:
+        raise ConfigError(f"config file {str(path)!r} is not readable: {exc.strerror}") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8", errors="replace"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {str(path)!r} is not valid TOML: {exc}") from None
+    known = {"exchanges", "state_dir", "endpoints", "proxy", "theme", "symbols", "source"}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise ConfigError(f"config file {str(path)!r}: unknown key {unknown[0]!r} (known: {', '.join(sorted(known))})")
+    return data
+
+
+def build_settings(
+    *,
+    config: Path | None = None,
+    source: str | None = None,
+    exchanges: str | None = None,
+    state_dir: Path | None = None,
+    theme: str | None = None,
+    speed: str | float | None = None,
+) -> Settings:
+    """Merge defaults < config file < options (Typer already folds `TNET_*` env vars into options)."""
+    data = load_config_file(config, required=config is not None)
+    settings = Settings()
+    if "exchanges" in data or exchanges:
+        settings.exchanges = parse_exchanges(exchanges or data["exchanges"])
+    src = source or data.get("source")
+    if src:
+        if not isinstance(src, str):
+            raise ConfigError(f"config source: expected text, got {src!r}")
+        settings.source = parse_source(src)
+    sd = state_dir or data.get("state_dir")
+    if sd:
+        settings.state_dir = Path(str(sd)).expanduser()
+    settings.theme = theme or data.get("theme")
+    proxy = data.get("proxy")
+    if proxy is not None:
+        settings.proxy = _check_url(proxy, "proxy", ("http://", "https://", "socks5://", "socks5h://", "socks4://"))
+    endpoints = data.get("endpoints", {})
+    if not isinstance(endpoints, dict):
+        raise ConfigError("config [endpoints]: expected tables like [endpoints.binance]")
+    for venue, table in endpoints.items():
+        if venue not in VENUES:
+            raise ConfigError(f"config [endpoints.{venue}]: unknown exchange (choose from {', '.join(VENUES)})")
+        if not isinstance(table, dict) or set(table) - {"ws", "rest"}:
+            raise ConfigError(f"config [endpoints.{venue}]: only 'ws' and 'rest' keys are allowed")
+        settings.endpoints[venue] = Endpoints(
+            ws=_check_url(table.get("ws", ""), f"endpoints.{venue}.ws", ("ws://", "wss://")) if "ws" in table else "",
+            rest=_check_url(table.get("rest", ""), f"endpoints.{venue}.rest", ("http://", "https://")) if "rest" in table else "",
+        )
+    symbols = data.get("symbols", {})
+    if not isinstance(symbols, dict):
+        raise ConfigError("config [symbols]: expected SHORT = okx_contract_value pairs, e.g. PEPE = 10000000")
+    for name, ct_val in symbols.items():
+        if not isinstance(ct_val, (int, float)) or ct_val <= 0:
+            raise ConfigError(f"config [symbols] {name}: expected a positive OKX contract value, got {ct_val!r}")
+        settings.extra_symbols[str(name).upper()] = float(ct_val)
+    if speed is not None:
+        settings.speed = parse_speed(speed)
+    return settings
+
+
+def parse_speed(value: str | float) -> float:
+    """`--speed X` or `max` (returned as 0.0, meaning no pacing)."""
+    if isinstance(value, str) and value.strip().lower() == "max":
+        return 0.0
+    try:
+        speed = float(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"bad --speed {value!r}: expected a positive number or 'max'") from None
+    if not speed > 0 or speed != speed or speed == float("inf"):
+        raise ConfigError(f"bad --speed {value!r}: expected a positive number or 'max'")
+    return speed

@@ -1,0 +1,152 @@
+"""Feed health bookkeeping per venue and per (venue, symbol); time is passed in, no I/O."""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+
+LATENCY_WINDOW = 200  # events, as DESIGN.md §3 asks
+RATE_WINDOW_S = 10.0
+
+
+def _percentile(values: list[int], q: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    idx = min(len(ordered) - 1, max(0, int(round(q * (len(ordered) - 1)))))
+    return float(ordered[idx])
+
+
+@dataclass(slots=True)
+class SymbolHealth:
+    """Canary (mark price) freshness of one symbol on one venue."""
+
+    last_canary_ms: int = 0
+    last_msg_ms: int = 0
+    events: int = 0
+
+
+@dataclass(slots=True)
+class VenueHealth:
+    """Counters and state of one venue's connection(s)."""
+
+    venue: str
+    stale_after_s: float
+    note: str = ""
+    connected: bool = False
+    ever_connected: bool = False
+    state_reason: str = ""  # why the venue is down (DNS failure, refused, HTTP 451 ...)
+    connected_since_ms: int = 0
+    attempts: int = 0
+    reconnects: int = 0
+    frames: int = 0
+    parse_errors: int = 0
+    dropped: int = 0
+    rest_errors: int = 0
+    venue_errors: list[str] = field(default_factory=list)
+    last_msg_ms: int = 0
+    latency_ms: deque[int] = field(default_factory=lambda: deque(maxlen=LATENCY_WINDOW))
+    frame_times: deque[int] = field(default_factory=lambda: deque(maxlen=20_000))
+    symbols: dict[str, SymbolHealth] = field(default_factory=dict)
+
+    def on_connected(self, now_ms: int) -> None:
+        """A connection is open and subscribed."""
+        if self.ever_connected:
+            self.reconnects += 1
+        self.connected = True
+        self.ever_connected = True
+        self.connected_since_ms = now_ms
+        self.state_reason = ""
+
+    def on_down(self, reason: str) -> None:
+        """The connection closed or could not open."""
+        self.connected = False
+        self.state_reason = reason
+
+    def on_frame(self, recv_ms: int) -> None:
+        """Any frame arrived (counts towards msgs/s and message age)."""
+        self.frames += 1
+        self.last_msg_ms = recv_ms
+        self.frame_times.append(recv_ms)
+
+    def on_event(self, symbol: str, ts_ms: int, recv_ms: int, canary: bool) -> None:
+        """A normalized event for `symbol`; `canary` marks the liveness stream (mark price)."""
+        sym = self.symbols.get(symbol)
+        if sym is None:
+            sym = self.symbols[symbol] = SymbolHealth()
+        sym.last_msg_ms = recv_ms
+        sym.events += 1
+        if canary:
+            sym.last_canary_ms = recv_ms
+        if ts_ms > 0:
+            self.latency_ms.append(recv_ms - ts_ms)
+
+    def msgs_per_s(self, now_ms: int) -> float:
+        """Frames per second over the last RATE_WINDOW_S (or since connecting, if shorter)."""
+        horizon = now_ms - int(RATE_WINDOW_S * 1000)
+        while self.frame_times and self.frame_times[0] < horizon:
+            self.frame_times.popleft()
+        span_s = RATE_WINDOW_S
+        if self.connected_since_ms and now_ms - self.connected_since_ms < RATE_WINDOW_S * 1000:
+            span_s = max((now_ms - self.connected_since_ms) / 1000.0, 1.0)
+        return len(self.frame_times) / span_s
+
+    def symbol_state(self, symbol: str, now_ms: int) -> tuple[str, str]:
+        """(state, reason) of one symbol on this venue."""
+        if not self.connected:
+            return ("down" if self.state_reason else "connecting"), self.state_reason
+        sym = self.symbols.get(symbol)
+        last = sym.last_canary_ms if sym else 0
+        since = last or self.connected_since_ms
+        age_s = (now_ms - since) / 1000.0
+        if age_s > self.stale_after_s:
+            return "stale", f"no mark price for {age_s:.0f}s"
+        if not last:
+            return "connecting", "subscribed, waiting for data"
+        return "live", ""
+
+    def state(self, now_ms: int, watched: list[str]) -> tuple[str, str]:
+        """Worst state over the watched symbols: down > stale > connecting > live."""
+        if not self.connected:
+            return ("down" if self.state_reason else "connecting"), self.state_reason
+        rank = {"live": 0, "connecting": 1, "stale": 2, "down": 3}
+        worst, why = "live", ""
+        for symbol in watched:
+            st, reason = self.symbol_state(symbol, now_ms)
+            if rank[st] > rank[worst]:
+                worst, why = st, f"{symbol}: {reason}" if reason else ""
+        return worst, why
+
+    def report(self, now_ms: int, watched: list[str]) -> dict[str, object]:
+        """The per-venue JSON object of `tnet health` (keys are a contract)."""
+        state, reason = self.state(now_ms, watched)
+        lat = list(self.latency_ms)
+        p50 = _percentile(lat, 0.50)
+        p99 = _percentile(lat, 0.99)
+        return {
+            "state": state,
+            "last_msg_age_s": round((now_ms - self.last_msg_ms) / 1000.0, 3) if self.last_msg_ms else None,
+            "msgs_per_s": round(self.msgs_per_s(now_ms), 2),
+            "latency_ms_p50": p50,
+            "latency_ms_p99": p99,
+            "reconnects": self.reconnects,
+            "parse_errors": self.parse_errors,
+            "dropped": self.dropped,
+            "rest_errors": self.rest_errors,
+            "reason": reason,
+            "venue_errors": self.venue_errors[-5:],
+            "note": self.note,
+            "symbols": {
+                s: dict(zip(("state", "reason"), self.symbol_state(s, now_ms))) for s in watched
+            },
+        }
+
+
+def overall_exit_code(venues: dict[str, dict[str, object]]) -> int:
+    """`tnet health` exit status: 0 all live, 1 any stale (or still connecting), 2 any down."""
+    states = {str(v["state"]) for v in venues.values()}
+    if "down" in states:
+        return 2
+    if states - {"live"}:
+        return 1
+    return 0

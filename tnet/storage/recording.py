@@ -1,0 +1,140 @@
+"""Recordings: every raw frame as one JSON line `{"recv_ms","venue","stream","frame"}` (gzip if *.gz)."""
+
+from __future__ import annotations
+
+import gzip
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+import orjson
+
+REST_PREFIX = "rest:"
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One recorded frame: a WebSocket message (`stream` "market") or a REST body (`rest:<path>`)."""
+
+    recv_ms: int
+    venue: str
+    stream: str
+    frame: str
+
+
+class RecordingWriter:
+    """Appends records to a file; buffered, flushed periodically and on close."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        raw: IO[bytes]
+        if self.path.suffix == ".gz":
+            raw = gzip.open(self.path, "wb", compresslevel=6)
+        else:
+            raw = open(self.path, "wb")
+        self._fh = raw
+        self.records = 0
+        self.bytes = 0
+
+    def write(self, recv_ms: int, venue: str, stream: str, frame: str | bytes) -> None:
+        """Write one frame exactly as received (bytes are decoded as UTF-8, invalid bytes replaced)."""
+        if isinstance(frame, (bytes, bytearray, memoryview)):
+            frame = bytes(frame).decode("utf-8", errors="replace")
+        line = orjson.dumps({"recv_ms": recv_ms, "venue": venue, "stream": stream, "frame": frame}) + b"\n"
+        self._fh.write(line)
+        self.records += 1
+        self.bytes += len(line)
+
+    def flush(self) -> None:
+        """Push buffered lines to the OS (a crash loses at most the unflushed tail)."""
+        self._fh.flush()
+
+    def close(self) -> None:
+        """Flush and close; safe to call twice."""
+        if not self._fh.closed:
+            self._fh.close()
+
+
+@dataclass(slots=True)
+class ReadReport:
+    """What reading a recording found wrong: bad line numbers and whether the file was cut short."""
+
+    lines: int = 0
+    bad_lines: list[int] = field(default_factory=list)
+    truncated: str = ""  # non-empty when the file ends mid-stream (e.g. a gzip cut short)
+
+    @property
+    def ok(self) -> bool:
+        return not self.bad_lines and not self.truncated
+
+
+def _open_lines(path: Path) -> IO[bytes]:
+    fh = open(path, "rb")
+    magic = fh.read(2)
+    fh.seek(0)
+    if magic == b"\x1f\x8b":
+        return gzip.GzipFile(fileobj=fh)  # type: ignore[return-value]
+    return fh
+
+
+def read_recording(path: Path, report: ReadReport) -> Iterator[Record]:
+    """Yield records in file order; bad lines are skipped and numbered in `report`, a cut-off file stops cleanly."""
+    fh = _open_lines(Path(path))
+    try:
+        lineno = 0
+        while True:
+            try:
+                line = fh.readline()
+            except (EOFError, zlib.error, gzip.BadGzipFile, OSError) as exc:
+                report.truncated = f"file ends mid-stream after line {lineno}: {exc}"
+                return
+            if not line:
+                return
+            lineno += 1
+            report.lines = lineno
+            if not line.endswith(b"\n"):
+                # A last line without its newline is what a killed writer leaves behind.
+                try:
+                    obj = orjson.loads(line)
+                except orjson.JSONDecodeError:
+                    report.bad_lines.append(lineno)
+                    report.truncated = f"last line {lineno} is incomplete"
+                    return
+            else:
+                if not line.strip():
+                    continue
+                try:
+                    obj = orjson.loads(line)
+                except orjson.JSONDecodeError:
+                    report.bad_lines.append(lineno)
+                    continue
+            try:
+                rec = Record(int(obj["recv_ms"]), str(obj["venue"]), str(obj["stream"]), obj["frame"])
+            except (KeyError, TypeError, ValueError):
+                report.bad_lines.append(lineno)
+                continue
+            if not isinstance(rec.frame, str):
+                report.bad_lines.append(lineno)
+                continue
+            yield rec
+    finally:
+        fh.close()
+
+
+def describe(report: ReadReport, path: Path) -> str:
+    """One line for stderr summarising damage, or '' when the file was clean."""
+    parts = []
+    if report.bad_lines:
+        shown = ", ".join(str(n) for n in report.bad_lines[:10])
+        more = f" (+{len(report.bad_lines) - 10} more)" if len(report.bad_lines) > 10 else ""
+        parts.append(f"skipped {len(report.bad_lines)} bad line(s): {shown}{more}")
+    if report.truncated:
+        parts.append(report.truncated)
+    if not parts:
+        return ""
+    return f"warning: {path}: " + "; ".join(parts)
+
+
