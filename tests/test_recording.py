@@ -1,0 +1,84 @@
+"""Recordings: round trip, gzip, damaged lines and files cut short are read up to the damage."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import orjson
+
+from tnet.storage.recording import ReadReport, RecordingWriter, describe, read_recording
+
+
+def _write(path: Path, n: int) -> None:
+    w = RecordingWriter(path)
+    for i in range(n):
+        w.write(1_000 + i, "bybit", "market", '{"topic":"tickers.BTCUSDT","i":%d}' % i)
+    w.write(5_000, "binance", "rest:/fapi/v1/openInterest?symbol=BTCUSDT", b'{"openInterest":"1"}')
+    w.close()
+
+
+def test_round_trip_plain_and_gzip(tmp_path: Path) -> None:
+    for name in ("a.jsonl", "a.jsonl.gz"):
+        path = tmp_path / name
+        _write(path, 50)
+        report = ReadReport()
+        recs = list(read_recording(path, report))
+        assert report.ok and report.lines == 51
+        assert [r.recv_ms for r in recs[:3]] == [1000, 1001, 1002]
+        assert orjson.loads(recs[7].frame)["i"] == 7
+        assert recs[-1].stream == "rest:/fapi/v1/openInterest?symbol=BTCUSDT"
+        assert recs[-1].frame == '{"openInterest":"1"}'
+    assert (tmp_path / "a.jsonl.gz").read_bytes()[:2] == b"\x1f\x8b"
+
+
+def test_each_line_has_the_documented_keys(tmp_path: Path) -> None:
+    path = tmp_path / "a.jsonl"
+    _write(path, 1)
+    first = orjson.loads(path.read_bytes().splitlines()[0])
+    assert set(first) == {"recv_ms", "venue", "stream", "frame"}
+
+
+def test_bad_lines_are_skipped_and_numbered(tmp_path: Path) -> None:
+    path = tmp_path / "a.jsonl"
+    _write(path, 5)
+    lines = path.read_bytes().splitlines(keepends=True)
+    lines[1] = b"{garbage\n"
+    lines[3] = b'{"recv_ms": 1, "venue": "x"}\n'  # missing keys
+    path.write_bytes(b"".join(lines))
+    report = ReadReport()
+    recs = list(read_recording(path, report))
+    assert report.bad_lines == [2, 4]
+    assert len(recs) == 4
+    assert "2, 4" in describe(report, path)
+
+
+def test_truncated_plain_file_stops_at_the_damage(tmp_path: Path) -> None:
+    path = tmp_path / "a.jsonl"
+    _write(path, 10)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) - 15])  # cut inside the last line
+    report = ReadReport()
+    recs = list(read_recording(path, report))
+    assert len(recs) == 10 and report.bad_lines == [11]
+    assert "incomplete" in report.truncated
+
+
+def test_truncated_gzip_reads_what_is_there(tmp_path: Path) -> None:
+    path = tmp_path / "a.jsonl.gz"
+    _write(path, 2000)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    report = ReadReport()
+    recs = list(read_recording(path, report))
+    assert 0 < len(recs) < 2001
+    assert report.truncated
+    # Everything that was returned is intact and in order.
+    assert [r.recv_ms for r in recs[:100]] == list(range(1000, 1100))
+
+
+def test_blank_lines_are_ignored(tmp_path: Path) -> None:
+    path = tmp_path / "a.jsonl"
+    _write(path, 2)
+    path.write_bytes(path.read_bytes() + b"\n\n")
+    report = ReadReport()
+    assert len(list(read_recording(path, report))) == 3 and report.ok

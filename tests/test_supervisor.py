@@ -1,0 +1,121 @@
+"""The supervisor against real loopback servers that fail the ways venues fail: reasons reach health."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import AsyncIterator
+
+import pytest
+from websockets.asyncio.server import ServerConnection, serve
+
+from tnet.connectors import supervisor
+from tnet.connectors.base import Endpoints
+from tnet.connectors.health import VenueHealth
+from tnet.connectors.supervisor import Backoff, VenueConnection, classify_error, is_loopback
+from tnet.connectors.venues import get_spec
+from tnet.symbols import resolve
+
+
+def _connection(port: int, health: VenueHealth, **kw: object) -> VenueConnection:
+    spec = get_spec("binance")
+    infos = [resolve("BTC")]
+    return VenueConnection(
+        spec, infos, Endpoints(ws=f"ws://127.0.0.1:{port}", rest=f"http://127.0.0.1:{port}"),
+        spec.make_parser(infos), health, sink=lambda evs: None, **kw,  # type: ignore[arg-type]
+    )
+
+
+async def _run_until(conn: VenueConnection, cond: object, timeout: float = 8.0) -> None:
+    task = asyncio.create_task(conn.run())
+    try:
+        deadline = asyncio.get_running_loop().time() + timeout
+        while not cond():  # type: ignore[operator]
+            assert asyncio.get_running_loop().time() < deadline, f"timed out; health={conn.health}"
+            await asyncio.sleep(0.05)
+    finally:
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+
+@pytest.fixture
+async def geo_blocked() -> AsyncIterator[int]:
+    async def handler(ws: ServerConnection) -> None:
+        await ws.wait_closed()
+
+    def block(conn: ServerConnection, request: object) -> object:
+        return conn.respond(451, "Unavailable For Legal Reasons\n")
+
+    async with serve(handler, "127.0.0.1", 0, process_request=block) as server:
+        yield server.sockets[0].getsockname()[1]
+
+
+async def test_http_451_on_upgrade_is_reported_as_a_geo_block(geo_blocked: int) -> None:
+    health = VenueHealth("binance", 5.0)
+    conn = _connection(geo_blocked, health)
+    await _run_until(conn, lambda: health.state_reason)
+    assert health.state_reason.startswith("HTTP 451 on upgrade")
+    assert "geo-blocked" in health.state_reason
+    assert health.state(0, ["BTC"])[0] == "down"
+
+
+async def test_connection_refused() -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    health = VenueHealth("binance", 5.0)
+    await _run_until(_connection(port, health), lambda: health.state_reason)
+    assert health.state_reason == "connection refused"
+
+
+async def test_handshake_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(supervisor, "CONNECT_TIMEOUT_S", 0.5)
+
+    async def never_answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await asyncio.sleep(30)
+
+    server = await asyncio.start_server(never_answer, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    health = VenueHealth("binance", 5.0)
+    try:
+        await _run_until(_connection(port, health), lambda: health.state_reason)
+    finally:
+        server.close()
+    assert health.state_reason == "timeout"
+
+
+async def test_silent_feed_is_detected_and_reconnected() -> None:
+    subscribes: list[str] = []
+
+    async def silent(ws: ServerConnection) -> None:
+        async for msg in ws:
+            subscribes.append(str(msg))  # acknowledge nothing, send nothing
+
+    async with serve(silent, "127.0.0.1", 0) as server:
+        port = server.sockets[0].getsockname()[1]
+        health = VenueHealth("binance", 5.0)
+        conn = _connection(port, health, silence_s=1.0)
+        conn.backoff = Backoff(base_s=0.05, cap_s=0.1)
+        reasons: list[str] = []
+        real_on_down = health.on_down
+        health.on_down = lambda why: (reasons.append(why), real_on_down(why))  # type: ignore[method-assign]
+        await _run_until(conn, lambda: health.reconnects >= 1 and len(subscribes) >= 2)
+    assert reasons and reasons[0].startswith("silent: no data for")
+    # Every connection resubscribed.
+    assert all("SUBSCRIBE" in s for s in subscribes)
+
+
+def test_backoff_grows_with_jitter_and_caps() -> None:
+    b = Backoff(base_s=1.0, cap_s=8.0)
+    delays = [b.next_delay() for _ in range(8)]
+    assert all(0.5 <= d <= 8.0 for d in delays)
+    assert delays[0] <= 1.0 and max(delays[4:]) <= 8.0 and min(delays[4:]) >= 4.0
+    b.reset()
+    assert b.next_delay() <= 1.0
+
+
+def test_classify_dns_and_loopback() -> None:
+    assert classify_error(socket.gaierror(-2, "Name or service not known")).startswith("DNS failure")
+    assert is_loopback("ws://127.0.0.1:9") and is_loopback("http://localhost:1") and is_loopback("ws://[::1]:5")
+    assert not is_loopback("wss://fstream.binance.com")
