@@ -1,0 +1,269 @@
+"""Binance USDⓈ-M futures: endpoints, subscriptions and a pure frame / REST parser."""
+
+from __future__ import annotations
+
+import math
+from urllib.parse import parse_qsl
+
+import orjson
+
+from tnet.connectors.base import Endpoints, ParserStats, RestPoll
+from tnet.events import Bar, Event, Liquidation, MarkPrice, OpenInterest, Trades
+from tnet.symbols import SymbolInfo
+
+VENUE = "binance"
+BAR_MS = 300_000  # history is always 5-minute bars
+KLINES_PAGE = 1500  # /fapi/v1/klines max limit
+OI_HIST_PAGE = 500  # /futures/data/openInterestHist max limit
+SUBSCRIBE_CHUNK = 200  # streams per SUBSCRIBE frame; a handful of frames stays under 10 msgs/s
+MAX_VENUE_ERRORS = 20
+
+_INF = math.inf
+_NAN = math.nan
+_loads = orjson.loads
+# The forced order's side closes the position: a SELL closes (liquidates) a long.
+_LIQ_SIDE = {"SELL": "long", "BUY": "short"}
+
+
+def _remember_error(stats: ParserStats, text: str) -> None:
+    """Keep the last MAX_VENUE_ERRORS error texts (bounded: a bad feed can repeat forever)."""
+    stats.venue_errors.append(text[:200])
+    if len(stats.venue_errors) > MAX_VENUE_ERRORS:
+        del stats.venue_errors[:-MAX_VENUE_ERRORS]
+
+
+def _positive(value: object) -> float:
+    """float(value) if it is finite and > 0, else ValueError (NaN strings, zeros, junk)."""
+    number = float(value)  # type: ignore[arg-type]
+    if not 0.0 < number < _INF:
+        raise ValueError(f"not a positive finite number: {value!r}")
+    return number
+
+
+def _non_negative(value: object) -> float:
+    """float(value) if it is finite and >= 0, else ValueError."""
+    number = float(value)  # type: ignore[arg-type]
+    if not 0.0 <= number < _INF:
+        raise ValueError(f"not a finite non-negative number: {value!r}")
+    return number
+
+
+class BinanceParser:
+    """Parses combined-stream (or raw) frames and the REST bodies BinanceSpec asks for."""
+
+    def __init__(self, symbols: list[SymbolInfo]) -> None:
+        self.stats = ParserStats()
+        self._short: dict[str, str] = {info.binance: info.short for info in symbols}
+        self._mark: dict[str, float] = {}  # latest mark per short name (OI poll is in base coin)
+        self._pending_oi: dict[str, OpenInterest] = {}  # OI polled before the first mark
+
+    def parse(self, frame: str | bytes, recv_ms: int) -> list[Event]:
+        """Normalize one WebSocket frame; never raises."""
+        self.stats.frames += 1
+        try:
+            msg = _loads(frame)
+            data = msg.get("data", msg)  # combined mode wraps {"stream","data"}; raw mode does not
+            kind = data.get("e")
+            if kind == "aggTrade":
+                short = self._short.get(data["s"])
+                if short is None:
+                    return []
+                price = float(data["p"])
+                qty = float(data["q"])
+                if not (0.0 < price < _INF and 0.0 < qty < _INF):
+                    raise ValueError("bad aggTrade price/qty")
+                ts = data["T"]
+                if ts.__class__ is not int:
+                    ts = int(ts)
+                maker = data["m"]
+                # m = buyer is the maker, so the taker sold.
+                if maker is True:
+                    return [Trades(VENUE, short, ts, recv_ms, price, 0.0, qty)]
+                if maker is False:
+                    return [Trades(VENUE, short, ts, recv_ms, price, qty, 0.0)]
+                raise ValueError("aggTrade m is not a boolean")
+            if kind == "markPriceUpdate":
+                short = self._short.get(data["s"])
+                if short is None:
+                    return []
+                price = float(data["p"])
+                if not 0.0 < price < _INF:
+                    raise ValueError("bad mark price")
+                ts = data["E"]
+                if ts.__class__ is not int:
+                    ts = int(ts)
+                self._mark[short] = price
+                event = MarkPrice(VENUE, short, ts, recv_ms, price)
+                if self._pending_oi and short in self._pending_oi:
+                    held = self._pending_oi.pop(short)
+                    held.oi_usd = held.oi_base * price
+                    return [event, held]
+                return [event]
+            if kind == "forceOrder":
+                return self._force_order(data["o"], recv_ms)
+            if kind is None:
+                return self._control(msg)
+            raise ValueError(f"unexpected event type {kind!r}")
+        except Exception:
+            self.stats.parse_errors += 1
+            return []
+
+    def _force_order(self, order: dict, recv_ms: int) -> list[Event]:
+        # !forceOrder@arr also carries COIN-M orders (st == 2) sized in contracts: skip them.
+        if order.get("st") == 2:
+            return []
+        short = self._short.get(order["s"])
+        if short is None:
+            return []
+        side = _LIQ_SIDE[order["S"]]
+        qty = float(order.get("z") or 0.0)  # accumulated filled qty; 0 while nothing filled
+        if qty == 0.0:
+            qty = float(order["q"])
+        price = float(order.get("ap") or 0.0)  # average fill price; 0 when unfilled
+        if price == 0.0:
+            price = float(order["p"])
+        usd = qty * price
+        if not (0.0 < qty < _INF and 0.0 < price < _INF and usd < _INF):
+            raise ValueError("bad forceOrder qty/price")
+        ts = order["T"]
+        if ts.__class__ is not int:
+            ts = int(ts)
+        return [Liquidation(VENUE, short, ts, recv_ms, side, price, qty, usd)]
+
+    def _control(self, msg: dict) -> list[Event]:
+        """Acks ({"result":null,"id":1}) are silent; error replies are recorded; the rest is junk."""
+        if "result" in msg and "id" in msg:
+            return []
+        error = msg.get("error")
+        if isinstance(error, dict):
+            msg = error
+        if "code" in msg and "msg" in msg:
+            _remember_error(self.stats, f"{msg['code']}: {msg['msg']}")
+            return []
+        raise ValueError("not a Binance frame")
+
+    def parse_rest(self, path: str, body: str | bytes, recv_ms: int) -> list[Event]:
+        """Normalize a REST body from rest_polls / history_requests; never raises."""
+        try:
+            route, _, query = path.partition("?")
+            params = dict(parse_qsl(query))
+            payload = _loads(body)
+            if isinstance(payload, dict) and "code" in payload and "msg" in payload:
+                _remember_error(self.stats, f"{route} {payload['code']}: {payload['msg']}")
+                return []
+            if route == "/fapi/v1/openInterest":
+                return self._open_interest(payload, params, recv_ms)
+            if route == "/fapi/v1/klines":
+                return self._klines(payload, params, recv_ms)
+            if route == "/futures/data/openInterestHist":
+                return self._oi_history(payload, params, recv_ms)
+            raise ValueError(f"unknown REST path {route}")
+        except Exception:
+            self.stats.parse_errors += 1
+            return []
+
+    def _open_interest(self, payload: dict, params: dict[str, str], recv_ms: int) -> list[Event]:
+        short = self._short.get(payload.get("symbol") or params.get("symbol", ""))
+        if short is None:
+            return []
+        base = _non_negative(payload["openInterest"])
+        event = OpenInterest(VENUE, short, int(payload["time"]), recv_ms, base, _NAN)
+        mark = self._mark.get(short)
+        if mark is None:
+            # Base coin only: hold it until a mark price can turn it into USD.
+            self._pending_oi[short] = event
+            return []
+        event.oi_usd = base * mark
+        return [event]
+
+    def _klines(self, rows: list, params: dict[str, str], recv_ms: int) -> list[Event]:
+        short = self._short.get(params.get("symbol", ""))
+        if short is None:
+            return []
+        bars: list[Event] = []
+        for row in rows:
+            try:
+                # [openTime, o, h, l, c, volume(base), closeTime, quoteVol, trades, takerBuyBase, ...]
+                bars.append(
+                    Bar(VENUE, short, int(row[0]), recv_ms, BAR_MS, _positive(row[1]),
+                        _positive(row[2]), _positive(row[3]), _positive(row[4]),
+                        _non_negative(row[5]), _non_negative(row[9]), _NAN)
+                )
+            except Exception:
+                self.stats.parse_errors += 1  # one bad row must not lose the whole warm start
+        bars.sort(key=lambda bar: bar.ts_ms)
+        return bars
+
+    def _oi_history(self, rows: list, params: dict[str, str], recv_ms: int) -> list[Event]:
+        short = self._short.get(params.get("symbol", ""))
+        if short is None:
+            return []
+        out: list[Event] = []
+        for row in rows:
+            try:
+                out.append(
+                    OpenInterest(VENUE, short, int(row["timestamp"]), recv_ms,
+                                 _non_negative(row["sumOpenInterest"]),
+                                 _non_negative(row["sumOpenInterestValue"]))
+                )
+            except Exception:
+                self.stats.parse_errors += 1
+        out.sort(key=lambda event: event.ts_ms)
+        return out
+
+
+class BinanceSpec:
+    """Binance USDⓈ-M protocol facts (2026 routed `/market` path, combined-stream mode)."""
+
+    name = VENUE
+    default_endpoints = Endpoints(ws="wss://fstream.binance.com", rest="https://fapi.binance.com")
+    heartbeat_s: float | None = None  # the server pings every 3 min; websockets answers
+    max_connection_s: float | None = 23.5 * 3600  # reconnect before the 24 h hard cut
+    stale_after_s = 5.0  # markPrice@1s is the canary
+    limits_note = "forceOrder sends at most 1 liquidation per symbol per second (a lower bound)"
+
+    def ws_url(self, endpoints: Endpoints, symbols: list[SymbolInfo]) -> str:
+        # Legacy /ws and /stream still ack subscriptions but forward nothing since 2026-04.
+        return endpoints.ws + "/market/stream"
+
+    def subscribe_frames(self, symbols: list[SymbolInfo]) -> list[str]:
+        params = ["!forceOrder@arr"]
+        for info in symbols:
+            name = info.binance.lower()
+            params.append(f"{name}@markPrice@1s")
+            params.append(f"{name}@aggTrade")
+        return [
+            orjson.dumps(
+                {"method": "SUBSCRIBE", "params": params[start:start + SUBSCRIBE_CHUNK],
+                 "id": number}
+            ).decode()
+            for number, start in enumerate(range(0, len(params), SUBSCRIBE_CHUNK), start=1)
+        ]
+
+    def heartbeat_frame(self) -> str | None:
+        return None
+
+    def make_parser(self, symbols: list[SymbolInfo]) -> BinanceParser:
+        return BinanceParser(symbols)
+
+    def rest_polls(self, symbols: list[SymbolInfo]) -> list[RestPoll]:
+        # No USDⓈ-M WebSocket OI stream exists, so open interest is polled.
+        return [RestPoll(f"/fapi/v1/openInterest?symbol={info.binance}", 5.0) for info in symbols]
+
+    def metadata_requests(self, symbols: list[SymbolInfo]) -> list[str]:
+        return []
+
+    def history_requests(self, symbol: SymbolInfo, end_ms: int, bars: int) -> list[str]:
+        """Klines first, then OI history; pages step endTime back (both ends inclusive)."""
+        paths: list[str] = []
+        for start in range(0, max(bars, 0), KLINES_PAGE):
+            paths.append(
+                f"/fapi/v1/klines?symbol={symbol.binance}&interval=5m"
+                f"&limit={min(KLINES_PAGE, bars - start)}&endTime={end_ms - start * BAR_MS}"
+            )
+        for start in range(0, max(bars, 0), OI_HIST_PAGE):
+            paths.append(
+                f"/futures/data/openInterestHist?symbol={symbol.binance}&period=5m"
+                f"&limit={min(OI_HIST_PAGE, bars - start)}&endTime={end_ms - start * BAR_MS}"
+            )
+        return paths

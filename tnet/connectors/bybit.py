@@ -1,0 +1,313 @@
+"""Bybit v5 linear perpetuals: endpoints, subscriptions and a pure frame / REST parser."""
+
+from __future__ import annotations
+
+import math
+from urllib.parse import parse_qsl
+
+import orjson
+
+from tnet.connectors.base import Endpoints, ParserStats, RestPoll
+from tnet.events import Bar, Event, Liquidation, MarkPrice, OpenInterest, Trades
+from tnet.symbols import SymbolInfo
+
+VENUE = "bybit"
+BAR_MS = 300_000
+KLINE_PAGE = 1000  # /v5/market/kline max limit (older docs said 200; 1000 since 2023)
+OI_PAGE = 200  # /v5/market/open-interest max limit
+MAX_ARGS_CHARS = 20_000  # a public connection's args must stay under 21,000 characters
+MAX_VENUE_ERRORS = 20
+MAX_REMEMBERED_CLOSES = 20_000  # kline closes kept per symbol to price OI history
+
+_INF = math.inf
+_NAN = math.nan
+_loads = orjson.loads
+
+# Route kinds (small ints: compared on every frame).
+_TRADE, _TICKER, _LIQ, _OLD_LIQ = 0, 1, 2, 3
+_TOPIC_KINDS = {"publicTrade": _TRADE, "tickers": _TICKER, "allLiquidation": _LIQ,
+                "liquidation": _OLD_LIQ}
+# allLiquidation / liquidation `S` is the POSITION side: Buy = a long was liquidated.
+_LIQ_SIDE = {"Buy": "long", "Sell": "short"}
+# Ticker OI fields in order of preference: single-sided (added 2026-06) first.
+_OI_KEYS = ("singleOpenInterest", "singleOpenInterestValue", "openInterest", "openInterestValue")
+_CONTROL_OPS = frozenset({"ping", "pong", "subscribe", "unsubscribe", "auth"})
+
+
+def _remember_error(stats: ParserStats, text: str) -> None:
+    """Keep the last MAX_VENUE_ERRORS error texts."""
+    stats.venue_errors.append(text[:200])
+    if len(stats.venue_errors) > MAX_VENUE_ERRORS:
+        del stats.venue_errors[:-MAX_VENUE_ERRORS]
+
+
+def _positive(value: object) -> float:
+    """float(value) if it is finite and > 0, else ValueError."""
+    number = float(value)  # type: ignore[arg-type]
+    if not 0.0 < number < _INF:
+        raise ValueError(f"not a positive finite number: {value!r}")
+    return number
+
+
+def _non_negative(value: object) -> float:
+    """float(value) if it is finite and >= 0, else ValueError."""
+    number = float(value)  # type: ignore[arg-type]
+    if not 0.0 <= number < _INF:
+        raise ValueError(f"not a finite non-negative number: {value!r}")
+    return number
+
+
+class BybitParser:
+    """Parses public linear frames (topic-routed) and the REST bodies BybitSpec asks for."""
+
+    def __init__(self, symbols: list[SymbolInfo]) -> None:
+        self.stats = ParserStats()
+        self._short: dict[str, str] = {info.bybit: info.short for info in symbols}
+        # One dict lookup per frame: full topic -> (kind, short name).
+        self._routes: dict[str, tuple[int, str]] = {
+            f"{prefix}.{info.bybit}": (kind, info.short)
+            for info in symbols
+            for prefix, kind in _TOPIC_KINDS.items()
+        }
+        # Merged ticker OI fields per symbol (deltas carry only what changed), as floats.
+        self._tickers: dict[str, dict[str, float]] = {}
+        self._mark: dict[str, float] = {}
+        self._closes: dict[str, dict[int, float]] = {}  # kline open time -> close, per symbol
+
+    def parse(self, frame: str | bytes, recv_ms: int) -> list[Event]:
+        """Normalize one WebSocket frame; never raises."""
+        self.stats.frames += 1
+        try:
+            msg = _loads(frame)
+            topic = msg.get("topic")
+            if topic is None:
+                return self._control(msg)
+            route = self._routes.get(topic)
+            if route is None:
+                if topic.partition(".")[0] in _TOPIC_KINDS:
+                    return []  # a known topic for a symbol this parser does not watch
+                raise ValueError(f"unexpected topic {topic!r}")
+            kind, short = route
+            data = msg["data"]
+            if kind == _TRADE:
+                buy = sell = 0.0
+                price = 0.0
+                row = None
+                for row in data:
+                    qty = float(row["v"])
+                    price = float(row["p"])
+                    if not (0.0 < qty < _INF and 0.0 < price < _INF):
+                        raise ValueError("bad trade qty/price")
+                    taker = row["S"]  # publicTrade S is the TAKER side
+                    if taker == "Buy":
+                        buy += qty
+                    elif taker == "Sell":
+                        sell += qty
+                    else:
+                        raise ValueError("bad taker side")
+                if row is None:
+                    raise ValueError("empty trade list")
+                ts = row["T"]
+                if ts.__class__ is not int:
+                    ts = int(ts)
+                return [Trades(VENUE, short, ts, recv_ms, price, buy, sell)]
+            if kind == _TICKER:
+                return self._ticker(short, msg, data, recv_ms)
+            if kind == _LIQ:
+                out: list[Event] = []
+                for row in data:
+                    qty = float(row["v"])
+                    price = float(row["p"])  # bankruptcy price
+                    usd = qty * price
+                    if not (0.0 < qty < _INF and 0.0 < price < _INF and usd < _INF):
+                        raise ValueError("bad liquidation qty/price")
+                    ts = row["T"]
+                    if ts.__class__ is not int:
+                        ts = int(ts)
+                    out.append(Liquidation(VENUE, short, ts, recv_ms, _LIQ_SIDE[row["S"]],
+                                           price, qty, usd))
+                return out
+            # Old `liquidation.<SYM>` topic: one object, same position-side meaning.
+            qty = float(data["size"])
+            price = float(data["price"])
+            usd = qty * price
+            if not (0.0 < qty < _INF and 0.0 < price < _INF and usd < _INF):
+                raise ValueError("bad liquidation qty/price")
+            return [Liquidation(VENUE, short, int(data["updatedTime"]), recv_ms,
+                                _LIQ_SIDE[data["side"]], price, qty, usd)]
+        except Exception:
+            self.stats.parse_errors += 1
+            return []
+
+    def _ticker(self, short: str, msg: dict, data: dict, recv_ms: int) -> list[Event]:
+        """Snapshot then deltas: emit what this message carries, OI from the merged state."""
+        ts = msg["ts"]
+        if ts.__class__ is not int:
+            ts = int(ts)
+        out: list[Event] = []
+        mark = data.get("markPrice")
+        if mark is not None:
+            price = float(mark)
+            if not 0.0 < price < _INF:
+                raise ValueError("bad mark price")
+            self._mark[short] = price
+            out.append(MarkPrice(VENUE, short, ts, recv_ms, price))
+        # Validate before merging so one bad delta cannot poison the merged state.
+        changed: dict[str, float] | None = None
+        for key in _OI_KEYS:
+            value = data.get(key)
+            if value is not None:
+                if changed is None:
+                    changed = {}
+                changed[key] = _non_negative(value)
+        state = self._tickers.get(short)
+        if state is None or msg["type"] == "snapshot":
+            state = self._tickers[short] = {}
+        if changed is None:
+            return out
+        state.update(changed)
+        single = state.get("singleOpenInterest")
+        single_usd = state.get("singleOpenInterestValue")
+        if single is not None and single_usd is not None:
+            out.append(OpenInterest(VENUE, short, ts, recv_ms, single, single_usd))
+        else:
+            # Pre-2026-06 fields. [UNCERTAIN] the docs call openInterest "both sides" since 2023
+            # yet show it equal to single for REST; passed through unchanged as the brief says.
+            both = state.get("openInterest")
+            both_usd = state.get("openInterestValue")
+            if both is not None and both_usd is not None:
+                out.append(OpenInterest(VENUE, short, ts, recv_ms, both, both_usd))
+        return out
+
+    def _control(self, msg: dict) -> list[Event]:
+        """Subscribe acks and pongs are silent; success:false is recorded; the rest is junk."""
+        success = msg.get("success")
+        if success is False:
+            _remember_error(self.stats, f"{msg.get('op', '')}: {msg.get('ret_msg', '')}")
+            return []
+        if msg.get("op") in _CONTROL_OPS:
+            return []
+        raise ValueError("not a Bybit frame")
+
+    def parse_rest(self, path: str, body: str | bytes, recv_ms: int) -> list[Event]:
+        """Normalize a REST body from history_requests; never raises."""
+        try:
+            route, _, query = path.partition("?")
+            params = dict(parse_qsl(query))
+            payload = _loads(body)
+            if payload["retCode"] != 0:
+                _remember_error(self.stats, f"{route} {payload['retCode']}: {payload.get('retMsg')}")
+                return []
+            rows = payload["result"]["list"]
+            short = self._short.get(payload["result"].get("symbol") or params.get("symbol", ""))
+            if short is None:
+                return []
+            if route == "/v5/market/kline":
+                return self._klines(short, rows, recv_ms)
+            if route == "/v5/market/open-interest":
+                return self._oi_history(short, rows, recv_ms)
+            raise ValueError(f"unknown REST path {route}")
+        except Exception:
+            self.stats.parse_errors += 1
+            return []
+
+    def _klines(self, short: str, rows: list, recv_ms: int) -> list[Event]:
+        closes = self._closes.setdefault(short, {})
+        bars: list[Event] = []
+        for row in rows:  # [start, open, high, low, close, volume(base), turnover], newest first
+            try:
+                bar = Bar(VENUE, short, int(row[0]), recv_ms, BAR_MS, _positive(row[1]),
+                          _positive(row[2]), _positive(row[3]), _positive(row[4]),
+                          _non_negative(row[5]), _NAN, _NAN)  # no taker split in Bybit klines
+            except Exception:
+                self.stats.parse_errors += 1
+                continue
+            bars.append(bar)
+            closes[bar.ts_ms] = bar.close
+        if len(closes) > MAX_REMEMBERED_CLOSES:
+            for ts in sorted(closes)[: len(closes) - MAX_REMEMBERED_CLOSES]:
+                del closes[ts]
+        bars.sort(key=lambda bar: bar.ts_ms)
+        return bars
+
+    def _oi_history(self, short: str, rows: list, recv_ms: int) -> list[Event]:
+        """OI rows are base coin; USD uses the close of the kline with the same timestamp."""
+        closes = self._closes.get(short, {})
+        out: list[Event] = []
+        for row in rows:
+            try:
+                ts = int(row["timestamp"])
+                single = row.get("singleOpenInterest")
+                base = _non_negative(single if single is not None else row["openInterest"])
+            except Exception:
+                self.stats.parse_errors += 1
+                continue
+            close = closes.get(ts) or closes.get(ts - BAR_MS) or closes.get(ts + BAR_MS)
+            if close is None:
+                continue  # no price near that time: cannot express it in USD, skip quietly
+            out.append(OpenInterest(VENUE, short, ts, recv_ms, base, base * close))
+        out.sort(key=lambda event: event.ts_ms)
+        return out
+
+
+class BybitSpec:
+    """Bybit v5 public linear protocol facts."""
+
+    name = VENUE
+    default_endpoints = Endpoints(ws="wss://stream.bybit.com", rest="https://api.bybit.com")
+    heartbeat_s: float | None = 20.0  # client ping; the server cuts silent connections ~10 min
+    max_connection_s: float | None = None
+    stale_after_s = 5.0  # tickers push every 100 ms
+    limits_note = "allLiquidation: all liquidations, 500 ms batches"
+
+    def ws_url(self, endpoints: Endpoints, symbols: list[SymbolInfo]) -> str:
+        return endpoints.ws + "/v5/public/linear"
+
+    def subscribe_frames(self, symbols: list[SymbolInfo]) -> list[str]:
+        topics = [
+            f"{prefix}.{info.bybit}"
+            for info in symbols
+            for prefix in ("allLiquidation", "tickers", "publicTrade")
+        ]
+        chunks: list[list[str]] = [[]]
+        size = 0
+        for topic in topics:
+            cost = len(topic) + 3  # quotes and comma
+            if chunks[-1] and size + cost > MAX_ARGS_CHARS:
+                chunks.append([])
+                size = 0
+            chunks[-1].append(topic)
+            size += cost
+        return [
+            orjson.dumps({"op": "subscribe", "req_id": str(number), "args": chunk}).decode()
+            for number, chunk in enumerate(chunks, start=1)
+            if chunk
+        ]
+
+    def heartbeat_frame(self) -> str | None:
+        return '{"op":"ping"}'
+
+    def make_parser(self, symbols: list[SymbolInfo]) -> BybitParser:
+        return BybitParser(symbols)
+
+    def rest_polls(self, symbols: list[SymbolInfo]) -> list[RestPoll]:
+        return []  # OI arrives on the tickers stream
+
+    def metadata_requests(self, symbols: list[SymbolInfo]) -> list[str]:
+        return []
+
+    def history_requests(self, symbol: SymbolInfo, end_ms: int, bars: int) -> list[str]:
+        """Klines first (the parser prices OI history with their closes), then OI pages."""
+        paths: list[str] = []
+        for start in range(0, max(bars, 0), KLINE_PAGE):
+            paths.append(
+                f"/v5/market/kline?category=linear&symbol={symbol.bybit}&interval=5"
+                f"&limit={min(KLINE_PAGE, bars - start)}&end={end_ms - start * BAR_MS}"
+            )
+        # endTime is inclusive: each page ends one full page (200 bars) before the previous one.
+        for start in range(0, max(bars, 0), OI_PAGE):
+            paths.append(
+                f"/v5/market/open-interest?category=linear&symbol={symbol.bybit}"
+                f"&intervalTime=5min&limit={OI_PAGE}&endTime={end_ms - start * BAR_MS}"
+            )
+        return paths
