@@ -94,12 +94,16 @@ async def test_silent_feed_is_detected_and_reconnected() -> None:
 
     async with serve(silent, "127.0.0.1", 0) as server:
         port = server.sockets[0].getsockname()[1]
-        health = VenueHealth("binance", 5.0)
+        reasons: list[str] = []
+
+        class RecordingHealth(VenueHealth):
+            def on_down(self, reason: str) -> None:
+                reasons.append(reason)
+                super().on_down(reason)
+
+        health = RecordingHealth("binance", 5.0)
         conn = _connection(port, health, silence_s=1.0)
         conn.backoff = Backoff(base_s=0.05, cap_s=0.1)
-        reasons: list[str] = []
-        real_on_down = health.on_down
-        health.on_down = lambda why: (reasons.append(why), real_on_down(why))  # type: ignore[method-assign]
         await _run_until(conn, lambda: health.reconnects >= 1 and len(subscribes) >= 2)
     assert reasons and reasons[0].startswith("silent: no data for")
     # Every connection resubscribed.
