@@ -1,0 +1,307 @@
+"""TnetApp: wires runtime views to the panels on a steady timer; rendering lives in tnet.ui.render."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from textual import events
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.theme import Theme
+from textual.timer import Timer
+from textual.widgets import Footer, Static
+
+from tnet.engine.views import SymbolView
+from tnet.ui.controls import Controls
+from tnet.ui.protocol import RuntimeLike
+from tnet.ui.render import panels
+from tnet.ui.render.chart import ChartSettings, ChartState, chart_lines
+from tnet.ui.render.palette import Palette
+from tnet.ui.render.scale import price_decimals
+from tnet.ui.render.tape import tape_lines
+from tnet.ui.screens.help import HelpScreen
+from tnet.ui.themes import ThemeSpec, available_themes, load_theme
+from tnet.ui.widgets.lines import LinesWidget
+
+log = logging.getLogger(__name__)
+
+MIN_SIZE = (80, 24)  # below this the layout cannot show a readable heatmap
+NARROW_WIDTH = 120
+
+
+class TnetApp(App[None]):
+    """The `tnet watch` screen. Pulls `runtime.view()` at `refresh_hz`; never repaints per message."""
+
+    CSS_PATH = "tnet.tcss"
+    TITLE = "tnet"
+    ENABLE_COMMAND_PALETTE = False
+    BINDINGS = [
+        Binding("tab", "next_symbol", "Symbol", priority=True),
+        Binding("plus_sign,equals_sign", "zoom_in", "Zoom+", key_display="+"),
+        Binding("hyphen_minus,minus", "zoom_out", "Zoom-", key_display="-"),
+        Binding("left_square_bracket", "shorter_window", "Window-", key_display="["),
+        Binding("right_square_bracket", "longer_window", "Window+", key_display="]"),
+        Binding("space,p", "pause", "Pause", key_display="space"),
+        Binding("f", "filter", "Min size"),
+        Binding("s", "side", "Side"),
+        Binding("t", "cycle_theme", "Theme"),
+        Binding("question_mark", "help", "Help", key_display="?"),
+        Binding("q", "quit_app", "Quit"),
+        Binding("ctrl+c", "quit_app", "Quit", show=False, priority=True),
+    ] + [Binding(str(n), f"select_symbol({n})", show=False) for n in range(1, 10)]
+
+    def __init__(
+        self, runtime: RuntimeLike, theme: str | None = None, min_usd: float = 0.0,
+        refresh_hz: float = 4.0, start_runtime: bool = True,
+    ) -> None:
+        super().__init__()
+        self.runtime = runtime
+        names = available_themes()
+        first = load_theme(theme)  # raises ThemeError for an unknown name (the CLI checks first)
+        if first.name not in names:
+            names.insert(0, first.name)
+        self._specs: dict[str, ThemeSpec] = {first.name: first}
+        self._palettes: dict[str, Palette] = {}
+        self.controls = Controls(symbols=list(runtime.symbols), themes=names, min_usd=max(0.0, min_usd))
+        self.controls.theme_index = names.index(first.name)
+        self.refresh_hz = refresh_hz
+        self._start_runtime = start_runtime
+        self._chart_state = ChartState()
+        self._chart_settings_key: tuple[Any, ...] = ()
+        self._view: SymbolView | None = None
+        self._view_key: tuple[str, int] | None = None
+        self._health: dict[str, Any] = {}
+        self._start_error = ""
+        self._timer: Timer | None = None
+        self._stopping = False
+        self.ticks = 0  # timer ticks run (tests, benchmarks)
+        self.redraws = 0  # data redraws (ticks that found a new view)
+
+    # ----- composition and lifecycle -------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        """Header, health bar, chart and the side column, footer; plus the too-small message."""
+        yield LinesWidget(id="header")
+        yield LinesWidget(id="health")
+        with Horizontal(id="body"):
+            yield LinesWidget(id="chart")
+            with Vertical(id="side"):
+                yield LinesWidget(id="tape")
+                yield LinesWidget(id="zones")
+                yield LinesWidget(id="calib")
+        yield Static(id="too-small")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        """Apply the theme, show 'connecting', start the runtime in the background and the timer."""
+        self._apply_theme()
+        self._check_size()
+        self._tick()
+        if self._start_runtime:
+            self.run_worker(self._run_start(), name="runtime-start", group="runtime", exit_on_error=False)
+        self._timer = self.set_interval(1 / self.refresh_hz, self._tick, name="tnet-refresh")
+
+    async def _run_start(self) -> None:
+        try:
+            await self.runtime.start()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # a failed start is shown, never a traceback
+            log.exception("runtime start failed")
+            self._start_error = f"start failed: {exc}"
+            self.notify(self._start_error, severity="error", timeout=10)
+
+    async def action_quit_app(self) -> None:
+        """q: stop the timer, stop the runtime (bounded wait), exit."""
+        if self._stopping:
+            return
+        self._stopping = True
+        if self._timer is not None:
+            self._timer.stop()
+        self.workers.cancel_group(self, "runtime")
+        try:
+            await asyncio.wait_for(self.runtime.stop(), timeout=5.0)
+        except Exception:  # stopping must never keep the terminal hostage
+            log.exception("runtime stop failed")
+        self.exit()
+
+    # ----- the steady refresh ---------------------------------------------------------------
+    def _tick(self) -> None:
+        """Pull health and (unless paused) the current symbol's view; redraw only what changed."""
+        self.ticks += 1
+        self._health = self._safe(self.runtime.health) or {}
+        palette = self.palette
+        health = self._health
+        self.query_one("#health", LinesWidget).show(lambda w, h: [panels.health_line(health, w, palette)], palette.text)
+        if not self.controls.paused:
+            view = self._safe(lambda: self.runtime.view(self.controls.symbol, heatmap=True))
+            key = (self.controls.symbol, view.ts_ms) if view is not None else None
+            if key is None or key != self._view_key:
+                self._view, self._view_key = view, key
+                self._redraw()
+                return
+        self._draw_header()
+
+    def _safe(self, fn: Any) -> Any:
+        """Call a runtime accessor; a runtime error becomes 'no data' rather than a crash."""
+        try:
+            return fn()
+        except Exception:
+            return None
+
+    def _redraw(self) -> None:
+        """Re-render every data panel from the held view (data, settings or theme changed)."""
+        self.redraws += 1
+        palette = self.palette
+        view = self._view
+        c = self.controls
+        settings = ChartSettings(c.half_range_pct, c.window[1], c.side)
+        message = self._no_data_message()
+        state = self._chart_state
+        with self.batch_update():
+            self._draw_header()
+            self.query_one("#chart", LinesWidget).show(
+                lambda w, h: chart_lines(view, settings, state, palette, w, h, message), palette.text)
+            now = view.ts_ms if view is not None else 0
+            events = view.tape.events if view is not None else []
+            price = view.price if view is not None else 0.0
+            min_usd = c.min_usd
+            self.query_one("#tape", LinesWidget).show(
+                lambda w, h: tape_lines(events, now, w, h, min_usd, palette, price), palette.text)
+            zones = view.zones if view is not None else []
+            decimals = price_decimals(price / 1e4) if price > 0 else 2
+            self.query_one("#zones", LinesWidget).show(
+                lambda w, h: panels.zone_lines(zones, now, w, h, palette, decimals), palette.text)
+            calibration = view.calibration if view is not None else {}
+            self.query_one("#calib", LinesWidget).show(
+                lambda w, h: panels.calibration_lines(calibration, w, h, palette), palette.text)
+
+    def _draw_header(self) -> None:
+        palette, c, view = self.palette, self.controls, self._view
+        status = c.status()
+        self.query_one("#header", LinesWidget).show(
+            lambda w, h: [panels.header_line(c.symbols, c.symbol, view, status, w, palette)], palette.text)
+
+    def _no_data_message(self) -> str:
+        if self._start_error:
+            return self._start_error
+        if panels.all_venues_down(self._health):
+            return "every venue is down — " + panels.NO_DATA_HINT
+        return "connecting…"
+
+    # ----- theme and size -------------------------------------------------------------------
+    @property
+    def palette(self) -> Palette:
+        """The Palette of the current theme (built once per theme)."""
+        name = self.controls.theme
+        if name not in self._palettes:
+            if name not in self._specs:
+                self._specs[name] = load_theme(name)
+            self._palettes[name] = Palette(self._specs[name])
+        return self._palettes[name]
+
+    def _apply_theme(self) -> None:
+        """Register the current theme with Textual so footer and borders follow it."""
+        spec = self.palette.theme
+        textual_name = f"tnet-{spec.name}"
+        if textual_name not in self.available_themes:
+            c = spec.colors
+            self.register_theme(Theme(
+                name=textual_name, primary=c["accent"], secondary=c["short"], accent=c["accent"],
+                warning=c["warning"], error=c["error"], success=c["ok"], foreground=c["foreground"],
+                background=c["background"], surface=c["surface"], panel=c["surface"], dark=True,
+            ))
+        self.theme = textual_name
+
+    def on_resize(self, event: events.Resize) -> None:
+        """Re-check the minimum size; the widgets re-render themselves at their new size."""
+        self._check_size()
+
+    def _check_size(self) -> None:
+        width, height = self.size
+        too_small = width < MIN_SIZE[0] or height < MIN_SIZE[1]
+        self.screen.set_class(too_small, "-too-small")
+        self.screen.set_class(width < NARROW_WIDTH, "-narrow")
+        if too_small:
+            self.query_one("#too-small", Static).update(
+                f"tnet needs at least {MIN_SIZE[0]}x{MIN_SIZE[1]} characters; this terminal is {width}x{height}.\n"
+                "Enlarge the window (or the font smaller) — q quits.")
+
+    # ----- key actions ----------------------------------------------------------------------
+    def _settings_changed(self, reset_scale: bool = False) -> None:
+        if reset_scale:
+            self._chart_state = ChartState()
+        self._redraw()
+
+    def action_next_symbol(self) -> None:
+        """tab: next symbol."""
+        self.controls.next_symbol()
+        self._symbol_changed()
+
+    def action_select_symbol(self, number: int) -> None:
+        """1-9: that symbol."""
+        if self.controls.select_symbol(number):
+            self._symbol_changed()
+
+    def _symbol_changed(self) -> None:
+        self._chart_state = ChartState()
+        self._view = self._safe(lambda: self.runtime.view(self.controls.symbol, heatmap=True))
+        self._view_key = (self.controls.symbol, self._view.ts_ms) if self._view is not None else None
+        self._redraw()
+
+    def action_zoom_in(self) -> None:
+        """+: narrower price range."""
+        self.controls.zoom_in()
+        self._settings_changed(reset_scale=True)
+
+    def action_zoom_out(self) -> None:
+        """-: wider price range."""
+        self.controls.zoom_out()
+        self._settings_changed(reset_scale=True)
+
+    def action_shorter_window(self) -> None:
+        """[: shorter time window."""
+        self.controls.shorter_window()
+        self._settings_changed(reset_scale=True)
+
+    def action_longer_window(self) -> None:
+        """]: longer time window."""
+        self.controls.longer_window()
+        self._settings_changed(reset_scale=True)
+
+    def action_side(self) -> None:
+        """s: colour both sides / longs / shorts."""
+        self.controls.cycle_side()
+        self._settings_changed(reset_scale=True)
+
+    def action_pause(self) -> None:
+        """space / p: freeze the data panels (health keeps updating)."""
+        self.controls.toggle_pause()
+        self._draw_header()
+
+    def action_filter(self) -> None:
+        """f: next minimum print size on the tape."""
+        self.controls.cycle_filter()
+        self._settings_changed()
+
+    def action_cycle_theme(self) -> None:
+        """t: next theme."""
+        self.controls.cycle_theme()
+        self._apply_theme()
+        self._settings_changed()
+
+    def action_help(self) -> None:
+        """?: the help screen."""
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+
+def run_tui(runtime: RuntimeLike, theme: str | None = None, min_usd: float = 0.0, refresh_hz: float = 4.0) -> None:
+    """Run the TUI on `runtime` until the user quits (`tnet watch` / `tnet demo`).
+
+    Raises tnet.ui.themes.ThemeError before touching the terminal if `theme` is unknown.
+    """
+    app = TnetApp(runtime, theme=theme, min_usd=min_usd, refresh_hz=refresh_hz)
+    app.run()

@@ -1,0 +1,174 @@
+"""A deterministic synthetic runtime (plain data, no network) for UI tests, screenshots and bench_tui."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from tnet.engine.views import CalibrationView, HeatmapView, Level, SymbolView, TapeView, Zone
+
+COL_MS = 60_000
+N_COLS = 1440  # 24 h of 1-minute columns, like the engine's ring
+N_ROWS = 300
+BASE_PRICES = {"BTC": 67_000.0, "ETH": 3_500.0, "SOL": 150.0}
+LEVERAGES = (10, 20, 25, 50, 100)
+T_START_MS = 1_790_000_000_000  # a fixed clock: screenshots are reproducible
+
+
+class FakeRuntime:
+    """Implements tnet.ui.protocol.RuntimeLike from a seeded synthetic market; `step()` moves it on."""
+
+    def __init__(self, symbols: list[str] | None = None, seed: int = 7, venues_down: bool = False) -> None:
+        self.symbols = list(symbols or ["BTC", "ETH", "SOL"])
+        self.rng = np.random.default_rng(seed)
+        self.now_ms = T_START_MS
+        self.venues_down = venues_down
+        self.started = False
+        self.stopped = False
+        self.view_calls = 0
+        self._state = {s: self._make_symbol(s, i) for i, s in enumerate(self.symbols)}
+
+    # ----- RuntimeLike ------------------------------------------------------------------
+    async def start(self) -> None:
+        """Nothing to connect to."""
+        self.started = True
+
+    async def stop(self) -> None:
+        """Nothing to stop."""
+        self.stopped = True
+
+    def view(self, symbol: str, heatmap: bool = True) -> SymbolView:
+        """Current synthetic view of `symbol` (KeyError for an unknown one, like a real runtime)."""
+        self.view_calls += 1
+        st = self._state[symbol]
+        price = float(st["path"][-1])
+        bucket = st["bucket"]
+        hm = None
+        if heatmap:
+            hm = HeatmapView(
+                t0_ms=st["t0"], col_ms=COL_MS, price_lo=st["price_lo"], bucket_usd=bucket,
+                long_usd=st["long"], short_usd=st["short"], price_path=st["path"],
+                prints=[(e["ts_ms"], e["price"], e["side"], e["usd"]) for e in st["prints"]],
+            )
+        last_long, last_short = st["long"][-1], st["short"][-1]
+        prices = st["price_lo"] + np.arange(N_ROWS) * bucket
+        levels = [Level(float(p), float(lv), float(sv)) for p, lv, sv in zip(prices, last_long, last_short)]
+        events = list(reversed(st["prints"]))[:200]
+        return SymbolView(
+            symbol=symbol, ts_ms=self.now_ms, price=price, bucket_usd=bucket, levels=levels,
+            zones=self._zones(symbol, price, last_long, last_short, prices),
+            tape=TapeView(events=events, clusters=[], long_usd=sum(e["usd"] for e in events if e["side"] == "long"),
+                          short_usd=sum(e["usd"] for e in events if e["side"] == "short"), window_s=300),
+            calibration={
+                "binance": CalibrationView(tiers=[2, 3, 5, 10, 20, 25, 50, 75, 100, 125],
+                                           weights=[0.04, 0.06, 0.12, 0.22, 0.2, 0.14, 0.1, 0.05, 0.04, 0.03], events=1234),
+                "bybit": CalibrationView(tiers=[2, 3, 5, 10, 20, 25, 50, 75, 100, 125],
+                                         weights=[0.05, 0.08, 0.15, 0.25, 0.18, 0.1, 0.09, 0.04, 0.04, 0.02], events=321),
+                "okx": CalibrationView(tiers=[2, 3, 5, 10, 20, 25, 50, 75, 100, 125],
+                                       weights=[0.1] * 10, events=0),
+            },
+            oi={"binance": 8e9, "bybit": 5e9, "okx": 3e9, "total_usd": 16e9},
+            heatmap=hm, warm=True,
+        )
+
+    def health(self) -> dict[str, Any]:
+        """Three live venues, or three down venues with reasons (`venues_down=True`)."""
+        if self.venues_down:
+            reasons = {"binance": "DNS: name resolution failed", "bybit": "connect refused", "okx": "no route to host"}
+            return {"venues": {v: {"state": "down", "reason": r, "msgs_per_s": 0.0, "latency_ms_p50": None,
+                                   "latency_ms_p99": None, "reconnects": 3, "parse_errors": 0, "note": ""}
+                               for v, r in reasons.items()}}
+        return {"venues": {
+            "binance": {"state": "live", "msgs_per_s": 42.0, "latency_ms_p50": 35.0, "latency_ms_p99": 90.0, "reconnects": 0, "parse_errors": 0, "reason": "", "note": ""},
+            "bybit": {"state": "live", "msgs_per_s": 31.0, "latency_ms_p50": 48.0, "latency_ms_p99": 120.0, "reconnects": 1, "parse_errors": 0, "reason": "", "note": ""},
+            "okx": {"state": "live", "msgs_per_s": 18.0, "latency_ms_p50": 61.0, "latency_ms_p99": 150.0, "reconnects": 0, "parse_errors": 0, "reason": "", "note": "partial feed"},
+        }}
+
+    def stats(self) -> dict[str, Any]:
+        """Counters."""
+        return {"events": sum(len(s["prints"]) for s in self._state.values()), "dropped": 0}
+
+    # ----- driving the fake -------------------------------------------------------------
+    def add_print(self, symbol: str, side: str, usd: float, venue: str = "binance", price: float | None = None) -> None:
+        """Append one real liquidation print at the current time."""
+        st = self._state[symbol]
+        p = float(st["path"][-1]) if price is None else price
+        st["prints"].append({"type": "liquidation", "venue": venue, "symbol": symbol, "ts_ms": self.now_ms,
+                             "recv_ms": self.now_ms + 40, "side": side, "price": p, "qty": usd / p, "usd": usd})
+        del st["prints"][:-500]
+
+    def step(self, ms: int = 250, prints: int = 1) -> None:
+        """Advance the clock by `ms`, move each price a little, add `prints` prints per symbol."""
+        self.now_ms += ms
+        for sym, st in self._state.items():
+            col = (self.now_ms - st["t0"]) // COL_MS
+            if col >= N_COLS:  # a new minute: shift the ring by one column
+                for key in ("long", "short"):
+                    st[key][:-1] = st[key][1:]
+                st["path"][:-1] = st["path"][1:]
+                st["t0"] += COL_MS
+            st["path"][-1] *= float(np.exp(self.rng.normal(0, 0.0003)))
+            for _ in range(prints):
+                side = "long" if self.rng.random() < 0.5 else "short"
+                usd = float(np.exp(self.rng.normal(9.0, 1.6)))
+                self.add_print(sym, side, usd, venue=str(self.rng.choice(["binance", "bybit", "okx"])))
+
+    # ----- synthetic history ------------------------------------------------------------
+    def _make_symbol(self, symbol: str, index: int) -> dict[str, Any]:
+        base = BASE_PRICES.get(symbol, 100.0 * (index + 1))
+        bucket = base * 0.001
+        price_lo = base * (1 - 0.15)
+        steps = self.rng.normal(0, 0.0012, N_COLS)
+        path = base * np.exp(np.cumsum(steps) - np.cumsum(steps)[-1])
+        prices = price_lo + np.arange(N_ROWS) * bucket
+        long_inv = np.zeros((N_COLS, N_ROWS), dtype=np.float64)
+        short_inv = np.zeros((N_COLS, N_ROWS), dtype=np.float64)
+        cur_l = np.zeros(N_ROWS)
+        cur_s = np.zeros(N_ROWS)
+        scale = base * 30.0  # USD per minute of new positions, scaled so values span decades
+        for j in range(N_COLS):
+            p = path[j]
+            cur_l *= 0.998
+            cur_s *= 0.998
+            for lev in LEVERAGES:
+                weight = scale * (50 / lev) * float(self.rng.uniform(0.2, 1.8))
+                li = int((p * (1 - 1 / lev) - price_lo) / bucket)
+                si = int((p * (1 + 1 / lev) - price_lo) / bucket)
+                if 0 <= li < N_ROWS:
+                    cur_l[li] += weight
+                if 0 <= si < N_ROWS:
+                    cur_s[si] += weight
+            cur_l[prices >= p] *= 0.3  # swept: price is at or below these long liquidation levels
+            cur_s[prices <= p] *= 0.3
+            long_inv[j] = cur_l
+            short_inv[j] = cur_s
+        t0 = (self.now_ms // COL_MS + 1) * COL_MS - N_COLS * COL_MS
+        st: dict[str, Any] = {"bucket": bucket, "price_lo": price_lo, "path": path, "long": long_inv,
+                              "short": short_inv, "t0": t0, "prints": []}
+        for k in range(40):  # prints over the last 40 minutes, deterministic
+            ts = self.now_ms - (40 - k) * 55_000
+            j = (ts - t0) // COL_MS
+            side = "long" if k % 3 else "short"
+            usd = [2_500.0, 18_000.0, 140_000.0, 1_600_000.0][k % 4]
+            price = float(path[j]) * (0.999 if side == "long" else 1.001)
+            st["prints"].append({"type": "liquidation", "venue": ["binance", "bybit", "okx"][k % 3], "symbol": symbol,
+                                 "ts_ms": int(ts), "recv_ms": int(ts) + 40, "side": side, "price": price,
+                                 "qty": usd / price, "usd": usd})
+        return st
+
+    def _zones(self, symbol: str, price: float, long_usd: np.ndarray, short_usd: np.ndarray, prices: np.ndarray) -> list[Zone]:
+        zones: list[Zone] = []
+        for side, inv in (("long", long_usd), ("short", short_usd)):
+            order = np.argsort(inv)[::-1][:3]
+            for k, i in enumerate(sorted(order)):
+                if inv[i] <= 0:
+                    continue
+                lo, hi = float(prices[i]) - self._state_bucket(symbol), float(prices[i]) + self._state_bucket(symbol)
+                zones.append(Zone(id=len(zones) + 1, side=side, price_low=lo, price_high=hi, usd=float(inv[i]),
+                                  state="active" if k else "reinforced", created_ms=self.now_ms - (k + 1) * 600_000,
+                                  touches=k, distance_pct=((lo + hi) / 2 - price) / price * 100))
+        return zones
+
+    def _state_bucket(self, symbol: str) -> float:
+        return float(self._state[symbol]["bucket"]) if hasattr(self, "_state") else 0.0

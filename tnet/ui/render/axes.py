@@ -1,0 +1,140 @@
+"""Price axis, time axis, colour legend and the current level profile (aligned to heatmap rows)."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime, timezone
+
+import numpy as np
+from textual.strip import Strip
+
+from tnet.engine.views import Level
+from tnet.ui.render.heatmap import Viewport
+from tnet.ui.render.palette import Palette
+from tnet.ui.render.scale import N_LEVELS, format_price, format_usd, level_floor, price_decimals
+from tnet.ui.render.text import fit, line
+
+AXIS_LABEL_EVERY = 4  # terminal rows between price labels
+_BAR_EIGHTHS = " ▏▎▍▌▋▊▉█"
+_TIME_STEPS_MS = [m * 60_000 for m in (1, 2, 5, 10, 15, 30, 60, 120, 180, 360, 720, 1440)]
+
+
+def cell_centre_price(vp: Viewport, y: int) -> float:
+    """Price at the boundary between the two display rows of terminal row `y`."""
+    return vp.price_top - (2 * y + 1) * vp.row_usd
+
+
+def current_price_cell(vp: Viewport, price: float) -> int:
+    """Terminal row holding `price` (may be off-screen)."""
+    return math.floor((vp.price_top - price) / (2 * vp.row_usd))
+
+
+def price_axis(vp: Viewport, price: float, width: int, palette: Palette) -> list[Strip]:
+    """One Strip per terminal row: a round price every few rows, the current price highlighted."""
+    n = vp.rows // 2
+    decimals = price_decimals(2 * vp.row_usd)
+    here = current_price_cell(vp, price) if price > 0 else -1
+    out: list[Strip] = []
+    for y in range(n):
+        if y == here:
+            text = "▶" + format_price(price, max(decimals, price_decimals(price / 1e5)))
+            out.append(line([(fit(text, width), palette.accent_reverse)], width, palette.text))
+            continue
+        k = round(cell_centre_price(vp, y) / (2 * vp.row_usd))
+        if k % AXIS_LABEL_EVERY == 0 and abs(y - here) > 0:
+            text = "┤" + format_price(cell_centre_price(vp, y), decimals)
+            out.append(line([(fit(text, width), palette.muted)], width, palette.text))
+        else:
+            out.append(line([("│", palette.muted)], width, palette.text))
+    return out
+
+
+def time_step_ms(col_ms: float, min_cells: int = 10) -> int:
+    """Smallest round label interval leaving at least `min_cells` columns between labels."""
+    for step in _TIME_STEPS_MS:
+        if step / col_ms >= min_cells:
+            return step
+    return _TIME_STEPS_MS[-1]
+
+
+def time_axis(vp: Viewport, width: int, palette: Palette) -> Strip:
+    """HH:MM (UTC) labels under the heatmap at round times, 'UTC' at the right end."""
+    chars = [" "] * width
+    step = time_step_ms(vp.col_ms)
+    first = math.ceil(vp.t_start_ms / step) * step
+    t = first
+    while t < vp.t_end_ms:
+        c = vp.col_of(t)
+        label = "╵" + datetime.fromtimestamp(t / 1000, tz=timezone.utc).strftime("%H:%M")
+        if 0 <= c and c + len(label) <= width - 4:
+            chars[c : c + len(label)] = list(label)
+        t += step
+    chars[width - 3 :] = list("UTC")[: max(0, min(3, width))]
+    return line([("".join(chars)[:width], palette.muted)], width, palette.text)
+
+
+def legend_values(vmax: float) -> tuple[float, float]:
+    """(lowest USD drawn, vmax): the two ends of the colour legend."""
+    return level_floor(1, vmax), vmax
+
+
+def legend(vmax: float, width: int, palette: Palette, label: str = "liq USD/cell") -> Strip:
+    """Colour legend: '<label> <low> ██…██ <high>', one coloured block per level."""
+    low, high = legend_values(vmax)
+    parts = [(f"{label} ", palette.muted), (format_usd(low) + " ", palette.text)]
+    block = max(1, min(2, (width - 30) // N_LEVELS))
+    for level in range(1, N_LEVELS + 1):
+        parts.append((" " * block, palette.cell(level, level)))
+    parts.append((" " + format_usd(high), palette.text))
+    return line(parts, width, palette.text)
+
+
+def bar(fraction: float, width: int) -> str:
+    """Horizontal bar of `width` cells filled to `fraction` (eighth-block resolution)."""
+    eighths = int(round(max(0.0, min(1.0, fraction)) * width * 8))
+    full, rest = divmod(eighths, 8)
+    text = "█" * full + (_BAR_EIGHTHS[rest] if rest and full < width else "")
+    return text.ljust(width)
+
+
+def profile_values(levels: list[Level], vp: Viewport, price: float) -> tuple[np.ndarray, list[str]]:
+    """Per terminal row: USD and side shown ('short' above price, 'long' below, '' at the price row)."""
+    n = vp.rows // 2
+    values = np.zeros(n)
+    sides = [""] * n
+    if not levels:
+        return values, sides
+    prices = np.fromiter((lv.price for lv in levels), dtype=np.float64, count=len(levels))
+    longs = np.fromiter((lv.long_usd for lv in levels), dtype=np.float64, count=len(levels))
+    shorts = np.fromiter((lv.short_usd for lv in levels), dtype=np.float64, count=len(levels))
+    rows = np.floor((vp.price_top - prices) / (2 * vp.row_usd)).astype(np.int64)
+    ok = (rows >= 0) & (rows < n)
+    long_sum = np.bincount(rows[ok], weights=longs[ok], minlength=n)[:n]
+    short_sum = np.bincount(rows[ok], weights=shorts[ok], minlength=n)[:n]
+    here = current_price_cell(vp, price) if price > 0 else n // 2
+    for y in range(n):
+        if y < here:
+            values[y], sides[y] = short_sum[y], "short"
+        elif y > here:
+            values[y], sides[y] = long_sum[y], "long"
+    return values, sides
+
+
+def profile(levels: list[Level], vp: Viewport, price: float, width: int, palette: Palette) -> list[Strip]:
+    """Level profile: short liquidation USD above price, long below, as bars with a USD label."""
+    values, sides = profile_values(levels, vp, price)
+    vmax = float(values.max()) if values.size else 0.0
+    label_w = 6
+    bar_w = max(1, width - label_w - 1)
+    out: list[Strip] = []
+    for y, (value, side) in enumerate(zip(values, sides)):
+        if not side:
+            out.append(line([(" " + "─" * (width - 1), palette.accent)], width, palette.text))
+            continue
+        if value <= 0 or vmax <= 0:
+            out.append(line([], width, palette.text))
+            continue
+        frac = value / vmax
+        style = palette.side_bold[side] if frac >= 0.5 else palette.side[side]
+        out.append(line([(" ", palette.text), (bar(frac, bar_w), style), (fit(format_usd(value), label_w, ">"), palette.muted)], width, palette.text))
+    return out

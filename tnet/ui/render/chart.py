@@ -1,0 +1,84 @@
+"""The chart panel: heatmap | price axis | level profile, then time axis and legend (pure composition)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from textual.strip import Strip
+
+from tnet.engine.views import SymbolView
+from tnet.ui.render import axes, heatmap
+from tnet.ui.render.palette import Palette
+from tnet.ui.render.tape import BIG_USD
+from tnet.ui.render.text import fit, line
+
+AXIS_W = 12
+MIN_HEAT_W = 20
+
+
+@dataclass(slots=True)
+class ChartSettings:
+    """What the user chose: zoom (+-% around price), time window and which side to colour."""
+
+    half_range_pct: float = 5.0
+    window_ms: int = 3_600_000
+    side: str = "both"
+
+
+@dataclass(slots=True)
+class ChartState:
+    """Sticky scale state kept between frames so the picture does not jitter (reset on symbol switch)."""
+
+    price_window: tuple[float, float] | None = None
+    vmax: float | None = None
+    last_viewport: heatmap.Viewport | None = None
+    last_codes: np.ndarray | None = field(default=None, repr=False)
+
+
+def profile_width(width: int) -> int:
+    """Columns given to the level profile at this panel width."""
+    return 18 if width >= 100 else 12
+
+
+def chart_lines(
+    view: SymbolView | None, settings: ChartSettings, state: ChartState, palette: Palette,
+    width: int, height: int, message: str = "",
+) -> list[Strip]:
+    """All lines of the chart panel; updates `state` (viewport, vmax) in place."""
+    prof_w = profile_width(width)
+    heat_w = max(1, width - AXIS_W - prof_w)
+    rows = max(1, height - 2)
+    hm = view.heatmap if view is not None else None
+    price = view.price if view is not None else 0.0
+    if view is None or hm is None or price <= 0:
+        state.last_viewport = None
+        codes = heatmap.empty_codes(2 * rows, heat_w)
+        lines = heatmap.heatmap_strips(codes, palette)
+        blank_side = [line([], AXIS_W + prof_w, palette.text)] * rows
+        out = [Strip.join([a, b]) for a, b in zip(lines, blank_side)]
+        note = message or "waiting for data…"
+        out[rows // 2] = line([(fit(note, width, "^"), palette.accent)], width, palette.text)
+        out.append(line([], width, palette.text))
+        out.append(line([], width, palette.text))
+        return out[:height]
+
+    state.price_window = heatmap.price_window(price, settings.half_range_pct, 2 * rows, state.price_window)
+    top, row_usd = state.price_window
+    t_end, col_ms = heatmap.time_window(view.ts_ms, settings.window_ms, heat_w, hm.t0_ms, hm.col_ms)
+    vp = heatmap.Viewport(top, row_usd, 2 * rows, t_end, col_ms, heat_w)
+    values = heatmap.resample(hm, vp, settings.side)
+    state.vmax = heatmap.update_vmax(state.vmax, float(values.max()) if values.size else 0.0)
+    codes = heatmap.cell_codes(values, state.vmax, heatmap.price_path_rows(hm, vp))
+    marks = heatmap.print_markers(hm.prints, vp, BIG_USD)
+    state.last_viewport, state.last_codes = vp, codes
+
+    heat = heatmap.heatmap_strips(codes, palette, marks)
+    axis = axes.price_axis(vp, price, AXIS_W, palette)
+    prof = axes.profile(view.levels, vp, price, prof_w, palette)
+    out = [Strip.join([h, a, p]) for h, a, p in zip(heat, axis, prof)]
+    label = line([(" ▲ short liq", palette.side["short"]), ("  ▼ long liq", palette.side["long"])], prof_w + AXIS_W, palette.text)
+    out.append(Strip.join([axes.time_axis(vp, heat_w, palette), label]))
+    side_label = {"both": "liq USD/cell", "long": "long liq USD", "short": "short liq USD"}[settings.side]
+    out.append(axes.legend(state.vmax, width, palette, side_label))
+    return out[:height]

@@ -1,0 +1,239 @@
+"""Heatmap renderer: HeatmapView -> display grid (time x price) -> half-block Strips.
+
+A terminal cell shows two price rows: "▀" with foreground = upper row colour and background =
+lower row colour. Display row 0 is the highest price; column 0 the oldest time.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from rich.segment import Segment
+from textual.strip import Strip
+
+from tnet.engine.views import HeatmapView
+from tnet.ui.render.palette import EMPTY, PRICE, Palette
+from tnet.ui.render.scale import N_LEVELS, nice_ceil, quantize
+
+UPPER_HALF = "▀"
+SMALL_PRINT = "•"
+BIG_PRINT = "●"
+
+
+@dataclass(frozen=True, slots=True)
+class Viewport:
+    """Which prices and times the heatmap shows, and at what resolution."""
+
+    price_top: float  # upper edge of display row 0
+    row_usd: float  # price height of one display row (half a terminal cell)
+    rows: int  # display rows = 2 x terminal rows
+    t_end_ms: int  # right edge of the last column
+    col_ms: float  # time width of one column
+    cols: int
+
+    @property
+    def t_start_ms(self) -> float:
+        """Left edge of column 0."""
+        return self.t_end_ms - self.cols * self.col_ms
+
+    @property
+    def price_bottom(self) -> float:
+        """Lower edge of the last display row."""
+        return self.price_top - self.rows * self.row_usd
+
+    def row_of(self, price: float) -> int:
+        """Display row holding `price` (may be outside 0..rows-1)."""
+        return math.floor((self.price_top - price) / self.row_usd)
+
+    def col_of(self, ts_ms: float) -> int:
+        """Column holding time `ts_ms` (may be outside 0..cols-1)."""
+        return math.floor((ts_ms - self.t_start_ms) / self.col_ms)
+
+
+def price_window(
+    price: float, half_range_pct: float, rows: int, prev: tuple[float, float] | None = None
+) -> tuple[float, float]:
+    """(price_top, row_usd) for a window of about +-half_range_pct around `price`.
+
+    The row height is a 1/2/2.5/5 x 10^k number so axis labels are round; the window only
+    re-centres when price leaves its middle 60 % (a still picture costs no terminal bytes).
+    Cell centres fall on multiples of 2*row_usd.
+    """
+    rows = max(2, rows - rows % 2)
+    row_usd = nice_ceil(2 * price * half_range_pct / 100 / rows) if price > 0 else 1.0
+    if prev is not None and math.isclose(prev[1], row_usd):
+        top = prev[0]
+        band = 0.2 * rows * row_usd
+        if top - band >= price >= top - rows * row_usd + band:
+            return top, row_usd
+    cell = 2 * row_usd
+    k = math.ceil((price + rows / 2 * row_usd - row_usd) / cell)
+    return k * cell + row_usd, row_usd
+
+
+def time_window(ts_ms: int, window_ms: int, cols: int, t0_ms: int, src_col_ms: int) -> tuple[int, float]:
+    """(t_end_ms, col_ms): columns cover about `window_ms` ending at the source column holding `ts_ms`.
+
+    The right edge steps only when a new source column (or display column) starts, so the picture
+    shifts once per step rather than every tick.
+    """
+    cols = max(1, cols)
+    col_ms = window_ms / cols
+    if col_ms >= src_col_ms:
+        col_ms = float(max(1, round(col_ms / src_col_ms)) * src_col_ms)
+        step = col_ms
+    else:
+        step = float(src_col_ms)
+    t_end = t0_ms + math.ceil((ts_ms - t0_ms + 1) / step) * step
+    return int(t_end), col_ms
+
+
+def update_vmax(prev: float | None, visible_max: float) -> float:
+    """Colour-scale maximum with hysteresis: jumps up at once, comes down only after a 4x fall."""
+    if visible_max <= 0:
+        return prev if prev else 1.0
+    if prev is None or visible_max > prev or visible_max < prev / 4:
+        return nice_ceil(visible_max)
+    return prev
+
+
+def _source_cols(hm: HeatmapView, vp: Viewport) -> tuple[np.ndarray, np.ndarray]:
+    """Per display column, the [start, stop) range of source columns it covers (clipped; may be empty)."""
+    n_src = hm.long_usd.shape[0]
+    c = np.arange(vp.cols, dtype=np.float64)
+    if vp.col_ms <= hm.col_ms:  # narrow columns sample the source column under their centre
+        j = np.floor((vp.t_start_ms + (c + 0.5) * vp.col_ms - hm.t0_ms) / hm.col_ms).astype(np.int64)
+        start, stop = j, j + 1
+    else:
+        start = np.ceil((vp.t_start_ms + c * vp.col_ms - hm.t0_ms) / hm.col_ms).astype(np.int64)
+        stop = np.ceil((vp.t_start_ms + (c + 1) * vp.col_ms - hm.t0_ms) / hm.col_ms).astype(np.int64)
+    return np.clip(start, 0, n_src), np.clip(stop, 0, n_src)
+
+
+def _price_resample(grid: np.ndarray, hm: HeatmapView, vp: Viewport) -> np.ndarray:
+    """(n, src_rows) USD per bucket -> (n, vp.rows) USD per display row (exact share of each bucket)."""
+    n, r = grid.shape
+    if r == 0 or n == 0:
+        return np.zeros((n, vp.rows))
+    cum = np.zeros((n, r + 1))
+    np.cumsum(np.nan_to_num(grid, nan=0.0), axis=1, out=cum[:, 1:])
+    edges = vp.price_top - np.arange(vp.rows + 1) * vp.row_usd  # descending
+    f = np.clip((edges - (hm.price_lo - hm.bucket_usd / 2)) / hm.bucket_usd, 0.0, float(r))
+    i0 = np.minimum(np.floor(f).astype(np.int64), r - 1)
+    frac = f - i0
+    at_edge = cum[:, i0] + frac * (cum[:, i0 + 1] - cum[:, i0])
+    return np.maximum(at_edge[:, :-1] - at_edge[:, 1:], 0.0)
+
+
+def resample(hm: HeatmapView, vp: Viewport, side: str = "both") -> np.ndarray:
+    """USD per display cell, shape (vp.rows, vp.cols), row 0 = highest price; max over merged columns."""
+    if side == "long":
+        src = hm.long_usd
+    elif side == "short":
+        src = hm.short_usd
+    else:
+        src = hm.long_usd + hm.short_usd
+    start, stop = _source_cols(hm, vp)
+    out = np.zeros((vp.rows, vp.cols))
+    valid = stop > start
+    if not valid.any():
+        return out
+    lo, hi = int(start[valid].min()), int(stop[valid].max())
+    by_price = _price_resample(np.asarray(src[lo:hi], dtype=np.float64), hm, vp)  # (hi-lo, rows)
+    for c in np.nonzero(valid)[0]:
+        out[:, c] = by_price[start[c] - lo : stop[c] - lo].max(axis=0)
+    return out
+
+
+def price_path_rows(hm: HeatmapView, vp: Viewport) -> np.ndarray:
+    """Display row of the price per column (the last known price in the column), -1 where unknown."""
+    start, stop = _source_cols(hm, vp)
+    path = np.asarray(hm.price_path, dtype=np.float64)
+    rows = np.full(vp.cols, -1, dtype=np.int64)
+    for c in range(vp.cols):
+        seg = path[start[c] : stop[c]]
+        seg = seg[np.isfinite(seg)]
+        if seg.size:
+            rows[c] = vp.row_of(float(seg[-1]))
+    return rows
+
+
+def cell_codes(values: np.ndarray, vmax: float, path_rows: np.ndarray | None) -> np.ndarray:
+    """Heatmap codes per display cell: 0 empty, 1..N ramp, PRICE where the price path passes."""
+    codes = quantize(values, vmax)
+    if path_rows is None:
+        return codes
+    n_rows = codes.shape[0]
+    prev = -1
+    for c, r in enumerate(path_rows):
+        if r < 0 and prev < 0:
+            continue
+        if r < 0:
+            prev = -1
+            continue
+        lo, hi = (min(prev, r), max(prev, r)) if prev >= 0 else (r, r)
+        lo, hi = max(lo, 0), min(hi, n_rows - 1)
+        if lo <= hi:
+            codes[lo : hi + 1, c] = PRICE  # join vertical jumps so the path reads as a line
+        prev = r
+    return codes
+
+
+def print_markers(
+    prints: list[tuple[int, float, str, float]], vp: Viewport, big_usd: float
+) -> dict[tuple[int, int], tuple[str, bool, float]]:
+    """(cell_row, col) -> (side, is_big, usd) of the largest real liquidation in each terminal cell."""
+    marks: dict[tuple[int, int], tuple[str, bool, float]] = {}
+    for ts, price, side, usd in prints:
+        c, r = vp.col_of(ts), vp.row_of(price)
+        if not (0 <= c < vp.cols and 0 <= r < vp.rows):
+            continue
+        key = (r // 2, c)
+        if key not in marks or usd > marks[key][2]:
+            marks[key] = (side, usd >= big_usd, usd)
+    return marks
+
+
+def heatmap_strips(
+    codes: np.ndarray, palette: Palette, marks: dict[tuple[int, int], tuple[str, bool, float]] | None = None
+) -> list[Strip]:
+    """One Strip per terminal row (two display rows each), runs of equal cells merged."""
+    marks = marks or {}
+    n_rows, n_cols = codes.shape
+    lines: list[Strip] = []
+    for y in range(n_rows // 2):
+        upper = codes[2 * y].tolist()
+        lower = codes[2 * y + 1].tolist()
+        segments: list[Segment] = []
+        run_text: list[str] = []
+        run_style = None
+        for c in range(n_cols):
+            mark = marks.get((y, c))
+            if mark is not None:
+                char, style = (BIG_PRINT if mark[1] else SMALL_PRINT), palette.marker(mark[0], lower[c])
+            elif upper[c] == lower[c]:
+                char, style = " ", palette.cell(upper[c], lower[c])
+            else:
+                char, style = UPPER_HALF, palette.cell(upper[c], lower[c])
+            if style is not run_style and run_text:
+                segments.append(Segment("".join(run_text), run_style))
+                run_text = []
+            run_style = style
+            run_text.append(char)
+        if run_text:
+            segments.append(Segment("".join(run_text), run_style))
+        lines.append(Strip(segments, n_cols))
+    return lines
+
+
+def empty_codes(rows: int, cols: int) -> np.ndarray:
+    """An all-empty grid (no heatmap yet)."""
+    return np.full((rows, cols), EMPTY, dtype=np.uint8)
+
+
+__all__ = [
+    "Viewport", "price_window", "time_window", "update_vmax", "resample", "price_path_rows",
+    "cell_codes", "print_markers", "heatmap_strips", "empty_codes", "N_LEVELS",
+]

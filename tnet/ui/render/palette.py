@@ -1,0 +1,93 @@
+"""Theme -> Rich colours and cached Styles (built once per theme, never per cell per frame)."""
+
+from __future__ import annotations
+
+from rich.color import Color
+from rich.style import Style
+
+from tnet.ui.render.scale import N_LEVELS
+from tnet.ui.themes import ThemeSpec
+
+EMPTY = 0  # heatmap code: no inventory
+PRICE = N_LEVELS + 1  # heatmap code: the price path
+
+
+def _hex_to_rgb(value: str) -> tuple[int, int, int]:
+    return int(value[1:3], 16), int(value[3:5], 16), int(value[5:7], 16)
+
+
+def interpolate_ramp(stops: tuple[str, ...], n: int) -> list[tuple[int, int, int]]:
+    """`n` colours evenly spaced along the piecewise-linear ramp through `stops` (first and last included)."""
+    rgb = [_hex_to_rgb(s) for s in stops]
+    out: list[tuple[int, int, int]] = []
+    for i in range(n):
+        pos = i / (n - 1) * (len(rgb) - 1) if n > 1 else 0.0
+        lo = min(int(pos), len(rgb) - 2)
+        frac = pos - lo
+        a, b = rgb[lo], rgb[lo + 1]
+        out.append(tuple(round(a[c] + (b[c] - a[c]) * frac) for c in range(3)))  # type: ignore[misc]
+    return out
+
+
+def luminance(rgb: tuple[int, int, int]) -> float:
+    """Relative luminance (sRGB, WCAG) of an 8-bit colour, 0..1."""
+    def lin(c: int) -> float:
+        v = c / 255
+        return v / 12.92 if v <= 0.04045 else ((v + 0.055) / 1.055) ** 2.4
+    r, g, b = rgb
+    return 0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b)
+
+
+class Palette:
+    """Every colour and Style the renderers use for one theme."""
+
+    def __init__(self, theme: ThemeSpec) -> None:
+        self.theme = theme
+        self.name = theme.name
+        c = theme.colors
+        ramp = interpolate_ramp(theme.ramp, N_LEVELS)
+        # heatmap codes: 0 empty (background), 1..N ramp, N+1 price path
+        self.codes: list[Color] = [Color.parse(c["background"])]
+        self.codes += [Color.from_rgb(*rgb) for rgb in ramp]
+        self.codes.append(Color.parse(c["price_line"]))
+        self.ramp_rgb = ramp
+        self.bg = Color.parse(c["background"])
+        self.fg = Color.parse(c["foreground"])
+        self.text = Style(color=self.fg, bgcolor=self.bg)
+        self.muted = Style(color=Color.parse(c["muted"]), bgcolor=self.bg)
+        self.accent = Style(color=Color.parse(c["accent"]), bgcolor=self.bg, bold=True)
+        self.accent_reverse = Style(color=self.bg, bgcolor=Color.parse(c["accent"]), bold=True)
+        self.title = Style(color=Color.parse(c["accent"]), bgcolor=self.bg, bold=True)
+        self.side_color = {"long": Color.parse(c["long"]), "short": Color.parse(c["short"])}
+        self.side = {s: Style(color=col, bgcolor=self.bg) for s, col in self.side_color.items()}
+        self.side_bold = {s: Style(color=col, bgcolor=self.bg, bold=True) for s, col in self.side_color.items()}
+        self.side_reverse = {s: Style(color=self.bg, bgcolor=col, bold=True) for s, col in self.side_color.items()}
+        self.state = {
+            "live": Style(color=Color.parse(c["ok"]), bgcolor=self.bg, bold=True),
+            "connecting": Style(color=Color.parse(c["warning"]), bgcolor=self.bg),
+            "stale": Style(color=Color.parse(c["warning"]), bgcolor=self.bg, bold=True),
+            "down": Style(color=Color.parse(c["error"]), bgcolor=self.bg, bold=True),
+        }
+        self._cell_styles: dict[tuple[int, int], Style] = {}
+        self._marker_styles: dict[tuple[str, int], Style] = {}
+
+    def cell(self, fg_code: int, bg_code: int) -> Style:
+        """Style of a half-block cell: upper half `fg_code`, lower half `bg_code` (heatmap codes)."""
+        key = (fg_code, bg_code)
+        style = self._cell_styles.get(key)
+        if style is None:
+            if fg_code == bg_code:  # a blank cell needs no foreground: fewer bytes on the wire
+                style = Style(bgcolor=self.codes[bg_code])
+            else:
+                style = Style(color=self.codes[fg_code], bgcolor=self.codes[bg_code])
+            self._cell_styles[key] = style
+        return style
+
+    def marker(self, side: str, bg_code: int) -> Style:
+        """Style of a liquidation print marker drawn over a heatmap cell."""
+        key = (side, bg_code)
+        style = self._marker_styles.get(key)
+        if style is None:
+            style = Style(color=self.side_color.get(side, self.fg), bgcolor=self.codes[bg_code], bold=True)
+            self._marker_styles[key] = style
+        return style

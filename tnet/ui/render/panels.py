@@ -1,0 +1,144 @@
+"""Header, health bar, zones table and calibration panel as lists of Strips."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.strip import Strip
+
+from tnet.engine.views import CalibrationView, SymbolView, Zone
+from tnet.ui.render.palette import Palette
+from tnet.ui.render.scale import format_age, format_price, format_usd, price_decimals
+from tnet.ui.render.text import Part, fit, line
+
+_SPARK = " ▁▂▃▄▅▆▇█"
+NO_DATA_HINT = "no data — try `tnet demo`"
+_LIVE_ZONE_STATES = ("active", "reinforced")
+
+
+def header_line(
+    symbols: list[str], current: str, view: SymbolView | None, status: dict[str, str], width: int, palette: Palette
+) -> Strip:
+    """Top line: symbol tabs, price, open interest and the active settings (window, zoom, filter, theme)."""
+    parts: list[Part] = [(" tnet ", palette.accent_reverse), (" ", palette.text)]
+    for i, sym in enumerate(symbols):
+        style = palette.accent_reverse if sym == current else palette.muted
+        parts += [(f" {i + 1}:{sym} ", style), (" ", palette.text)]
+    if view is not None and view.price > 0:
+        parts += [("│ ", palette.muted), (format_price(view.price, price_decimals(view.price / 1e5)), palette.accent)]
+        total = view.oi.get("total_usd", 0.0)
+        if total:
+            parts.append((f"  OI {format_usd(total)}", palette.text))
+        if not view.warm:
+            parts.append(("  warming up", palette.state["connecting"]))
+    for key in ("window", "zoom", "filter", "theme"):
+        if status.get(key):
+            parts += [("  │ ", palette.muted), (status[key], palette.text)]
+    if status.get("paused"):
+        parts += [("  ", palette.text), (" PAUSED ", palette.accent_reverse)]
+    return line(parts, width, palette.text)
+
+
+def _num(value: Any, default: float = 0.0) -> float:
+    try:
+        return float(value) if value is not None else default
+    except (TypeError, ValueError):
+        return default
+
+
+def health_line(health: dict[str, Any], width: int, palette: Palette) -> Strip:
+    """One indicator per venue: state dot, msgs/s, latency p50, reconnects; a down venue shows its reason."""
+    venues = health.get("venues") or {}
+    parts: list[Part] = []
+    all_down = bool(venues)
+    for name, info in venues.items():
+        info = info or {}
+        state = str(info.get("state", "connecting"))
+        style = palette.state.get(state, palette.state["connecting"])
+        if parts:
+            parts.append(("  │ ", palette.muted))
+        parts += [("● ", style), (f"{name} ", palette.text), (state.upper() if state != "live" else "live", style)]
+        if state == "down":
+            reason = str(info.get("reason") or "down")
+            parts.append((f": {reason}", palette.state["down"]))
+        else:
+            all_down = False
+            rate = _num(info.get("msgs_per_s"))
+            lat = info.get("latency_ms_p50")
+            parts.append((f" {rate:.0f}/s", palette.text))
+            if lat is not None:
+                parts.append((f" {_num(lat):.0f}ms", palette.text))
+        reconnects = int(_num(info.get("reconnects")))
+        if reconnects:
+            parts.append((f" ↻{reconnects}", palette.state["stale"]))
+        note = info.get("note")
+        if note and state != "down":
+            parts.append((f" ({note})", palette.muted))
+    if not venues:
+        parts.append(("connecting…", palette.state["connecting"]))
+    elif all_down:
+        parts += [("   ", palette.text), (NO_DATA_HINT, palette.accent)]
+    return line(parts, width, palette.text)
+
+
+def all_venues_down(health: dict[str, Any]) -> bool:
+    """True when there is at least one venue and every one is down."""
+    venues = health.get("venues") or {}
+    return bool(venues) and all((v or {}).get("state") == "down" for v in venues.values())
+
+
+def _zone_order(zone: Zone) -> tuple[int, float]:
+    return (0 if zone.state in _LIVE_ZONE_STATES else 1, abs(zone.distance_pct))
+
+
+def zone_lines(zones: list[Zone], now_ms: int, width: int, height: int, palette: Palette, decimals: int) -> list[Strip]:
+    """ZONES table: live zones nearest to price first; side, range, USD, distance, age, state."""
+    out = [line([("ZONES", palette.title), (f"  {sum(z.state in _LIVE_ZONE_STATES for z in zones)} live", palette.muted)], width, palette.text)]
+    out.append(line([(fit("S range", 17) + fit("USD", 6, ">") + fit("dist", 7, ">") + fit("age", 4, ">") + " state", palette.muted)], width, palette.text))
+    for zone in sorted(zones, key=_zone_order)[: max(0, height - 2)]:
+        live = zone.state in _LIVE_ZONE_STATES
+        side_style = palette.side_bold[zone.side] if live else palette.side.get(zone.side, palette.muted)
+        rng = f"{format_price(zone.price_low, decimals)}–{format_price(zone.price_high, decimals)}"
+        out.append(line([
+            ("L " if zone.side == "long" else "S ", side_style),
+            (fit(rng, 15), palette.text if live else palette.muted),
+            (fit(format_usd(zone.usd), 6, ">"), side_style),
+            (fit(f"{zone.distance_pct:+.1f}%", 7, ">"), palette.text),
+            (fit(format_age((now_ms - zone.created_ms) / 1000), 4, ">"), palette.muted),
+            (" " + zone.state, palette.text if live else palette.muted),
+        ], width, palette.text))
+    if not zones and height > 2:
+        out.append(line([("no zones yet", palette.muted)], width, palette.text))
+    while len(out) < height:
+        out.append(line([], width, palette.text))
+    return out[:height]
+
+
+def _tier_width(tier: int) -> int:
+    """Columns for one tier: its label plus a space."""
+    return len(str(tier)) + 1
+
+
+def spark(weight: float, top: float) -> str:
+    """Block character for `weight` relative to `top` (at least '▁' for any positive weight)."""
+    if top <= 0 or weight <= 0:
+        return " "
+    idx = max(1, min(8, round(weight / top * 8)))
+    return _SPARK[idx]
+
+
+def calibration_lines(calibration: dict[str, CalibrationView], width: int, height: int, palette: Palette) -> list[Strip]:
+    """Per-venue leverage weights as bars over the tiers, with the number of prints learned from."""
+    out = [line([("CALIBRATION", palette.title), ("  leverage weights", palette.muted)], width, palette.text)]
+    tiers = next((c.tiers for c in calibration.values()), [])
+    if tiers:
+        out.append(line([("lev" + "".join(fit(str(t), _tier_width(t), ">") for t in tiers) + "  prints", palette.muted)], width, palette.text))
+    for venue, cal in calibration.items():
+        top = max(cal.weights) if cal.weights else 0.0
+        bars = "".join(" " * (_tier_width(t) - 1) + spark(w, top) for t, w in zip(cal.tiers, cal.weights))
+        out.append(line([(fit(venue[:3], 3), palette.text), (bars, palette.accent), (fit(str(cal.events), 8, ">"), palette.muted)], width, palette.text))
+    if not calibration and height > 1:
+        out.append(line([("no calibration yet", palette.muted)], width, palette.text))
+    while len(out) < height:
+        out.append(line([], width, palette.text))
+    return out[:height]

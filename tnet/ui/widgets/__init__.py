@@ -1,0 +1,1 @@
+"""Widgets: thin Line-API holders of cached Strips produced by tnet.ui.render."""
