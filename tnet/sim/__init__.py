@@ -1,0 +1,1 @@
+"""Simulated perp market (pure, deterministic) and loopback servers speaking the venues' protocols."""

@@ -1,0 +1,796 @@
+"""Deterministic simulated perp market: price, leveraged positions, liquidations, venue publishing.
+
+Pure: no I/O, no clock reads; time only moves through `step(now_ms)`. Everything random comes from
+seeded numpy Generators, so the same seed and the same step times give the same events.
+
+Model in one paragraph: each symbol's log price follows a pre-generated 100 ms random walk with
+Markov-switching calm/volatile regimes and rare jumps, plus a permanent "impact" offset that every
+liquidation pushes further in its own direction (cascades). Aggregate traders open positions by
+Poisson arrivals (lognormal USD size, side from a slowly varying imbalance, leverage from the hidden
+per-venue mix), hold them for an exponential time and carry the exact liquidation price of
+`tnet.margin.liquidation_price`. When the (shared) mark crosses it the position is liquidated; the
+venues then publish it with their own limits (Binance: latest per symbol per second; Bybit: 500 ms
+batches at the bankruptcy price; OKX: a random ~40 % subset).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from tnet.events import Bar, Event, Liquidation, MarkPrice, OpenInterest, Trades
+from tnet.margin import BRACKETS, LEVERAGE_TIERS
+
+TICK_MS = 100  # resolution of the price path and of liquidation checks
+BAR_MS = 300_000  # history bars are 5-minute bars
+DAY_MS = 86_400_000
+HOUSEKEEPING_MS = 10_000  # how often expired positions are closed (their exit is that coarse)
+PREHISTORY_STEP_MS = 300_000  # coarse steps for the simulated day before start (divides BAR_MS)
+OKX_COVERAGE = 0.4  # share of liquidations OKX publishes
+IMPACT = 0.15  # log-price push per unit of (liquidated USD / symbol OI USD)
+IMPACT_DECAY_S = 7_200.0  # liquidation impact relaxes with this time constant (wicks partly revert)
+MAX_IMPACT_PER_LIQ = 0.004  # one liquidation never moves price more than 0.4 %
+CHURN_PER_DAY = 1.5  # taker volume that does not change OI, as a multiple of OI per day
+VENUE_INDEX = {"binance": 0, "bybit": 1, "okx": 2}
+ALL_VENUES: tuple[str, ...] = ("binance", "bybit", "okx")
+
+# Realistic mixes (heatmap-models.md §4: most OI at 2-10x, a thin high-leverage tail), per venue.
+DEFAULT_MIX: dict[str, dict[int, float]] = {
+    "binance": {2: 0.10, 3: 0.12, 5: 0.20, 10: 0.22, 20: 0.14, 25: 0.08, 50: 0.07, 75: 0.03, 100: 0.03, 125: 0.01},
+    "bybit": {2: 0.08, 3: 0.10, 5: 0.18, 10: 0.22, 20: 0.15, 25: 0.10, 50: 0.08, 75: 0.04, 100: 0.04, 125: 0.01},
+    "okx": {2: 0.12, 3: 0.14, 5: 0.22, 10: 0.22, 20: 0.12, 25: 0.07, 50: 0.06, 75: 0.02, 100: 0.02, 125: 0.01},
+}
+
+# Default publish intervals (ms) of mark prices. Coarser than the real Bybit 100 ms / OKX 200 ms so
+# a 36 h backtest stays fast; the servers pass the real-time values.
+DEFAULT_MARK_MS: dict[str, int] = {"binance": 1000, "bybit": 500, "okx": 500}
+DEFAULT_OI_MS: dict[str, int | None] = {"binance": 5000, "bybit": 1000, "okx": 3000}
+
+
+@dataclass(frozen=True, slots=True)
+class SymbolParams:
+    """Scale of one simulated symbol."""
+
+    price: float  # starting price (24 h before start_ms)
+    positions_per_venue: int  # target number of aggregate positions per venue
+    median_usd: float  # median position notional
+    vol_mult: float  # volatility relative to BTC
+
+
+SYMBOL_PARAMS: dict[str, SymbolParams] = {
+    "BTC": SymbolParams(85_000.0, 3000, 60_000.0, 1.0),
+    "ETH": SymbolParams(3_200.0, 2500, 35_000.0, 1.3),
+    "SOL": SymbolParams(180.0, 2000, 15_000.0, 1.7),
+}
+_OTHER_PRICES = {"XRP": 2.2, "DOGE": 0.18, "BNB": 650.0, "LTC": 90.0, "AVAX": 25.0, "LINK": 15.0}
+
+
+def symbol_params(symbol: str) -> SymbolParams:
+    """Parameters of a simulated symbol (generic small-cap values for names without a row)."""
+    if symbol in SYMBOL_PARAMS:
+        return SYMBOL_PARAMS[symbol]
+    return SymbolParams(_OTHER_PRICES.get(symbol, 10.0), 1200, 8_000.0, 1.8)
+
+
+# Regime dynamics (BTC units; other symbols scale by vol_mult). Hourly log vol calm / volatile.
+HOURLY_VOL = (0.005, 0.016)
+REGIME_MEAN_H = (5.0, 1.5)  # mean duration of each regime, hours
+JUMPS_PER_DAY = (1.0, 6.0)
+JUMP_SIZE = 0.012  # std of a jump's log size
+MEAN_HOLD_H = 6.0  # mean holding time of a position
+PATH_CHUNK_TICKS = 36_000  # generate the price path one simulated hour at a time
+
+
+@dataclass(slots=True)
+class LiqRecord:
+    """One liquidation that happened (published or not): ground truth for evaluation."""
+
+    venue: str
+    symbol: str
+    ts_ms: int
+    side: str  # position liquidated: "long" | "short"
+    qty: float  # base coin
+    liq_price: float  # the position's liquidation price
+    mark: float  # mark price at the tick that crossed it
+    fill_price: float  # average fill (Binance ap, OKX bkPx)
+    bankruptcy_price: float  # Bybit p, Binance order price
+    leverage: int
+    entry: float
+    published: bool = False
+
+
+def normalize_mix(mix: dict[str, dict[int, float]], base: dict[str, dict[int, float]] | None = None
+                  ) -> dict[str, dict[int, float]]:
+    """Validate a per-venue mix and normalise it over LEVERAGE_TIERS (missing tiers weigh 0).
+
+    Venues absent from `mix` keep their entry from `base` (DEFAULT_MIX if None). Raises ValueError
+    with a one-line message on an unknown venue or tier, a negative/non-finite weight or all zeros.
+    """
+    out = {v: dict(w) for v, w in (base or DEFAULT_MIX).items()}
+    for venue, weights in mix.items():
+        if venue not in VENUE_INDEX:
+            raise ValueError(f"unknown venue {venue!r} in leverage mix (expected binance, bybit, okx)")
+        if not isinstance(weights, dict) or not weights:
+            raise ValueError(f"leverage mix for {venue} must be a non-empty mapping tier -> weight")
+        clean: dict[int, float] = {}
+        for tier, weight in weights.items():
+            try:
+                t = int(tier)
+                w = float(weight)
+            except (TypeError, ValueError):
+                raise ValueError(f"leverage mix for {venue}: tier {tier!r} / weight {weight!r} is not numeric") from None
+            if t not in LEVERAGE_TIERS:
+                raise ValueError(f"leverage mix for {venue}: tier {t} is not one of {list(LEVERAGE_TIERS)}")
+            if not math.isfinite(w) or w < 0:
+                raise ValueError(f"leverage mix for {venue}: weight {weight!r} of tier {t} must be >= 0")
+            clean[t] = clean.get(t, 0.0) + w
+        total = sum(clean.values())
+        if total <= 0:
+            raise ValueError(f"leverage mix for {venue}: weights sum to zero")
+        out[venue] = clean
+    return {v: {t: out[v].get(t, 0.0) / sum(out[v].values()) for t in LEVERAGE_TIERS} for v in out}
+
+
+def _notional_caps(venue: str) -> np.ndarray:
+    """Largest position notional allowed per leverage tier: keep initial margin >= 1.5 x MMR.
+
+    Real venues cap leverage by bracket; without this a big 125x position would be liquidated
+    the moment it opened.
+    """
+    rows = BRACKETS.get(venue, BRACKETS["binance"])
+    caps = []
+    for lev in LEVERAGE_TIERS:
+        cap = 0.0
+        for i, (_floor, mmr, _cum) in enumerate(rows):
+            if 1.0 / lev >= 1.5 * mmr:
+                cap = rows[i + 1][0] if i + 1 < len(rows) else math.inf
+            else:
+                break
+        caps.append(max(cap, 1_000.0))
+    return np.array(caps)
+
+
+def liquidation_prices(entry: np.ndarray, lev: np.ndarray, is_long: np.ndarray, qty: np.ndarray,
+                       venue: str) -> np.ndarray:
+    """Vectorised `tnet.margin.liquidation_price` (same formula, same bracket lookup)."""
+    rows = BRACKETS.get(venue, BRACKETS["binance"])
+    floors = np.array([r[0] for r in rows])
+    mmrs = np.array([r[1] for r in rows])
+    cums = np.array([r[2] for r in rows])
+    notional = qty * entry
+    idx = np.searchsorted(floors, notional, side="right") - 1
+    mmr, cum = mmrs[idx], cums[idx]
+    margin = qty * entry / lev
+    long_lp = np.maximum((qty * entry - margin - cum) / (qty * (1.0 - mmr)), 0.0)
+    short_lp = (qty * entry + margin + cum) / (qty * (1.0 + mmr))
+    return np.where(is_long, long_lp, short_lp)
+
+
+class _Book:
+    """Open positions of one symbol (all venues) in preallocated arrays with a free list."""
+
+    def __init__(self, capacity: int) -> None:
+        self.active = np.zeros(capacity, dtype=bool)
+        self.venue = np.zeros(capacity, dtype=np.int8)
+        self.is_long = np.zeros(capacity, dtype=bool)
+        self.entry = np.zeros(capacity)
+        self.qty = np.zeros(capacity)
+        self.lev = np.zeros(capacity, dtype=np.int16)
+        self.liq = np.zeros(capacity)
+        self.open_ms = np.zeros(capacity, dtype=np.int64)
+        self.close_ms = np.zeros(capacity, dtype=np.int64)
+        self.free: list[int] = list(range(capacity - 1, -1, -1))
+        self.max_long_liq = -math.inf  # highest long liquidation price (prefilter)
+        self.min_short_liq = math.inf  # lowest short liquidation price (prefilter)
+        self.bounds_dirty = False
+        self.count = np.zeros(3, dtype=np.int64)  # open positions per venue (incremental)
+        self.oi = np.zeros(3)  # open base qty per venue (incremental, re-summed exactly on demand)
+
+    def grow(self, extra: int) -> None:
+        """Enlarge capacity (only if the population overshoots its target a lot)."""
+        n = len(self.active)
+        for name in ("active", "venue", "is_long", "entry", "qty", "lev", "liq", "open_ms", "close_ms"):
+            arr = getattr(self, name)
+            setattr(self, name, np.concatenate([arr, np.zeros(extra, dtype=arr.dtype)]))
+        self.free = list(range(n + extra - 1, n - 1, -1)) + self.free
+
+    def add(self, venue: np.ndarray, is_long: np.ndarray, entry: np.ndarray, qty: np.ndarray,
+            lev: np.ndarray, liq: np.ndarray, open_ms: np.ndarray, close_ms: np.ndarray) -> None:
+        """Insert positions into free slots and widen the prefilter bounds."""
+        k = len(entry)
+        if k == 0:
+            return
+        if len(self.free) < k:
+            self.grow(max(k, len(self.active) // 2))
+        slots = np.array([self.free.pop() for _ in range(k)], dtype=np.int64)
+        self.active[slots] = True
+        self.venue[slots] = venue
+        self.is_long[slots] = is_long
+        self.entry[slots] = entry
+        self.qty[slots] = qty
+        self.lev[slots] = lev
+        self.liq[slots] = liq
+        self.open_ms[slots] = open_ms
+        self.close_ms[slots] = close_ms
+        self.count += np.bincount(venue, minlength=3)[:3]
+        self.oi += np.bincount(venue, weights=qty, minlength=3)[:3]
+        if is_long.any():
+            self.max_long_liq = max(self.max_long_liq, float(liq[is_long].max()))
+        if (~is_long).any():
+            self.min_short_liq = min(self.min_short_liq, float(liq[~is_long].min()))
+
+    def remove(self, slots: np.ndarray) -> None:
+        """Free slots; bounds become conservative (stale) until recomputed."""
+        self.active[slots] = False
+        self.count -= np.bincount(self.venue[slots], minlength=3)[:3]
+        self.oi -= np.bincount(self.venue[slots], weights=self.qty[slots], minlength=3)[:3]
+        self.free.extend(int(s) for s in slots)
+        self.bounds_dirty = True
+
+    def recompute_bounds(self) -> None:
+        """Exact prefilter bounds over the open positions."""
+        longs = self.active & self.is_long
+        shorts = self.active & ~self.is_long
+        self.max_long_liq = float(self.liq[longs].max()) if longs.any() else -math.inf
+        self.min_short_liq = float(self.liq[shorts].min()) if shorts.any() else math.inf
+        self.bounds_dirty = False
+
+
+@dataclass(slots=True)
+class _BarAcc:
+    """The 5-minute bar being built for one symbol (price shared, volume per venue)."""
+
+    start_ms: int
+    open: float
+    high: float
+    low: float
+    close: float
+    volume: np.ndarray = field(default_factory=lambda: np.zeros(3))
+    buy: np.ndarray = field(default_factory=lambda: np.zeros(3))
+
+
+class _SymbolState:
+    """Everything the market tracks for one symbol."""
+
+    def __init__(self, symbol: str, index: int, seed: int, t0_ms: int, n_venues: int) -> None:
+        self.symbol = symbol
+        self.params = symbol_params(symbol)
+        self.path_rng = np.random.default_rng([seed, index, 1])
+        self.rng = np.random.default_rng([seed, index, 2])
+        self.t0_ms = t0_ms  # time of tick 0
+        self.path = np.zeros(0)  # log price per tick (without impact), ticks path_base.. onwards
+        self.path_base = 0  # tick index of path[0]; older ticks are dropped to bound memory
+        self.regime = 0
+        self.log0 = math.log(self.params.price)
+        self.impact = 0.0
+        self.price = self.params.price
+        self.imbalance = 0.0  # OU state driving the long share of new positions
+        self.book = _Book(int(self.params.positions_per_venue * n_venues * 1.6))
+        self.next_housekeeping = t0_ms
+        self.bar = _BarAcc(t0_ms, self.price, self.price, self.price, self.price)
+        self.bars: list[deque[Bar]] = [deque(maxlen=3000) for _ in range(3)]
+        self.binance_pending: LiqRecord | None = None
+        self.bybit_pending: list[LiqRecord] = []
+        self.last_oi_pub: list[float] = [-1.0, -1.0, -1.0]
+
+    def ensure_path(self, first: int, last: int) -> None:
+        """Make ticks first..last available; ticks before `first` are dropped (time only moves on)."""
+        end = self.path_base + len(self.path)  # one past the last generated tick
+        if last < end:
+            return
+        drop = min(max(first - self.path_base, 0), len(self.path))
+        chunks = [self.path[drop:]]
+        while end <= last:
+            chunk = self._chunk()
+            chunks.append(chunk)
+            end += len(chunk)
+        self.path = np.concatenate(chunks)
+        self.path_base += drop
+
+    def log_prices(self, first: int, last: int) -> np.ndarray:
+        """Log prices (without impact) of ticks first..last inclusive."""
+        self.ensure_path(first, last)
+        return self.path[first - self.path_base:last - self.path_base + 1]
+
+    def _chunk(self) -> np.ndarray:
+        """One hour of 100 ms log-price increments with regime switching and jumps."""
+        n = PATH_CHUNK_TICKS
+        rng = self.path_rng
+        regimes = np.empty(n, dtype=np.int8)
+        i = 0
+        while i < n:
+            ticks = int(rng.exponential(REGIME_MEAN_H[self.regime] * 36_000)) + 1
+            regimes[i:i + ticks] = self.regime
+            i += ticks
+            if i < n:
+                self.regime = 1 - self.regime
+            # else: the regime carries into the next chunk with a fresh (memoryless) duration
+        vol = np.array(HOURLY_VOL)[regimes] * self.params.vol_mult / math.sqrt(36_000)
+        steps = rng.standard_normal(n) * vol
+        jump_p = np.array(JUMPS_PER_DAY)[regimes] / 864_000.0
+        jumps = rng.random(n) < jump_p
+        if jumps.any():
+            steps[jumps] += rng.standard_normal(int(jumps.sum())) * JUMP_SIZE * self.params.vol_mult
+        out = self.log0 + np.cumsum(steps)
+        self.log0 = float(out[-1])
+        return out
+
+
+class Market:
+    """A seeded, pure simulated market for several symbols on Binance, Bybit and OKX."""
+
+    def __init__(self, symbols: list[str] = ["BTC"], seed: int = 0, start_ms: int = 1_790_000_000_000,  # noqa: B006
+                 leverage_mix: dict[str, dict[int, float]] | None = None, burst: float = 1.0,
+                 venues: tuple[str, ...] = ALL_VENUES,
+                 mark_ms: dict[str, int] | None = None,
+                 oi_ms: dict[str, int | None] | None = None,
+                 prehistory_ms: int = DAY_MS) -> None:
+        if not symbols:
+            raise ValueError("Market needs at least one symbol")
+        for v in venues:
+            if v not in VENUE_INDEX:
+                raise ValueError(f"unknown venue {v!r} (expected binance, bybit, okx)")
+        if not (burst > 0 and math.isfinite(burst)):
+            raise ValueError("burst must be a positive number")
+        self.symbols = list(dict.fromkeys(s.upper() for s in symbols))
+        self.seed = seed
+        self.venues = tuple(venues)
+        self.burst = float(burst)
+        self.mark_ms = {**DEFAULT_MARK_MS, **(mark_ms or {})}
+        self.oi_ms = {**DEFAULT_OI_MS, **(oi_ms or {})}
+        self._mix = normalize_mix(leverage_mix or {})
+        self._mix_cdf: dict[str, np.ndarray] = {}
+        self._rebuild_cdf()
+        self._caps = {v: _notional_caps(v) for v in ALL_VENUES}
+        self._tiers = np.array(LEVERAGE_TIERS, dtype=np.int16)
+        self._venue_mask = np.array([v in self.venues for v in ALL_VENUES])
+        self._liqs: deque[LiqRecord] = deque(maxlen=2_000_000)
+        self.start_ms = int(start_ms)
+        # pre-history starts on a bar boundary so the day before start is made of whole bars
+        t0 = ((self.start_ms - prehistory_ms) // BAR_MS) * BAR_MS
+        self._states = {s: _SymbolState(s, i, seed, t0, 3) for i, s in enumerate(self.symbols)}
+        self.now_ms = t0
+        for st in self._states.values():
+            self._populate(st, t0)
+        t = t0
+        while t < self.start_ms:
+            t = min(t + PREHISTORY_STEP_MS, self.start_ms)
+            self._step(t, emit=False)
+        self.now_ms = self.start_ms
+
+    # ------------------------------------------------------------------ public API
+
+    def step(self, now_ms: int) -> list[Event]:
+        """Advance to `now_ms`; return what the venues publish in (previous now, now_ms], in time order."""
+        return self._step(int(now_ms), emit=True)
+
+    def set_leverage_mix(self, mix: dict[str, dict[int, float]]) -> None:
+        """Shift the hidden mix (venues not named keep theirs); only NEW positions use it."""
+        self._mix = normalize_mix(mix, self._mix)
+        self._rebuild_cdf()
+
+    def truth_leverage_mix(self) -> dict[str, dict[int, float]]:
+        """The hidden mix new positions are drawn from, normalised over LEVERAGE_TIERS."""
+        return {v: dict(w) for v, w in self._mix.items()}
+
+    def truth_inventory(self, symbol: str, venue: str | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(liq_price, usd, is_long) of every open position; usd = qty x current price (sums to OI usd)."""
+        st = self._state(symbol)
+        b = st.book
+        mask = b.active.copy()
+        if venue is not None:
+            mask &= b.venue == VENUE_INDEX[venue]
+        return b.liq[mask].copy(), b.qty[mask] * st.price, b.is_long[mask].copy()
+
+    def truth_positions(self, symbol: str, venue: str | None = None) -> dict[str, np.ndarray]:
+        """All fields of the open positions (entry, qty, leverage, liq, is_long, venue, open/close ms)."""
+        st = self._state(symbol)
+        b = st.book
+        mask = b.active.copy()
+        if venue is not None:
+            mask &= b.venue == VENUE_INDEX[venue]
+        return {"entry": b.entry[mask], "qty": b.qty[mask], "leverage": b.lev[mask], "liq": b.liq[mask],
+                "is_long": b.is_long[mask], "venue": b.venue[mask], "open_ms": b.open_ms[mask],
+                "close_ms": b.close_ms[mask]}
+
+    def current_price(self, symbol: str) -> float:
+        """Mark price now (shared by the venues)."""
+        return self._state(symbol).price
+
+    def current_oi(self, symbol: str, venue: str) -> tuple[float, float]:
+        """One-sided open interest of `venue` now: (base coin, USD at the current price)."""
+        st = self._state(symbol)
+        base = float(self._oi_base(st)[VENUE_INDEX[venue]])
+        return base, base * st.price
+
+    def history_bars(self, symbol: str, venue: str, end_ms: int, n: int = 288,
+                     interval_ms: int = BAR_MS) -> list[Bar]:
+        """Up to `n` completed bars closing at or before `end_ms`, oldest first, with oi_usd at close.
+
+        `interval_ms` must be a multiple of 5 minutes (bars are aggregated from 5-minute ones).
+        """
+        if interval_ms <= 0 or interval_ms % BAR_MS:
+            raise ValueError("interval_ms must be a positive multiple of 300000")
+        st = self._state(symbol)
+        bars = [b for b in st.bars[VENUE_INDEX[venue]] if b.ts_ms + BAR_MS <= end_ms]
+        if interval_ms != BAR_MS:
+            bars = _aggregate(bars, interval_ms)
+            bars = [b for b in bars if b.ts_ms + interval_ms <= end_ms]
+        return bars[-n:] if n > 0 else []
+
+    def liquidations_all(self, symbol: str | None = None, venue: str | None = None,
+                         start_ms: int | None = None, end_ms: int | None = None) -> list[LiqRecord]:
+        """Every liquidation that happened (published or not), oldest first, filtered."""
+        out = []
+        for r in self._liqs:
+            if symbol is not None and r.symbol != symbol:
+                continue
+            if venue is not None and r.venue != venue:
+                continue
+            if start_ms is not None and r.ts_ms < start_ms:
+                continue
+            if end_ms is not None and r.ts_ms > end_ms:
+                continue
+            out.append(r)
+        return out
+
+    # ------------------------------------------------------------------ internals
+
+    def _state(self, symbol: str) -> _SymbolState:
+        try:
+            return self._states[symbol.upper()]
+        except KeyError:
+            raise KeyError(f"symbol {symbol!r} is not simulated (have {', '.join(self.symbols)})") from None
+
+    def _rebuild_cdf(self) -> None:
+        for v, w in self._mix.items():
+            cdf = np.cumsum([w[t] for t in LEVERAGE_TIERS])
+            self._mix_cdf[v] = cdf / cdf[-1]
+
+    def _oi_base(self, st: _SymbolState) -> np.ndarray:
+        """Open base qty per venue (incremental; float drift stays ~1e-12 relative)."""
+        return st.book.oi
+
+    def _draw_positions(self, st: _SymbolState, venue: str, n: int, times: np.ndarray, prices: np.ndarray,
+                        ) -> tuple[float, float]:
+        """Open `n` positions on `venue` at `times` (entries at `prices`)."""
+        rng = st.rng
+        p = st.params
+        vi = VENUE_INDEX[venue]
+        long_share = 0.5 + 0.2 * math.tanh(st.imbalance)
+        is_long = rng.random(n) < long_share
+        tier_idx = np.searchsorted(self._mix_cdf[venue], rng.random(n), side="right")
+        tier_idx = np.minimum(tier_idx, len(LEVERAGE_TIERS) - 1)
+        lev = self._tiers[tier_idx]
+        usd = p.median_usd * np.exp(rng.standard_normal(n) * 1.1) / self.burst
+        usd = np.minimum(usd, self._caps[venue][tier_idx])
+        qty = usd / prices
+        liq = liquidation_prices(prices, lev.astype(np.float64), is_long, qty, venue)
+        hold = rng.exponential(MEAN_HOLD_H * 3_600_000, n).astype(np.int64) + 60_000
+        st.book.add(np.full(n, vi, dtype=np.int8), is_long, prices, qty, lev, liq, times, times + hold)
+        long_qty = float(qty[is_long].sum())
+        return long_qty, float(qty.sum()) - long_qty
+
+    def _target(self, st: _SymbolState) -> int:
+        return int(st.params.positions_per_venue * self.burst)
+
+    def _populate(self, st: _SymbolState, t0: int) -> None:
+        """Steady-state book at the start of pre-history: entries spread around the price."""
+        for venue in self.venues:
+            n = self._target(st)
+            entries = st.price * np.exp(st.rng.standard_normal(n) * 0.012)
+            times = t0 - st.rng.integers(0, int(MEAN_HOLD_H * 3_600_000), n)
+            self._draw_positions(st, venue, n, times.astype(np.int64), entries)
+        b = st.book
+        # positions that would already be under water at the start price never existed
+        crossed = b.active & ((b.is_long & (b.liq >= st.price)) | (~b.is_long & (b.liq <= st.price)))
+        b.remove(np.flatnonzero(crossed))
+        b.recompute_bounds()
+
+    def _step(self, now_ms: int, emit: bool) -> list[Event]:
+        if now_ms < self.now_ms:
+            raise ValueError(f"time went backwards: {now_ms} < {self.now_ms}")
+        events: list[Event] = []
+        for st in self._states.values():
+            t = self.now_ms
+            while t < now_ms:
+                # split at bar boundaries so every bar gets exactly its own ticks
+                t_end = min(now_ms, st.bar.start_ms + BAR_MS)
+                self._advance(st, t, t_end, events, emit)
+                t = t_end
+        self.now_ms = now_ms
+        if emit and len(events) > 1:
+            events.sort(key=lambda e: e.ts_ms)
+        return events if emit else []
+
+    def _advance(self, st: _SymbolState, t_prev: int, t_end: int, events: list[Event], emit: bool) -> None:
+        """Simulate one symbol over (t_prev, t_end] (never across a bar boundary)."""
+        j0 = (t_prev - st.t0_ms) // TICK_MS + 1
+        j1 = (t_end - st.t0_ms) // TICK_MS
+        dt_s = (t_end - t_prev) / 1000.0
+        prev_price = st.price
+        flow = [0.0] * 6  # taker buy qty per venue, then taker sell qty per venue
+        liq_records: list[LiqRecord] = []
+        if j1 >= j0:
+            st.impact *= math.exp(-dt_s / IMPACT_DECAY_S)
+            seg = np.exp(st.log_prices(j0, j1) + st.impact)
+            tick0 = st.t0_ms + j0 * TICK_MS  # time of seg[0]
+            # arrivals first (with their open times) so a fresh position can be hit later in the step
+            self._arrivals(st, dt_s, seg, tick0, flow)
+            self._liquidate(st, seg, tick0, liq_records, flow)
+            st.price = float(seg[-1])
+            bar = st.bar
+            hi = float(seg.max())
+            lo = float(seg.min())
+            if hi > bar.high:
+                bar.high = hi
+            if lo < bar.low:
+                bar.low = lo
+            bar.close = st.price
+        else:
+            seg = None
+            tick0 = t_end
+        if t_end >= st.next_housekeeping:
+            self._housekeeping(st, t_end, flow)
+            st.next_housekeeping = (t_end // HOUSEKEEPING_MS + 1) * HOUSEKEEPING_MS
+        # the imbalance drifts slowly (OU, 4 h time constant)
+        st.imbalance += -st.imbalance * dt_s / 14_400 + float(st.rng.standard_normal()) * math.sqrt(dt_s / 14_400) * 0.8
+        self._churn(st, prev_price, dt_s, flow)
+        bar = st.bar
+        for vi in range(3):
+            bar.volume[vi] += flow[vi] + flow[3 + vi]
+            bar.buy[vi] += flow[vi]
+        self._publish(st, t_prev, t_end, seg, tick0, liq_records, flow, events if emit else None)
+        if t_end >= st.bar.start_ms + BAR_MS:
+            self._close_bar(st, t_end)
+
+    def _arrivals(self, st: _SymbolState, dt_s: float, seg: np.ndarray, tick0: int, flow: list[float]) -> None:
+        target = self._target(st)
+        # population regulates itself around the target so memory stays bounded
+        ratio = np.clip(target / np.maximum(st.book.count, 1), 0.5, 2.0)
+        counts = st.rng.poisson(ratio * (target / (MEAN_HOLD_H * 3600.0) * dt_s)).tolist()
+        for venue in self.venues:
+            vi = VENUE_INDEX[venue]
+            n = counts[vi]
+            if n == 0:
+                continue
+            idx = np.sort(st.rng.integers(0, len(seg), n))
+            long_qty, short_qty = self._draw_positions(st, venue, n, tick0 + idx * TICK_MS, seg[idx])
+            # opening trades are taker flow in the position's direction
+            flow[vi] += long_qty
+            flow[3 + vi] += short_qty
+
+    def _liquidate(self, st: _SymbolState, seg: np.ndarray, tick0: int, records: list[LiqRecord],
+                   flow: list[float]) -> None:
+        """Liquidate every position whose price the path crosses, at the first tick that crosses it.
+
+        Cheap in the common case: one min/max of the step's ticks against the book's extreme
+        liquidation prices. When that prefilter hits, candidates are gathered in one pass and each
+        one's first crossing tick is found with running minima/maxima; liquidations are applied
+        tick group by tick group because each one's price impact shifts the rest of the path.
+        """
+        b = st.book
+        lo = float(seg.min())
+        hi = float(seg.max())
+        if lo > b.max_long_liq and hi < b.min_short_liq:
+            return
+        if b.bounds_dirty:
+            b.recompute_bounds()
+            if lo > b.max_long_liq and hi < b.min_short_liq:
+                return
+        n = len(seg)
+        start = 0  # ticks before `start` are final
+        cand = c_liq = c_long = c_open = np.zeros(0)
+        first = np.zeros(0, dtype=np.int64)
+        stale = True
+        while True:
+            if stale:
+                cand = np.flatnonzero(b.active & ((b.is_long & (b.liq >= lo)) | (~b.is_long & (b.liq <= hi))))
+                c_liq = b.liq[cand]
+                c_long = b.is_long[cand]
+                c_open = b.open_ms[cand]
+                first = self._first_crossings(seg, start, tick0, c_liq, c_long, c_open)
+                stale = False
+            if len(first) == 0:
+                return
+            k = int(first.min())
+            if k >= n:
+                return
+            group = np.flatnonzero(first == k)
+            slots = cand[group]
+            p = float(seg[k])
+            t = tick0 + k * TICK_MS
+            push = 0.0
+            oi_usd = float(b.oi.sum()) * p
+            for s in slots.tolist():
+                rec = self._liq_record(st, s, t, p)
+                records.append(rec)
+                vi = VENUE_INDEX[rec.venue]
+                if rec.side == "long":
+                    push -= min(IMPACT * rec.qty * p / max(oi_usd, 1.0), MAX_IMPACT_PER_LIQ)
+                    flow[3 + vi] += rec.qty  # a forced sell
+                else:
+                    push += min(IMPACT * rec.qty * p / max(oi_usd, 1.0), MAX_IMPACT_PER_LIQ)
+                    flow[vi] += rec.qty
+            b.remove(slots)
+            first[group] = n  # done
+            if push:
+                # the forced orders move the price from the next tick on (cascade)
+                st.impact += push
+                seg[k + 1:] *= math.exp(push)
+                start = k + 1
+                if start >= n:
+                    return
+                lo = min(lo, float(seg[start:].min()))
+                hi = max(hi, float(seg[start:].max()))
+                stale = True  # crossings after k changed; the cascade may reach new candidates
+
+    @staticmethod
+    def _first_crossings(seg: np.ndarray, start: int, tick0: int, liq: np.ndarray, is_long: np.ndarray,
+                         open_ms: np.ndarray) -> np.ndarray:
+        """First tick index >= start at which each position (already open then) is crossed; len(seg) if none."""
+        n = len(seg)
+        out = np.full(len(liq), n, dtype=np.int64)
+        if len(liq) == 0 or start >= n:
+            return out
+        # index of the first tick at which the position exists (open_ms <= tick time)
+        open_idx = np.maximum(-((tick0 - open_ms) // TICK_MS), start)
+        early = open_idx <= start
+        tail = seg[start:]
+        run_min = np.minimum.accumulate(tail)
+        run_max = np.maximum.accumulate(tail)
+        el = early & is_long
+        if el.any():
+            out[el] = start + np.searchsorted(-run_min, -liq[el], side="left")
+        es = early & ~is_long
+        if es.any():
+            out[es] = start + np.searchsorted(run_max, liq[es], side="left")
+        for i in np.flatnonzero(~early).tolist():  # opened during this step: few
+            o = int(open_idx[i])
+            if o >= n:
+                continue
+            sub = seg[o:]
+            hit = sub <= liq[i] if is_long[i] else sub >= liq[i]
+            j = int(np.argmax(hit))
+            if hit[j]:
+                out[i] = o + j
+        return out
+
+    def _liq_record(self, st: _SymbolState, s: int, t: int, mark: float) -> LiqRecord:
+        b = st.book
+        is_long = bool(b.is_long[s])
+        entry = float(b.entry[s])
+        lev = int(b.lev[s])
+        slip = float(st.rng.random()) * 0.0008
+        fill = mark * (1.0 - slip) if is_long else mark * (1.0 + slip)
+        bankrupt = entry * (1.0 - 1.0 / lev) if is_long else entry * (1.0 + 1.0 / lev)
+        rec = LiqRecord(venue=ALL_VENUES[int(b.venue[s])], symbol=st.symbol, ts_ms=t,
+                        side="long" if is_long else "short", qty=float(b.qty[s]), liq_price=float(b.liq[s]),
+                        mark=mark, fill_price=fill, bankruptcy_price=bankrupt, leverage=lev, entry=entry)
+        self._liqs.append(rec)
+        return rec
+
+    def _housekeeping(self, st: _SymbolState, t_end: int, flow: list[float]) -> None:
+        """Close positions whose holding time is over (closing trades are taker flow too)."""
+        b = st.book
+        done = b.active & (b.close_ms <= t_end)
+        if not done.any():
+            return
+        longs = done & b.is_long
+        shorts = done & ~b.is_long
+        sold = np.bincount(b.venue[longs], weights=b.qty[longs], minlength=3).tolist()
+        bought = np.bincount(b.venue[shorts], weights=b.qty[shorts], minlength=3).tolist()
+        for vi in range(3):
+            flow[vi] += bought[vi]
+            flow[3 + vi] += sold[vi]
+        b.remove(np.flatnonzero(done))
+
+    def _churn(self, st: _SymbolState, prev_price: float, dt_s: float, flow: list[float]) -> None:
+        """Taker volume that does not change OI: proportional to OI, more when price moves."""
+        ret = math.log(st.price / prev_price) if prev_price > 0 else 0.0
+        sigma = HOURLY_VOL[0] * st.params.vol_mult * math.sqrt(max(dt_s, 0.1) / 3600.0)
+        intensity = 1.0 + 2.0 * min(abs(ret) / sigma, 5.0)
+        scale = CHURN_PER_DAY * dt_s / 86_400.0 * intensity
+        tilt = 0.3 * math.tanh(ret / sigma)
+        oi = st.book.oi.tolist()
+        for venue in self.venues:
+            vi = VENUE_INDEX[venue]
+            vol = oi[vi] * scale
+            flow[vi] += vol * (0.5 + tilt)
+            flow[3 + vi] += vol * (0.5 - tilt)
+
+    def _publish(self, st: _SymbolState, t_prev: int, t_end: int, seg: np.ndarray | None, tick0: int,
+                 records: list[LiqRecord], flow: list[float], out: list[Event] | None) -> None:
+        """Apply each venue's publishing rules; append the normalized events (out None: rules only)."""
+        sym = st.symbol
+
+        def emit_liq(rec: LiqRecord, price: float) -> None:
+            rec.published = True
+            if out is not None:
+                out.append(Liquidation(rec.venue, sym, rec.ts_ms, rec.ts_ms, rec.side, price, rec.qty,
+                                       rec.qty * price))
+
+        def flush_binance(upto: int) -> None:
+            pend = st.binance_pending
+            if pend is not None and (pend.ts_ms // 1000 + 1) * 1000 <= upto:
+                emit_liq(pend, pend.fill_price)
+                st.binance_pending = None
+
+        for rec in records:
+            if rec.venue == "binance":
+                # only the latest liquidation per symbol per second is pushed, after the window
+                flush_binance(rec.ts_ms)
+                st.binance_pending = rec  # supersedes a pending one of the same second (never published)
+            elif rec.venue == "bybit":
+                st.bybit_pending.append(rec)
+            elif st.rng.random() < OKX_COVERAGE:
+                emit_liq(rec, rec.fill_price)
+        flush_binance(t_end)
+        if st.bybit_pending:
+            keep = []
+            for rec in st.bybit_pending:
+                if (rec.ts_ms // 500 + 1) * 500 <= t_end:
+                    emit_liq(rec, rec.bankruptcy_price)
+                else:
+                    keep.append(rec)
+            st.bybit_pending = keep
+        if out is None:
+            return
+        oi = st.book.oi.tolist()
+        price = st.price
+        seg_list = seg.tolist() if seg is not None else None
+        for venue in self.venues:
+            vi = VENUE_INDEX[venue]
+            step_ms = self.mark_ms[venue]
+            for tm in range((t_prev // step_ms + 1) * step_ms, t_end + 1, step_ms):
+                if seg_list is None:
+                    px = price
+                else:
+                    # the mark at tm is the price of the latest tick at or before tm
+                    px = seg_list[min(max((tm - tick0) // TICK_MS, 0), len(seg_list) - 1)]
+                out.append(MarkPrice(venue, sym, tm, tm, px))
+            oi_step = self.oi_ms.get(venue)
+            if oi_step and (t_end // oi_step) > (t_prev // oi_step):
+                base = oi[vi]
+                if base != st.last_oi_pub[vi] or venue == "binance":
+                    st.last_oi_pub[vi] = base
+                    tm = (t_end // oi_step) * oi_step
+                    out.append(OpenInterest(venue, sym, tm, tm, base, base * price))
+            if flow[vi] > 0 or flow[3 + vi] > 0:
+                out.append(Trades(venue, sym, t_end, t_end, price, flow[vi], flow[3 + vi]))
+
+    def _close_bar(self, st: _SymbolState, t_end: int) -> None:
+        bar = st.bar
+        oi = self._oi_base(st)
+        for venue in ALL_VENUES:
+            vi = VENUE_INDEX[venue]
+            st.bars[vi].append(Bar(venue, st.symbol, bar.start_ms, bar.start_ms + BAR_MS, BAR_MS, bar.open,
+                                   bar.high, bar.low, bar.close, float(bar.volume[vi]), float(bar.buy[vi]),
+                                   float(oi[vi]) * bar.close))
+        st.bar = _BarAcc(bar.start_ms + BAR_MS, st.price, st.price, st.price, st.price)
+
+
+def _aggregate(bars: list[Bar], interval_ms: int) -> list[Bar]:
+    """Merge consecutive 5-minute bars into `interval_ms` bars aligned on multiples of it."""
+    out: list[Bar] = []
+    for b in bars:
+        start = (b.ts_ms // interval_ms) * interval_ms
+        if out and out[-1].ts_ms == start:
+            o = out[-1]
+            o.high = max(o.high, b.high)
+            o.low = min(o.low, b.low)
+            o.close = b.close
+            o.volume += b.volume
+            o.buy_volume += b.buy_volume
+            o.oi_usd = b.oi_usd
+            o.recv_ms = b.recv_ms
+        else:
+            out.append(Bar(b.venue, b.symbol, start, b.recv_ms, interval_ms, b.open, b.high, b.low, b.close,
+                           b.volume, b.buy_volume, b.oi_usd))
+    # drop a partial first group (it would start before its first 5-minute bar)
+    if out and bars and out[0].ts_ms != bars[0].ts_ms:
+        out = out[1:]
+    return out
