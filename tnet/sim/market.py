@@ -76,10 +76,10 @@ def symbol_params(symbol: str) -> SymbolParams:
 
 
 # Regime dynamics (BTC units; other symbols scale by vol_mult). Hourly log vol calm / volatile.
-HOURLY_VOL = (0.005, 0.016)
+HOURLY_VOL = (0.006, 0.02)
 REGIME_MEAN_H = (5.0, 1.5)  # mean duration of each regime, hours
 JUMPS_PER_DAY = (1.0, 6.0)
-JUMP_SIZE = 0.012  # std of a jump's log size
+JUMP_SIZE = 0.015  # std of a jump's log size
 MEAN_HOLD_H = 6.0  # mean holding time of a position
 PATH_CHUNK_TICKS = 36_000  # generate the price path one simulated hour at a time
 
@@ -99,6 +99,7 @@ class LiqRecord:
     bankruptcy_price: float  # Bybit p, Binance order price
     leverage: int
     entry: float
+    open_ms: int = 0  # when the position was opened
     published: bool = False
 
 
@@ -669,7 +670,8 @@ class Market:
         bankrupt = entry * (1.0 - 1.0 / lev) if is_long else entry * (1.0 + 1.0 / lev)
         rec = LiqRecord(venue=ALL_VENUES[int(b.venue[s])], symbol=st.symbol, ts_ms=t,
                         side="long" if is_long else "short", qty=float(b.qty[s]), liq_price=float(b.liq[s]),
-                        mark=mark, fill_price=fill, bankruptcy_price=bankrupt, leverage=lev, entry=entry)
+                        mark=mark, fill_price=fill, bankruptcy_price=bankrupt, leverage=lev, entry=entry,
+                        open_ms=int(b.open_ms[s]))
         self._liqs.append(rec)
         return rec
 
