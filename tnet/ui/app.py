@@ -77,20 +77,23 @@ class TnetApp(App[None]):
         self._start_error = ""
         self._timer: Timer | None = None
         self._stopping = False
+        self.panels: dict[str, LinesWidget] = {}
         self.ticks = 0  # timer ticks run (tests, benchmarks)
         self.redraws = 0  # data redraws (ticks that found a new view)
 
     # ----- composition and lifecycle -------------------------------------------------------
     def compose(self) -> ComposeResult:
         """Header, health bar, chart and the side column, footer; plus the too-small message."""
-        yield LinesWidget(id="header")
-        yield LinesWidget(id="health")
+        # kept by name: the timer must reach them even while the help screen is on top
+        self.panels = {name: LinesWidget(id=name) for name in ("header", "health", "chart", "tape", "zones", "calib")}
+        yield self.panels["header"]
+        yield self.panels["health"]
         with Horizontal(id="body"):
-            yield LinesWidget(id="chart")
+            yield self.panels["chart"]
             with Vertical(id="side"):
-                yield LinesWidget(id="tape")
-                yield LinesWidget(id="zones")
-                yield LinesWidget(id="calib")
+                yield self.panels["tape"]
+                yield self.panels["zones"]
+                yield self.panels["calib"]
         yield Static(id="too-small")
         yield Footer()
 
@@ -134,7 +137,7 @@ class TnetApp(App[None]):
         self._health = self._safe(self.runtime.health) or {}
         palette = self.palette
         health = self._health
-        self.query_one("#health", LinesWidget).show(lambda w, h: [panels.health_line(health, w, palette)], palette.text)
+        self.panels["health"].show(lambda w, h: [panels.health_line(health, w, palette)], palette.text)
         if not self.controls.paused:
             view = self._safe(lambda: self.runtime.view(self.controls.symbol, heatmap=True))
             key = (self.controls.symbol, view.ts_ms) if view is not None else None
@@ -162,26 +165,26 @@ class TnetApp(App[None]):
         state = self._chart_state
         with self.batch_update():
             self._draw_header()
-            self.query_one("#chart", LinesWidget).show(
+            self.panels["chart"].show(
                 lambda w, h: chart_lines(view, settings, state, palette, w, h, message), palette.text)
             now = view.ts_ms if view is not None else 0
             events = view.tape.events if view is not None else []
             price = view.price if view is not None else 0.0
             min_usd = c.min_usd
-            self.query_one("#tape", LinesWidget).show(
+            self.panels["tape"].show(
                 lambda w, h: tape_lines(events, now, w, h, min_usd, palette, price), palette.text)
             zones = view.zones if view is not None else []
             decimals = price_decimals(price / 1e4) if price > 0 else 2
-            self.query_one("#zones", LinesWidget).show(
+            self.panels["zones"].show(
                 lambda w, h: panels.zone_lines(zones, now, w, h, palette, decimals), palette.text)
             calibration = view.calibration if view is not None else {}
-            self.query_one("#calib", LinesWidget).show(
+            self.panels["calib"].show(
                 lambda w, h: panels.calibration_lines(calibration, w, h, palette), palette.text)
 
     def _draw_header(self) -> None:
         palette, c, view = self.palette, self.controls, self._view
         status = c.status()
-        self.query_one("#header", LinesWidget).show(
+        self.panels["header"].show(
             lambda w, h: [panels.header_line(c.symbols, c.symbol, view, status, w, palette)], palette.text)
 
     def _no_data_message(self) -> str:
@@ -217,10 +220,11 @@ class TnetApp(App[None]):
 
     def on_resize(self, event: events.Resize) -> None:
         """Re-check the minimum size; the widgets re-render themselves at their new size."""
-        self._check_size()
+        self._check_size(event.size.width, event.size.height)
 
-    def _check_size(self) -> None:
-        width, height = self.size
+    def _check_size(self, width: int | None = None, height: int | None = None) -> None:
+        if width is None or height is None:
+            width, height = self.size
         too_small = width < MIN_SIZE[0] or height < MIN_SIZE[1]
         self.screen.set_class(too_small, "-too-small")
         self.screen.set_class(width < NARROW_WIDTH, "-narrow")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rich.color import Color
+from rich.color import Color, ColorSystem
 from rich.style import Style
 
 from tnet.ui.render.scale import N_LEVELS
@@ -29,6 +29,41 @@ def interpolate_ramp(stops: tuple[str, ...], n: int) -> list[tuple[int, int, int
     return out
 
 
+def _ramp_at(rgb: list[tuple[int, int, int]], pos: float) -> tuple[int, int, int]:
+    pos = min(max(pos, 0.0), 1.0) * (len(rgb) - 1)
+    lo = min(int(pos), len(rgb) - 2)
+    frac = pos - lo
+    a, b = rgb[lo], rgb[lo + 1]
+    return tuple(round(a[c] + (b[c] - a[c]) * frac) for c in range(3))  # type: ignore[return-value]
+
+
+def _lum_256(rgb: tuple[int, int, int]) -> float:
+    t = Color.from_rgb(*rgb).downgrade(ColorSystem.EIGHT_BIT).get_truecolor()
+    return luminance((t.red, t.green, t.blue))
+
+
+def ramp_256_safe(stops: tuple[str, ...], n: int) -> list[tuple[int, int, int]]:
+    """`n` colours along the ramp whose 256-colour downgrades also get brighter step by step.
+
+    Each level starts at its even position and, if its nearest xterm-256 colour would be darker
+    than the previous level's, slides up the ramp (never past the next level) until it is not.
+    """
+    rgb = [_hex_to_rgb(s) for s in stops]
+    out: list[tuple[int, int, int]] = []
+    prev_lum = -1.0
+    for i in range(n):
+        nominal = i / (n - 1) if n > 1 else 0.0
+        limit = (i + 0.9) / (n - 1) if n > 1 else 0.0
+        chosen = _ramp_at(rgb, nominal)
+        pos = nominal
+        while _lum_256(chosen) < prev_lum and pos < min(limit, 1.0):
+            pos += 0.005
+            chosen = _ramp_at(rgb, pos)
+        prev_lum = max(prev_lum, _lum_256(chosen))
+        out.append(chosen)
+    return out
+
+
 def luminance(rgb: tuple[int, int, int]) -> float:
     """Relative luminance (sRGB, WCAG) of an 8-bit colour, 0..1."""
     def lin(c: int) -> float:
@@ -45,7 +80,7 @@ class Palette:
         self.theme = theme
         self.name = theme.name
         c = theme.colors
-        ramp = interpolate_ramp(theme.ramp, N_LEVELS)
+        ramp = ramp_256_safe(theme.ramp, N_LEVELS)
         # heatmap codes: 0 empty (background), 1..N ramp, N+1 price path
         self.codes: list[Color] = [Color.parse(c["background"])]
         self.codes += [Color.from_rgb(*rgb) for rgb in ramp]
