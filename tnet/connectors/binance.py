@@ -62,8 +62,15 @@ class BinanceParser:
         self.stats.frames += 1
         try:
             msg = _loads(frame)
-            data = msg.get("data", msg)  # combined mode wraps {"stream","data"}; raw mode does not
-            kind = data.get("e")
+            # Subscripts with a narrow except are measurably faster than .get on this hot path.
+            try:
+                data = msg["data"]  # combined mode wraps {"stream","data"}
+            except KeyError:
+                data = msg  # raw mode, acks and error replies
+            try:
+                kind = data["e"]
+            except KeyError:
+                return self._control(msg)
             if kind == "aggTrade":
                 short = self._short.get(data["s"])
                 if short is None:
@@ -101,8 +108,6 @@ class BinanceParser:
                 return [event]
             if kind == "forceOrder":
                 return self._force_order(data["o"], recv_ms)
-            if kind is None:
-                return self._control(msg)
             raise ValueError(f"unexpected event type {kind!r}")
         except Exception:
             self.stats.parse_errors += 1

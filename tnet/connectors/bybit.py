@@ -79,8 +79,10 @@ class BybitParser:
         self.stats.frames += 1
         try:
             msg = _loads(frame)
-            topic = msg.get("topic")
-            if topic is None:
+            # Subscripts with a narrow except are measurably faster than .get on this hot path.
+            try:
+                topic = msg["topic"]
+            except KeyError:
                 return self._control(msg)
             route = self._routes.get(topic)
             if route is None:

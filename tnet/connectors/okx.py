@@ -74,8 +74,10 @@ class OkxParser:
         self.stats.frames += 1
         try:
             msg = _loads(frame)
-            data = msg.get("data")
-            if data is None:
+            # Subscripts with a narrow except are measurably faster than .get on this hot path.
+            try:
+                data = msg["data"]
+            except KeyError:
                 return self._event(msg)
             arg = msg["arg"]
             channel = arg["channel"]

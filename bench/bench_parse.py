@@ -1,0 +1,147 @@
+"""Frames/s of the venue parsers vs bare orjson.loads over the same realistic frame mix."""
+
+from __future__ import annotations
+
+import random
+import sys
+import time
+from collections.abc import Callable
+
+import orjson
+
+from tnet.connectors.venues import SPECS
+from tnet.symbols import resolve_all
+
+FRAMES_PER_VENUE = 100_000
+REPEATS = 7
+SYMBOLS = resolve_all(["BTC", "ETH", "SOL"])
+PRICES = {"BTC": 82650.0, "ETH": 3140.0, "SOL": 182.5}
+
+
+def _binance(rng: random.Random, ts: int) -> str:
+    info = rng.choice(SYMBOLS)
+    name, price = info.binance, PRICES[info.short] * (1 + rng.uniform(-0.001, 0.001))
+    roll = rng.random()
+    if roll < 0.70:
+        data = {"e": "aggTrade", "E": ts, "s": name, "a": rng.randrange(10**10),
+                "p": f"{price:.2f}", "q": f"{0.001 + rng.expovariate(20):.3f}", "nq": "0.001",
+                "f": 5612345670, "l": 5612345672, "T": ts - 1, "m": rng.random() < 0.5, "st": 1}
+        stream = f"{name.lower()}@aggTrade"
+    elif roll < 0.97:
+        data = {"e": "markPriceUpdate", "E": ts, "s": name, "p": f"{price:.8f}",
+                "P": f"{price:.8f}", "i": f"{price:.8f}", "r": "0.00010000", "T": ts + 3600_000,
+                "ap": f"{price:.8f}", "st": 1}
+        stream = f"{name.lower()}@markPrice@1s"
+    else:
+        qty = f"{0.001 + rng.expovariate(5):.3f}"
+        data = {"e": "forceOrder", "E": ts, "o": {
+            "s": name, "S": rng.choice(["BUY", "SELL"]), "o": "LIMIT", "f": "IOC", "q": qty,
+            "p": f"{price * 0.995:.2f}", "ap": f"{price:.2f}", "X": "FILLED", "l": qty, "z": qty,
+            "T": ts - 5, "ps": name, "st": 1}}
+        stream = "!forceOrder@arr"
+    return orjson.dumps({"stream": stream, "data": data}).decode()
+
+
+def _bybit(rng: random.Random, ts: int) -> str:
+    info = rng.choice(SYMBOLS)
+    name, price = info.bybit, PRICES[info.short] * (1 + rng.uniform(-0.001, 0.001))
+    roll = rng.random()
+    if roll < 0.65:
+        rows = [{"T": ts - i, "s": name, "S": rng.choice(["Buy", "Sell"]),
+                 "v": f"{0.001 + rng.expovariate(20):.3f}", "p": f"{price:.2f}", "L": "PlusTick",
+                 "i": "8a1e6b8c-2f3e-5b7c-9d10-4f1e2a3b4c5d", "BT": False, "RPI": False,
+                 "seq": 90123456789 + i} for i in range(rng.randint(1, 3))]
+        return orjson.dumps({"topic": f"publicTrade.{name}", "type": "snapshot", "ts": ts,
+                             "data": rows}).decode()
+    if roll < 0.97:
+        data = {"symbol": name, "bid1Price": f"{price - 0.1:.2f}", "bid1Size": "1.234",
+                "ask1Price": f"{price + 0.1:.2f}", "ask1Size": "0.567"}
+        if rng.random() < 0.5:
+            data["markPrice"] = f"{price:.2f}"
+        if rng.random() < 0.3:
+            data["openInterest"] = f"{50000 + rng.random():.3f}"
+            data["openInterestValue"] = f"{(50000 + rng.random()) * price:.2f}"
+        return orjson.dumps({"topic": f"tickers.{name}", "type": "delta", "data": data,
+                             "cs": 9532239429, "ts": ts}).decode()
+    rows = [{"T": ts - 10, "s": name, "S": rng.choice(["Buy", "Sell"]),
+             "v": f"{0.001 + rng.expovariate(5):.3f}", "p": f"{price * 0.99:.2f}"}]
+    return orjson.dumps({"topic": f"allLiquidation.{name}", "type": "snapshot", "ts": ts,
+                         "data": rows}).decode()
+
+
+def _okx(rng: random.Random, ts: int) -> str:
+    info = rng.choice(SYMBOLS)
+    inst, price = info.okx, PRICES[info.short] * (1 + rng.uniform(-0.001, 0.001))
+    roll = rng.random()
+    if roll < 0.70:
+        rows = [{"instId": inst, "tradeId": str(rng.randrange(10**10)), "px": f"{price:.1f}",
+                 "sz": str(rng.randint(1, 500)), "side": rng.choice(["buy", "sell"]),
+                 "ts": str(ts), "count": "1", "source": "0"}]
+        arg = {"channel": "trades", "instId": inst}
+    elif roll < 0.90:
+        rows = [{"instType": "SWAP", "instId": inst, "markPx": f"{price:.1f}", "ts": str(ts)}]
+        arg = {"channel": "mark-price", "instId": inst}
+    elif roll < 0.97:
+        rows = [{"instId": inst, "instType": "SWAP", "oi": "2216113.01", "oiCcy": "22161.1301",
+                 "oiUsd": f"{22161.1301 * price:.4f}", "ts": str(ts)}]
+        arg = {"channel": "open-interest", "instId": inst}
+    else:
+        rows = [{"details": [{"bkLoss": "0", "bkPx": f"{price:.1f}", "ccy": "", "posSide": "net",
+                              "side": rng.choice(["buy", "sell"]), "sz": str(rng.randint(1, 50)),
+                              "ts": str(ts)}], "instFamily": inst[:-5], "instId": inst,
+                 "instType": "SWAP", "uly": inst[:-5]}]
+        arg = {"channel": "liquidation-orders", "instType": "SWAP"}
+    return orjson.dumps({"arg": arg, "data": rows}).decode()
+
+
+MAKERS: dict[str, Callable[[random.Random, int], str]] = {
+    "binance": _binance, "bybit": _bybit, "okx": _okx}
+
+
+def _best_pair(first: Callable[[], None], second: Callable[[], None]) -> tuple[float, float]:
+    """Best CPU time of each, alternating runs so both see the same machine load."""
+    best_first = best_second = float("inf")
+    for _ in range(REPEATS):
+        start = time.process_time()  # CPU time: other processes on the box do not count
+        first()
+        middle = time.process_time()
+        second()
+        end = time.process_time()
+        best_first = min(best_first, middle - start)
+        best_second = min(best_second, end - middle)
+    return best_first, best_second
+
+
+def main() -> None:
+    rng = random.Random(7)
+    frames = {venue: [make(rng, 1_791_565_600_000 + i) for i in range(FRAMES_PER_VENUE)]
+              for venue, make in MAKERS.items()}
+    loads = orjson.loads
+    total_loads = total_parse = 0.0
+    print(f"{'venue':8} {'loads f/s':>12} {'parse f/s':>12} {'ratio':>6}")
+    for venue, batch in frames.items():
+        parser = SPECS[venue].make_parser(SYMBOLS)
+
+        def bare(batch: list[str] = batch) -> None:
+            for frame in batch:
+                loads(frame)
+
+        def parsed(batch: list[str] = batch, parse: Callable = parser.parse) -> None:
+            for frame in batch:
+                parse(frame, 1_791_565_600_000)
+
+        t_loads, t_parse = _best_pair(bare, parsed)
+        if parser.stats.parse_errors:  # a fast parser that rejects valid frames proves nothing
+            sys.exit(f"{venue}: {parser.stats.parse_errors} parse errors on valid frames")
+        total_loads += t_loads
+        total_parse += t_parse
+        n = len(batch)
+        print(f"{venue:8} {n / t_loads:12,.0f} {n / t_parse:12,.0f} {t_loads / t_parse:6.2f}")
+    n = FRAMES_PER_VENUE * len(frames)
+    print(f"{'all':8} {n / total_loads:12,.0f} {n / total_parse:12,.0f} "
+          f"{total_loads / total_parse:6.2f}")
+    print(f"parser throughput = {100 * total_loads / total_parse:.0f} % of bare orjson.loads")
+
+
+if __name__ == "__main__":
+    main()
