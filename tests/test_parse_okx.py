@@ -90,6 +90,11 @@ def test_control_frames_errors_and_notice(parser) -> None:
     assert parser.stats.venue_errors[0].startswith("error 60012: Invalid request")
     assert parser.stats.venue_errors[1].startswith("notice 64008: The connection will soon")
     assert parser.stats.frames == 5
+    conn_count = ('{"event":"channel-conn-count-error","channel":"liquidation-orders",'
+                  '"connCount":"30","connId":"a4d3ae55"}')
+    assert parser.parse(conn_count, RECV) == []
+    assert parser.stats.venue_errors[-1].startswith("channel-conn-count-error")
+    assert parser.stats.parse_errors == 0
 
 
 def test_junk_counts_as_parse_error(parser) -> None:

@@ -146,27 +146,24 @@ class BybitParser:
         ts = msg["ts"]
         if ts.__class__ is not int:
             ts = int(ts)
+        if msg["type"] == "snapshot":
+            self._tickers[short] = {}
         out: list[Event] = []
-        mark = data.get("markPrice")
-        if mark is not None:
-            price = float(mark)
+        if "markPrice" in data:
+            price = float(data["markPrice"])
             if not 0.0 < price < _INF:
                 raise ValueError("bad mark price")
             self._mark[short] = price
             out.append(MarkPrice(VENUE, short, ts, recv_ms, price))
-        # Validate before merging so one bad delta cannot poison the merged state.
-        changed: dict[str, float] | None = None
-        for key in _OI_KEYS:
-            value = data.get(key)
-            if value is not None:
-                if changed is None:
-                    changed = {}
-                changed[key] = _non_negative(value)
-        state = self._tickers.get(short)
-        if state is None or msg["type"] == "snapshot":
-            state = self._tickers[short] = {}
-        if changed is None:
+        # Most deltas carry only book/last-price changes: four `in` tests and out.
+        if not ("openInterest" in data or "openInterestValue" in data
+                or "singleOpenInterest" in data or "singleOpenInterestValue" in data):
             return out
+        # Validate before merging so one bad delta cannot poison the merged state.
+        changed = {key: _non_negative(data[key]) for key in _OI_KEYS if key in data}
+        state = self._tickers.get(short)
+        if state is None:
+            state = self._tickers[short] = {}
         state.update(changed)
         single = state.get("singleOpenInterest")
         single_usd = state.get("singleOpenInterestValue")

@@ -86,6 +86,19 @@ class OkxParser:
                 short = self._short.get(inst)
                 if short is None:
                     return []
+                ct = self.ct_val[inst]
+                if len(data) == 1:  # the usual case: one taker order per message
+                    row = data[0]
+                    size = float(row["sz"]) * ct
+                    price = float(row["px"])
+                    if not (0.0 < size < _INF and 0.0 < price < _INF):
+                        raise ValueError("bad trade size/price")
+                    taker = row["side"]  # taker direction
+                    if taker == "sell":
+                        return [Trades(VENUE, short, int(row["ts"]), recv_ms, price, 0.0, size)]
+                    if taker == "buy":
+                        return [Trades(VENUE, short, int(row["ts"]), recv_ms, price, size, 0.0)]
+                    raise ValueError("bad taker side")
                 buy = sell = 0.0
                 price = 0.0
                 row = None
@@ -103,7 +116,6 @@ class OkxParser:
                         raise ValueError("bad taker side")
                 if row is None:
                     raise ValueError("empty trade list")
-                ct = self.ct_val[inst]
                 return [Trades(VENUE, short, int(row["ts"]), recv_ms, price, buy * ct, sell * ct)]
             if channel == "mark-price":
                 out: list[Event] = []
@@ -165,7 +177,8 @@ class OkxParser:
         event = msg["event"]
         if event in _CONTROL_EVENTS:
             return []
-        if event == "error" or event == "notice":
+        # "error", "notice" (64008 before an upgrade) and variants like "channel-conn-count-error".
+        if event == "notice" or event.endswith("error"):
             _remember_error(self.stats, f"{event} {msg.get('code', '')}: {msg.get('msg', '')}")
             return []
         raise ValueError(f"unexpected event {event!r}")
