@@ -51,6 +51,9 @@ class TapeView:
     long_usd: float
     short_usd: float
     window_s: int
+    # per-side USD per time bucket [(bucket_start_ms, long_usd, short_usd)] and print-free gaps (seed 004)
+    rates: list[tuple[int, float, float]] = field(default_factory=list)
+    gaps: list[tuple[int, int]] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,3 +99,5 @@ class SymbolView:
     oi: dict[str, float]  # venue -> USD, plus "total_usd"
     heatmap: HeatmapView | None = None
     warm: bool = False  # True once warm start (history bars) has run
+    # zone lifecycle counters and statistics (median_lifespan_min, swept_rate, strong_gone_before_touch)
+    zone_stats: dict[str, Any] = field(default_factory=dict)

@@ -1,0 +1,183 @@
+"""Per-venue leverage calibrator: learns tier weights from liquidation prints, sweeps and open interest.
+
+Evidence per venue and tier (exponentially forgotten, so a shifted mix is re-learned):
+- R[t]: print USD softly attributed to tier t by how close each tier's predicted inventory sits to
+  the print (percent space, kernel width scaled by recent volatility), divided by the venue's
+  estimated sampling rate (Binance publishes <= 1 print/s, OKX a subset);
+- S[t]: the tier-conditional inventory the model itself swept (what tier t would have liquidated if
+  every position were tier t: the model's hazard-weighted exposure).
+R[t] / S[t] estimates the weight of tier t wherever S[t] is large enough to judge. Tiers whose
+levels price never reached get the unexplained remainder of open interest, in proportion to their
+current weights: prints cannot say anything about them, but they must hold what the others do not.
+The sampling rate is the ratio of printed USD to the open-interest drop during sweeping minutes
+(liquidations close positions, so OI falls by what really liquidated, whatever the venue printed).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from tnet.engine.ladder import N_TIERS, TIERS, prior_weights
+
+EVIDENCE_HALF_LIFE_MIN: float = 240.0  # forgetting: old evidence halves every 4 h
+UPDATE_EVERY_MIN: int = 5
+DAMPING: float = 0.35  # share of the way to the estimate per update
+WEIGHT_FLOOR: float = 0.002
+# Prior strength: a tier's current weight counts as this many prints' worth of evidence.
+PRIOR_PRINTS: float = 6.0
+# Sampling rate prior and its pseudo-count (USD share of OI) for venues without much evidence.
+SAMPLING_PRIOR: dict[str, float] = {"binance": 0.5, "bybit": 1.0, "okx": 0.5}
+SAMPLING_PSEUDO_SHARE: float = 0.02
+ATTRIBUTION_BASE_PCT: float = 0.0012  # soft-attribution width at normal volatility
+ATTRIBUTION_VOL_REF: float = 0.0015  # 1-minute volatility that counts as normal
+MAX_PRINT_DISTANCE: float = 0.15  # prints further than this from price are sanity-dropped
+
+
+class VenueCalibration:
+    """Learned weights and forgetting evidence of one venue."""
+
+    def __init__(self, venue: str, weights: np.ndarray | None = None) -> None:
+        self.venue = venue
+        self.weights = prior_weights() if weights is None else np.asarray(weights, dtype=np.float64).copy()
+        self.attributed = np.zeros(N_TIERS)  # R (printed USD, not yet corrected for sampling)
+        self.exposure = np.zeros(N_TIERS)  # S
+        self.events = 0
+        self.unexplained_usd = 0.0  # prints where the model had no inventory at all
+        self.printed_sweep_usd = 0.0  # printed USD during sweeping minutes
+        self.oi_drop_sweep_usd = 0.0  # OI drop beyond normal flow during sweeping minutes
+        self.sampling = SAMPLING_PRIOR.get(venue, 0.5)
+        self.mean_print_usd = 50_000.0  # EWMA of print size (sets how much exposure one print is worth)
+
+    def to_dict(self) -> dict:
+        """JSON-able state."""
+        return {
+            "weights": self.weights.tolist(), "attributed": self.attributed.tolist(),
+            "exposure": self.exposure.tolist(), "events": self.events, "sampling": self.sampling, "mean_print_usd": self.mean_print_usd,
+            "printed_sweep_usd": self.printed_sweep_usd, "oi_drop_sweep_usd": self.oi_drop_sweep_usd,
+        }
+
+    @classmethod
+    def from_dict(cls, venue: str, data: dict) -> "VenueCalibration":
+        """Inverse of to_dict; raises ValueError on a malformed or mismatched state."""
+        w = np.asarray(data["weights"], dtype=np.float64)
+        if w.shape != (N_TIERS,) or not np.all(np.isfinite(w)) or np.any(w < 0) or w.sum() <= 0:
+            raise ValueError(f"bad weights for {venue}")
+        out = cls(venue, w / w.sum())
+        for name in ("attributed", "exposure"):
+            arr = np.asarray(data.get(name, np.zeros(N_TIERS)), dtype=np.float64)
+            if arr.shape == (N_TIERS,) and np.all(np.isfinite(arr)):
+                setattr(out, name, np.maximum(arr, 0.0))
+        out.events = int(data.get("events", 0))
+        out.mean_print_usd = max(float(data.get("mean_print_usd", out.mean_print_usd)), 1.0)
+        out.sampling = float(min(max(data.get("sampling", out.sampling), 0.02), 1.5))
+        out.printed_sweep_usd = max(float(data.get("printed_sweep_usd", 0.0)), 0.0)
+        out.oi_drop_sweep_usd = max(float(data.get("oi_drop_sweep_usd", 0.0)), 0.0)
+        return out
+
+
+class Calibrator:
+    """Calibrations of every venue of one symbol."""
+
+    def __init__(self, venues: tuple[str, ...], state: dict | None = None) -> None:
+        self.venues = venues
+        self.per_venue = [VenueCalibration(v) for v in venues]
+        self._minutes = 0
+        self.vol_1m = ATTRIBUTION_VOL_REF
+        if state:
+            self.load(state)
+
+    def weights(self) -> np.ndarray:
+        """(V, T) current weights."""
+        return np.stack([c.weights for c in self.per_venue])
+
+    def note_volatility(self, ret_1m: float) -> None:
+        """EWMA of absolute 1-minute returns scales the attribution kernel."""
+        self.vol_1m = 0.97 * self.vol_1m + 0.03 * abs(ret_1m) * math.sqrt(math.pi / 2.0)
+
+    def attribute(self, venue_idx: int, usd: float, density: np.ndarray) -> None:
+        """Attribute one print of `usd` by tier densities near its price (tier-conditional USD)."""
+        cal = self.per_venue[venue_idx]
+        cal.events += 1
+        cal.mean_print_usd += 0.02 * (usd - cal.mean_print_usd)
+        resp = cal.weights * density
+        total = resp.sum()
+        if not total > 0:
+            cal.unexplained_usd += usd
+            return
+        cal.attributed += usd * resp / total
+
+    def attribution_width_pct(self) -> float:
+        """Soft-attribution kernel width (fraction of price), scaled by recent volatility."""
+        scale = min(max(self.vol_1m / ATTRIBUTION_VOL_REF, 0.7), 1.6)
+        return ATTRIBUTION_BASE_PCT * scale
+
+    def add_exposure(self, swept: np.ndarray) -> None:
+        """Tier-conditional USD swept this tick, (V, T)."""
+        for vi, cal in enumerate(self.per_venue):
+            cal.exposure += swept[vi]
+
+    def note_sampling(self, venue_idx: int, printed_usd: float, oi_drop_usd: float) -> None:
+        """One sweeping minute's printed USD and open-interest drop (beyond normal flow)."""
+        cal = self.per_venue[venue_idx]
+        cal.printed_sweep_usd += printed_usd
+        cal.oi_drop_sweep_usd += oi_drop_usd
+
+    def minute(self, oi_usd: np.ndarray) -> bool:
+        """Per-minute forgetting; every UPDATE_EVERY_MIN minutes update weights. True when updated."""
+        forget = 0.5 ** (1.0 / EVIDENCE_HALF_LIFE_MIN)
+        for cal in self.per_venue:
+            cal.attributed *= forget
+            cal.exposure *= forget
+            cal.printed_sweep_usd *= forget
+            cal.oi_drop_sweep_usd *= forget
+        self._minutes += 1
+        if self._minutes % UPDATE_EVERY_MIN:
+            return False
+        for vi, cal in enumerate(self.per_venue):
+            self._update(cal, float(oi_usd[vi]))
+        return True
+
+    def _update(self, cal: VenueCalibration, oi_usd: float) -> None:
+        if not oi_usd > 0:
+            return
+        pseudo = SAMPLING_PSEUDO_SHARE * oi_usd
+        prior = SAMPLING_PRIOR.get(cal.venue, 0.5)
+        cal.sampling = min(max((cal.printed_sweep_usd + prior * pseudo) / (cal.oi_drop_sweep_usd + pseudo), 0.02), 1.5)
+        # Gamma-Poisson style posterior: the current weight is worth PRIOR_PRINTS prints of evidence.
+        pseudo_r = PRIOR_PRINTS * cal.mean_print_usd
+        pseudo_s = pseudo_r / np.maximum(cal.weights, WEIGHT_FLOOR)
+        conf = cal.exposure / (cal.exposure + pseudo_s)
+        est = (cal.attributed / cal.sampling + pseudo_r) / (cal.exposure + pseudo_s)
+        judged = conf * np.minimum(est, 1.0)  # absolute weight claimed by each tier's own evidence
+        claimed = judged.sum()
+        if claimed > 1.0:
+            judged /= claimed
+            claimed = 1.0
+        rest = (1.0 - conf) * cal.weights
+        target = judged + (1.0 - claimed) * rest / max(rest.sum(), 1e-12)
+        new = cal.weights + DAMPING * (target - cal.weights)
+        new = np.maximum(new, WEIGHT_FLOOR)
+        cal.weights = new / new.sum()
+
+    def state(self) -> dict:
+        """JSON-able state of every venue."""
+        return {"tiers": [int(t) for t in TIERS], "venues": {c.venue: c.to_dict() for c in self.per_venue},
+                "vol_1m": self.vol_1m}
+
+    def load(self, state: dict) -> None:
+        """Restore from `state()` output; venues missing or malformed keep the prior."""
+        if [int(t) for t in state.get("tiers", [])] != [int(t) for t in TIERS]:
+            return
+        venues = state.get("venues", {})
+        for vi, venue in enumerate(self.venues):
+            if venue in venues:
+                try:
+                    self.per_venue[vi] = VenueCalibration.from_dict(venue, venues[venue])
+                except (KeyError, TypeError, ValueError):
+                    continue
+        try:
+            self.vol_1m = float(state.get("vol_1m", self.vol_1m))
+        except (TypeError, ValueError):
+            pass

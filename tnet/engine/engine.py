@@ -1,0 +1,463 @@
+"""SymbolEngine: the per-symbol liquidation-prediction engine (hot path, ticks, views)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from tnet.engine.calibrator import MAX_PRINT_DISTANCE, Calibrator
+from tnet.engine.grid import PriceGrid
+from tnet.engine.history import COLUMN_MS, HeatmapHistory
+from tnet.engine.inventory import LONG, SHORT, Inventory
+from tnet.engine.tape import Tape, tape_clusters, tape_rates
+from tnet.engine.views import CalibrationView, HeatmapView, Level, SymbolView, TapeView
+from tnet.engine.zones import ZoneManager
+from tnet.events import Bar, Event, Liquidation, MarkPrice, OpenInterest, Trades
+
+SWEEP_TICK_MS: int = 1_000
+MINUTE_MS: int = 60_000
+OI_CLOSE_CAP_PER_MIN: float = 0.25  # seed: never close more than 25 % of inventory per minute
+# Positions turn over: each minute this share of inventory closes and reopens at the current price
+# (a mean holding time of ~6 h), which is also the slow decay of old levels.
+TURNOVER_PER_MIN: float = 1.0 / 360.0
+BUY_SHARE_CLAMP: tuple[float, float] = (0.2, 0.8)  # both sides always get mass
+COLD_START_SPREAD_PCT: float = 0.02  # first OI without history: entries spread ±2 % around price
+TAPE_WINDOW_S: int = 900
+LEVEL_SPAN_PCT: float = 0.05  # the level profile covers ±5 % of price
+MAX_CATCHUP_MINUTES: int = 24 * 60  # after a longer silence, skip ahead instead of replaying every minute
+
+
+class SymbolEngine:
+    """Per-symbol state: grid, inventory, tape, calibrator, zones and history. Pure: time comes from events."""
+
+    def __init__(self, symbol: str, venues: tuple[str, ...] = ("binance", "bybit", "okx"),
+                 calibration: dict | None = None, bucket_usd: float | None = None) -> None:
+        self.symbol = symbol
+        self.venues = tuple(venues)
+        self._vidx = {v: i for i, v in enumerate(self.venues)}
+        self._bucket_usd = bucket_usd
+        self.calibrator = Calibrator(self.venues, calibration)
+        self.events_seen = 0
+        self.warm = False
+        self.grid: PriceGrid | None = None
+        self.inventory: Inventory | None = None
+        self.tape: Tape | None = None
+        self.history = HeatmapHistory()
+        self.zones = ZoneManager()
+        n = len(self.venues)
+        self.price = 0.0
+        self._tick_lo = math.inf
+        self._tick_hi = -math.inf
+        self._tick_ref = 0.0  # last price of the previous sweep tick
+        self._min_lo = math.inf
+        self._min_hi = -math.inf
+        self._min_open = 0.0
+        self._buy = [0.0] * n
+        self._sell = [0.0] * n
+        self._pq = [0.0] * n  # price x qty of trades
+        self._oi_base = [math.nan] * n
+        self._oi_usd = [math.nan] * n
+        self._oi_base_prev = [math.nan] * n
+        self._prints_min = [0.0] * n
+        self._prints_since_oi = [0.0] * n
+        self._print_window = [False] * n  # a print (any venue) since this venue's last OI update
+        self._live = True  # False inside the bar path: no prints there, so no calibration exposure
+        self._swept_min = np.zeros(n)  # model's weighted swept USD this minute per venue
+        self._pending: list[tuple[int, int, float, float]] = []  # (venue, side, usd, mark at arrival)
+        self._next_tick_ms: int | None = None
+        self._next_minute_ms: int | None = None
+        self._now_ms = 0
+        self._profile_cache: tuple[int, np.ndarray] | None = None
+        self._version = 0  # bumps whenever inventory or weights change
+
+    # ------------------------------------------------------------------ hot path
+    def on_event(self, ev: Event) -> None:
+        """Fold one event in: O(1) bookkeeping; due ticks run first, driven by the event's timestamp."""
+        ts = ev.ts_ms
+        if self._next_tick_ms is not None and ts >= self._next_tick_ms:
+            self._run_ticks(ts)
+        self.events_seen += 1
+        cls = ev.__class__
+        if cls is MarkPrice or cls is Trades:
+            p = ev.price
+            if not p > 0:
+                return
+            if self._next_tick_ms is None:
+                self._start(p, ts)
+            self.price = p
+            if p < self._tick_lo:
+                self._tick_lo = p
+            if p > self._tick_hi:
+                self._tick_hi = p
+            if cls is Trades:
+                vi = self._vidx.get(ev.venue)
+                if vi is not None:
+                    b = ev.buy_qty
+                    s = ev.sell_qty
+                    self._buy[vi] += b
+                    self._sell[vi] += s
+                    self._pq[vi] += p * (b + s)
+            return
+        if cls is OpenInterest:
+            vi = self._vidx.get(ev.venue)
+            if vi is not None and ev.oi_base >= 0 and ev.oi_usd >= 0:
+                prev = self._oi_base[vi]
+                if self._print_window[vi] and prev == prev and self.price > 0:
+                    # liquidations close positions: the OI drop over a short window with prints
+                    # measures what really liquidated, whatever the venue chose to print
+                    self.calibrator.note_sampling(vi, self._prints_since_oi[vi], (prev - ev.oi_base) * self.price)
+                self._print_window[vi] = False
+                self._prints_since_oi[vi] = 0.0
+                self._oi_base[vi] = ev.oi_base
+                self._oi_usd[vi] = ev.oi_usd
+            return
+        if cls is Liquidation:
+            vi = self._vidx.get(ev.venue)
+            if vi is None or not ev.usd > 0 or not ev.price > 0 or self.tape is None:
+                return
+            self.tape.add(ev)
+            self._prints_min[vi] += ev.usd
+            self._prints_since_oi[vi] += ev.usd
+            for j in range(len(self._print_window)):
+                self._print_window[j] = True
+            self._pending.append((vi, LONG if ev.side == "long" else SHORT, ev.usd, self.price or ev.price))
+
+    def advance(self, now_ms: int) -> None:
+        """Run ticks that are due at `now_ms` when no events arrive."""
+        if self._next_tick_ms is not None and now_ms >= self._next_tick_ms:
+            self._run_ticks(now_ms)
+
+    # ------------------------------------------------------------------ set-up
+    def _start(self, price: float, ts_ms: int) -> None:
+        """Create the grid and layers around the first price; ticks align to whole seconds/minutes."""
+        self.grid = PriceGrid(price, self._bucket_usd)
+        self.inventory = Inventory(self.grid, self.venues)
+        self.tape = Tape(self.grid, self.venues)
+        self._tick_ref = price
+        self._min_open = price
+        self._next_tick_ms = (ts_ms // SWEEP_TICK_MS + 1) * SWEEP_TICK_MS
+        self._next_minute_ms = (ts_ms // MINUTE_MS + 1) * MINUTE_MS
+        self._now_ms = ts_ms
+
+    # ------------------------------------------------------------------ ticks
+    def _run_ticks(self, ts: int) -> None:
+        assert self._next_tick_ms is not None and self._next_minute_ms is not None
+        if ts - self._next_minute_ms > MAX_CATCHUP_MINUTES * MINUTE_MS:
+            # a long silence: jump, keeping one tick of each kind for the state it left behind
+            self._sweep_tick(self._next_tick_ms)
+            self._minute_tick(self._next_minute_ms)
+            self._next_tick_ms = (ts // SWEEP_TICK_MS) * SWEEP_TICK_MS
+            self._next_minute_ms = (ts // MINUTE_MS) * MINUTE_MS
+        while ts >= self._next_tick_ms:
+            t = self._next_tick_ms
+            self._sweep_tick(t)
+            self._next_tick_ms = t + SWEEP_TICK_MS
+            if t >= self._next_minute_ms:
+                self._minute_tick(self._next_minute_ms)
+                self._next_minute_ms += MINUTE_MS
+        self._now_ms = max(self._now_ms, ts)
+
+    def _sweep_tick(self, t: int) -> None:
+        """Each second: attribute buffered prints, then sweep the levels price crossed."""
+        if self._pending:
+            self._attribute_pending()
+        if self.tape is not None and self.tape._pending:
+            self.tape.tick(t)
+        lo, hi = self._tick_lo, self._tick_hi
+        if lo > hi:
+            return
+        self._tick_lo, self._tick_hi = math.inf, -math.inf
+        if lo < self._min_lo:
+            self._min_lo = lo
+        if hi > self._min_hi:
+            self._min_hi = hi
+        ref = self._tick_ref
+        self._tick_ref = self.price
+        self.sweep_range(lo, hi, ref)
+
+    def sweep_range(self, low: float, high: float, ref: float) -> tuple[float, float]:
+        """Sweep longs with levels in [low, ref) and shorts in (ref, high]; returns weighted swept USD per side."""
+        grid, inv = self.grid, self.inventory
+        assert grid is not None and inv is not None
+        w = grid.bucket_usd
+        long_sum = short_sum = 0.0
+        weights = self.calibrator.weights()
+        if low < ref:
+            a = math.ceil(low / w - 1e-9) - grid.origin
+            b = math.ceil(ref / w - 1e-9) - 1 - grid.origin
+            if b >= a:
+                swept = inv.sweep_long(a, b)
+                self._book_sweep(swept, weights)
+                long_sum = float((swept * weights).sum())
+        if high > ref:
+            a = math.floor(ref / w + 1e-9) + 1 - grid.origin
+            b = math.floor(high / w + 1e-9) - grid.origin
+            if b >= a:
+                swept = inv.sweep_short(a, b)
+                self._book_sweep(swept, weights)
+                short_sum = float((swept * weights).sum())
+        self.zones.touch(self._now_ms, grid.index_of(low), grid.index_of(high))
+        return long_sum, short_sum
+
+    def _book_sweep(self, swept: np.ndarray, weights: np.ndarray) -> None:
+        if not swept.any():
+            return
+        if self._live:
+            self.calibrator.add_exposure(swept)
+        self._swept_min += (swept * weights).sum(axis=1)
+        self._version += 1
+
+    def _attribute_pending(self) -> None:
+        """Soft-attribute each buffered print to tiers by the tier inventory near its price."""
+        grid, inv = self.grid, self.inventory
+        assert grid is not None and inv is not None
+        width = self.calibrator.attribution_width_pct()
+        pending, self._pending = self._pending, []
+        for vi, side, usd, mark in pending:
+            if self.price > 0 and abs(mark / self.price - 1.0) > MAX_PRINT_DISTANCE:
+                continue
+            centre = grid.local_float(mark)
+            sig_b = max(mark * width / grid.bucket_usd, 0.5)
+            half = int(math.ceil(3 * sig_b))
+            c = int(math.floor(centre + 0.5))
+            a, b = max(c - half, 0), min(c + half + 1, grid.size)
+            if b <= a:
+                continue
+            d = (np.arange(a, b) - centre) / sig_b
+            kern = np.exp(-0.5 * d * d)
+            density = inv.mass[vi, side, :, a:b] @ kern
+            self.calibrator.attribute(vi, usd, density)
+
+    def _minute_tick(self, t: int) -> None:
+        """Each minute: open/close inventory from OI changes, turnover, calibrate, zones, history."""
+        grid, inv = self.grid, self.inventory
+        assert grid is not None and inv is not None
+        price = self.price
+        lo, hi = self._min_lo, self._min_hi
+        if lo > hi:
+            lo = hi = price
+        range_pct = (hi - lo) / price if price > 0 else 0.0
+        if self._min_open > 0 and price > 0:
+            self.calibrator.note_volatility(math.log(price / self._min_open))
+        for vi in range(len(self.venues)):
+            qty = self._buy[vi] + self._sell[vi]
+            vwap = self._pq[vi] / qty if qty > 0 else price
+            buy_share = self._buy[vi] / qty if qty > 0 else 0.5
+            base_now, base_prev = self._oi_base[vi], self._oi_base_prev[vi]
+            if math.isnan(base_now):
+                continue
+            if math.isnan(base_prev):
+                # first open interest of this venue: nothing inferred yet unless warm start ran
+                if inv.mass[vi].sum() <= 0:
+                    self._cold_seed(vi, base_now * price, price)
+                self._oi_base_prev[vi] = base_now
+                continue
+            d_oi = (base_now - base_prev) * vwap
+            oi_usd = base_now * price
+            expected_liq = float(self._swept_min[vi])
+            self._apply_flow(vi, d_oi + expected_liq, oi_usd, vwap, buy_share, range_pct, 1.0)
+            self._oi_base_prev[vi] = base_now
+        oi_now = np.array([0.0 if math.isnan(b) else b * price for b in self._oi_base])
+        if self.calibrator.minute(oi_now):
+            self._version += 1
+        if self.tape is not None:
+            self.tape.tick(t)
+        self._end_minute(t)
+
+    def _apply_flow(self, vi: int, net_usd: float, oi_usd: float, entry: float, buy_share: float,
+                    range_pct: float, minutes: float) -> None:
+        """Net position flow of one venue over `minutes`: proportional closes (capped), turnover, opens."""
+        inv = self.inventory
+        assert inv is not None
+        close = min(max(-net_usd, 0.0) / oi_usd, OI_CLOSE_CAP_PER_MIN * minutes) if oi_usd > 0 else 0.0
+        close = min(close, 1.0)
+        keep_turn = (1.0 - TURNOVER_PER_MIN) ** minutes
+        inv.scale_venue(vi, (1.0 - close) * keep_turn)
+        opens = max(net_usd, 0.0) + (1.0 - keep_turn) * oi_usd
+        if opens > 0 and entry > 0:
+            lo_s, hi_s = BUY_SHARE_CLAMP
+            share = min(max(buy_share, lo_s), hi_s)
+            inv.place(vi, LONG, opens * share, entry, range_pct / 2.0)
+            inv.place(vi, SHORT, opens * (1.0 - share), entry, range_pct / 2.0)
+        self._version += 1
+
+    def _cold_seed(self, vi: int, oi_usd: float, price: float) -> None:
+        """No history: spread the venue's OI around the current price (an honest wide prior)."""
+        inv = self.inventory
+        assert inv is not None
+        inv.place(vi, LONG, oi_usd / 2.0, price, COLD_START_SPREAD_PCT)
+        inv.place(vi, SHORT, oi_usd / 2.0, price, COLD_START_SPREAD_PCT)
+        self._version += 1
+
+    def _end_minute(self, t: int) -> None:
+        """Zones, history column, re-centre; reset the minute accumulators."""
+        grid = self.grid
+        assert grid is not None
+        price = self.price
+        profile = self.profile()
+        pidx = grid.index_of(price)
+        total_near = float(profile[:, max(pidx - grid.origin - 400, 0): pidx - grid.origin + 400].sum())
+        self.zones.update(t, profile, grid.origin, pidx, strong_usd=0.02 * total_near)
+        self.history.push(t - MINUTE_MS, pidx, profile[0], profile[1], grid.origin, price)
+        if grid.needs_recentre(price):
+            assert self.inventory is not None and self.tape is not None
+            grid.recentre(price, [self.inventory.mass, self.tape.layer])
+            self._version += 1
+        n = len(self.venues)
+        self._min_lo, self._min_hi = math.inf, -math.inf
+        self._min_open = price
+        self._buy, self._sell, self._pq = [0.0] * n, [0.0] * n, [0.0] * n
+        self._prints_min = [0.0] * n
+        self._swept_min = np.zeros(n)
+
+    # ------------------------------------------------------------------ bar path
+    def ingest_bar_group(self, bars: list[Bar]) -> tuple[float, float]:
+        """One time slot of history bars (one per venue, same ts): sweep, then flows. Returns swept USD per side.
+
+        This is THE bar path: warm start and `backtest --bars` both come through here.
+        """
+        if not bars:
+            return 0.0, 0.0
+        first = bars[0]
+        if self._next_tick_ms is None:
+            self._start(first.open, first.ts_ms)
+        self._now_ms = first.ts_ms + first.interval_ms
+        low = min(b.low for b in bars)
+        high = max(b.high for b in bars)
+        ref = self.price if self.price > 0 else first.open
+        self._live = False
+        try:
+            swept = self.sweep_range(low, high, ref)
+        finally:
+            self._live = True
+        minutes = first.interval_ms / MINUTE_MS
+        close = bars[-1].close
+        for bar in bars:
+            vi = self._vidx.get(bar.venue)
+            if vi is None or not bar.close > 0:
+                continue
+            entry = (bar.high + bar.low + bar.close) / 3.0
+            range_pct = (bar.high - bar.low) / bar.close
+            vol = bar.volume
+            buy_share = bar.buy_volume / vol if vol > 0 and not math.isnan(bar.buy_volume) else (
+                0.5 + 0.5 * math.tanh((bar.close - bar.open) / max(bar.high - bar.low, 1e-12)))
+            if math.isnan(bar.oi_usd):
+                continue
+            base_now = bar.oi_usd / bar.close
+            base_prev = self._oi_base_prev[vi]
+            self._oi_base[vi] = base_now
+            self._oi_usd[vi] = bar.oi_usd
+            self._oi_base_prev[vi] = base_now
+            if math.isnan(base_prev):
+                if self.inventory is not None and self.inventory.mass[vi].sum() <= 0:
+                    self._cold_seed(vi, bar.oi_usd, entry)
+                continue
+            expected_liq = float(self._swept_min[vi])
+            d_oi = (base_now - base_prev) * entry
+            self._apply_flow(vi, d_oi + expected_liq, bar.oi_usd, entry, buy_share, range_pct, minutes)
+        self.price = close
+        self._tick_ref = close
+        if self._min_open > 0:
+            self.calibrator.note_volatility(math.log(close / self._min_open) / math.sqrt(max(minutes, 1.0)))
+        # one history column per minute of the bar keeps the time axis true
+        grid = self.grid
+        assert grid is not None
+        profile = self.profile()
+        pidx = grid.index_of(close)
+        for k in range(int(max(minutes, 1))):
+            self.history.push(first.ts_ms + k * MINUTE_MS, pidx, profile[0], profile[1], grid.origin, close)
+        end = first.ts_ms + first.interval_ms
+        total_near = float(profile[:, max(pidx - grid.origin - 400, 0): pidx - grid.origin + 400].sum())
+        self.zones.update(end, profile, grid.origin, pidx, strong_usd=0.02 * total_near)
+        if grid.needs_recentre(close):
+            assert self.inventory is not None and self.tape is not None
+            grid.recentre(close, [self.inventory.mass, self.tape.layer])
+        self._swept_min = np.zeros(len(self.venues))
+        self._min_open = close
+        self._next_tick_ms = (end // SWEEP_TICK_MS) * SWEEP_TICK_MS
+        self._next_minute_ms = (end // MINUTE_MS) * MINUTE_MS + MINUTE_MS
+        return swept
+
+    def warm_start(self, bars: list[Bar], oi: list[OpenInterest]) -> None:
+        """Run history bars (klines + OI history merged by time) through the bar path."""
+        from tnet.engine.bars import merge_bars_and_oi, group_bars
+
+        merged = merge_bars_and_oi([b for b in bars if b.symbol in (self.symbol, "")] or bars, oi)
+        for group in group_bars(merged):
+            self.ingest_bar_group(group)
+        self.warm = True
+
+    # ------------------------------------------------------------------ read side
+    def profile(self) -> np.ndarray:
+        """(2, B) predicted liquidation USD per bucket (long, short) with current weights (cached)."""
+        if self.inventory is None:
+            return np.zeros((2, 0))
+        if self._profile_cache is None or self._profile_cache[0] != self._version:
+            self._profile_cache = (self._version, self.inventory.weighted(self.calibrator.weights()))
+        return self._profile_cache[1]
+
+    def calibration_state(self) -> dict:
+        """JSON-able calibrator state for saving."""
+        state = self.calibrator.state()
+        state["symbol"] = self.symbol
+        return state
+
+    def view(self, now_ms: int, heatmap: bool = False, levels: int = 80) -> SymbolView:
+        """Everything the UI shows, computed from current state (no mutation)."""
+        price = self.price
+        cal = {
+            c.venue: CalibrationView(tiers=[int(t) for t in (2, 3, 5, 10, 20, 25, 50, 75, 100, 125)],
+                                     weights=[float(x) for x in c.weights], events=c.events)
+            for c in self.calibrator.per_venue
+        }
+        oi = {v: (0.0 if math.isnan(self._oi_usd[i]) else float(self._oi_usd[i])) for i, v in enumerate(self.venues)}
+        oi["total_usd"] = float(sum(oi.values()))
+        grid = self.grid
+        if grid is None or self.tape is None:
+            empty_tape = TapeView(events=[], clusters=[], long_usd=0.0, short_usd=0.0, window_s=TAPE_WINDOW_S)
+            return SymbolView(self.symbol, now_ms, 0.0, 0.0, [], [], empty_tape, cal, oi, None, self.warm)
+        profile = self.profile()
+        level_list = self._levels(profile, levels)
+        window = self.tape.window(now_ms, TAPE_WINDOW_S)
+        rates, gaps = tape_rates(window, now_ms, TAPE_WINDOW_S)
+        tape = TapeView(
+            events=self.tape.events_view(now_ms, TAPE_WINDOW_S),
+            clusters=tape_clusters(window, price),
+            long_usd=float(sum(e.usd for e in window if e.side == "long")),
+            short_usd=float(sum(e.usd for e in window if e.side == "short")),
+            window_s=TAPE_WINDOW_S, rates=rates, gaps=gaps,
+        )
+        hm = self._heatmap_view(now_ms) if heatmap else None
+        return SymbolView(self.symbol, now_ms, price, grid.bucket_usd, level_list,
+                          self.zones.views(grid.bucket_usd, price), tape, cal, oi, hm, self.warm,
+                          zone_stats=self.zones.stats())
+
+    def _levels(self, profile: np.ndarray, levels: int) -> list[Level]:
+        """`levels` rows spanning ±LEVEL_SPAN_PCT of price, each summing whole buckets (ascending price)."""
+        grid = self.grid
+        assert grid is not None
+        if levels <= 0 or not self.price > 0:
+            return []
+        span = int(math.ceil(self.price * LEVEL_SPAN_PCT / grid.bucket_usd))
+        per = max(1, int(math.ceil(2 * span / levels)))
+        c = grid.index_of(self.price) - grid.origin
+        start = c - (levels // 2) * per
+        out = []
+        for k in range(levels):
+            a, b = start + k * per, start + (k + 1) * per
+            a2, b2 = max(a, 0), min(b, grid.size)
+            lu = float(profile[0, a2:b2].sum()) if b2 > a2 else 0.0
+            su = float(profile[1, a2:b2].sum()) if b2 > a2 else 0.0
+            centre = (grid.origin + 0.5 * (a + b - 1)) * grid.bucket_usd
+            out.append(Level(price=centre, long_usd=lu, short_usd=su))
+        return out
+
+    def _heatmap_view(self, now_ms: int) -> HeatmapView:
+        grid = self.grid
+        assert grid is not None and self.tape is not None
+        target = grid.index_of(self.price) - self.history.half_rows
+        t0, long, short, path = self.history.window(target)
+        prints = [(e.ts_ms, e.price, e.side, e.usd) for e in self.tape.recent if e.ts_ms >= t0]
+        return HeatmapView(t0_ms=t0, col_ms=COLUMN_MS, price_lo=target * grid.bucket_usd, bucket_usd=grid.bucket_usd,
+                           long_usd=long, short_usd=short, price_path=path, prints=prints)

@@ -1,0 +1,89 @@
+"""Inferred position inventory: tier-conditional liquidation mass per venue, side and price bucket.
+
+`mass[v, s, t, b]` is the USD that would sit at bucket b *if every position of venue v, side s were
+tier t*. The heatmap is the weighted sum over tiers, so a calibrator weight change shows at once
+and each tier keeps its own sweep history (what the calibrator needs to judge exposure).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tnet.engine.grid import PriceGrid
+from tnet.engine.ladder import N_TIERS, liquidation_factors
+
+LONG, SHORT = 0, 1
+# Kernel width in percent space: a floor for unknown entry spread and margin buffers, widened by
+# the interval's own price range.
+KERNEL_FLOOR_PCT: float = 0.0008
+KERNEL_MAX_HALF_BUCKETS: int = 60
+SWEEP_FRACTION: float = 0.70  # seed: a wick dims a level, it does not erase it
+MIN_BUCKET_USD: float = 1.0  # below this, swept remainders are dropped
+
+
+class Inventory:
+    """Tier-conditional inventory on a shared price grid."""
+
+    def __init__(self, grid: PriceGrid, venues: tuple[str, ...]) -> None:
+        self.grid = grid
+        self.venues = venues
+        self.mass = np.zeros((len(venues), 2, N_TIERS, grid.size), dtype=np.float64)
+        factors = [liquidation_factors(v) for v in venues]
+        self.long_factor = np.stack([f[0] for f in factors])  # (V, T)
+        self.short_factor = np.stack([f[1] for f in factors])
+
+    def place(self, venue_idx: int, side: int, usd: float, entry: float, spread_pct: float = 0.0) -> None:
+        """Add `usd` of new positions opened around `entry` to every tier's liquidation level."""
+        if not usd > 0 or not entry > 0:
+            return
+        factor = self.long_factor[venue_idx] if side == LONG else self.short_factor[venue_idx]
+        levels = entry * factor  # (T,)
+        sigma_pct = float(np.hypot(KERNEL_FLOOR_PCT, spread_pct))
+        self._add_kernel(self.mass[venue_idx, side], levels, sigma_pct, usd)
+
+    def _add_kernel(self, rows: np.ndarray, levels: np.ndarray, sigma_pct: float, usd: float) -> None:
+        """Gaussian (percent space) of total `usd` around each tier's level, one tier per row."""
+        grid = self.grid
+        centre = grid.local_float(levels)  # (T,)
+        sigma_b = np.maximum(levels * sigma_pct / grid.bucket_usd, 0.5)
+        half = int(min(KERNEL_MAX_HALF_BUCKETS, np.ceil(3.0 * sigma_b.max())))
+        offs = np.arange(-half, half + 1)
+        base = np.floor(centre + 0.5).astype(np.int64)
+        idx = base[:, None] + offs[None, :]  # (T, K)
+        dist = (idx - centre[:, None]) / sigma_b[:, None]
+        kern = np.exp(-0.5 * dist * dist)
+        kern *= usd / kern.sum(axis=1, keepdims=True)
+        np.clip(idx, 0, grid.size - 1, out=idx)  # off-window mass lands on the edge, never lost
+        tier = np.broadcast_to(np.arange(rows.shape[0])[:, None], idx.shape)
+        np.add.at(rows, (tier, idx), kern)
+
+    def scale_venue(self, venue_idx: int, factor: float) -> None:
+        """Proportional change of one venue's inventory (OI closes, decay)."""
+        self.mass[venue_idx] *= factor
+
+    def sweep_long(self, low_local: int, high_local: int) -> np.ndarray:
+        """Longs liquidate when price falls to their level: sweep buckets [low, high]; returns swept (V, T)."""
+        return self._sweep(LONG, low_local, high_local)
+
+    def sweep_short(self, low_local: int, high_local: int) -> np.ndarray:
+        """Shorts liquidate when price rises to their level: sweep buckets [low, high]; returns swept (V, T)."""
+        return self._sweep(SHORT, low_local, high_local)
+
+    def _sweep(self, side: int, lo: int, hi: int) -> np.ndarray:
+        lo = max(lo, 0)
+        hi = min(hi, self.grid.size - 1)
+        if hi < lo:
+            return np.zeros(self.mass.shape[:1] + self.mass.shape[2:3])
+        seg = self.mass[:, side, :, lo : hi + 1]
+        swept = seg * SWEEP_FRACTION
+        seg -= swept
+        seg[seg < MIN_BUCKET_USD] = 0.0
+        return swept.sum(axis=-1)
+
+    def weighted(self, weights: np.ndarray) -> np.ndarray:
+        """Heatmap profile (2, B): sum over venues and tiers of weight x tier mass. weights is (V, T)."""
+        return np.einsum("vt,vstb->sb", weights, self.mass)
+
+    def venue_total(self, venue_idx: int, weights: np.ndarray) -> float:
+        """Weighted USD of one venue (what its open interest should be)."""
+        return float(np.einsum("t,stb->", weights, self.mass[venue_idx]))
