@@ -86,17 +86,28 @@ def _print_health_table(report: dict[str, Any]) -> None:
 
     colours = {"live": "green", "stale": "yellow", "down": "red", "connecting": "cyan"}
     table = Table(title=f"tnet health ({report['source']}, {', '.join(report['symbols'])})")
-    for col in ("venue", "state", "msgs/s", "age s", "lat p50", "lat p99", "reconn", "parse err", "reason / note"):
-        table.add_column(col, justify="left" if col in ("venue", "state", "reason / note") else "right")
+    table.add_column("venue", no_wrap=True)
+    table.add_column("state", no_wrap=True)
+    table.add_column("msg/s", justify="right", no_wrap=True)
+    table.add_column("age s", justify="right", no_wrap=True)
+    table.add_column("lat ms p50/p99", justify="right", no_wrap=True)
+    table.add_column("reconn", justify="right", no_wrap=True)
+    table.add_column("errors", justify="right", no_wrap=True)
+    fmt = lambda x: "-" if x is None else f"{x:g}"  # noqa: E731
     for name, v in report["venues"].items():
         colour = colours.get(v["state"], "white")
-        fmt = lambda x: "-" if x is None else f"{x:g}"  # noqa: E731
         table.add_row(
             name, f"[{colour}]{v['state']}[/]", fmt(v["msgs_per_s"]), fmt(v["last_msg_age_s"]),
-            fmt(v["latency_ms_p50"]), fmt(v["latency_ms_p99"]), str(v["reconnects"]), str(v["parse_errors"]),
-            v["reason"] or v.get("note", ""),
+            f"{fmt(v['latency_ms_p50'])}/{fmt(v['latency_ms_p99'])}", str(v["reconnects"]),
+            str(v["parse_errors"]),
         )
-    Console().print(table)
+    console = Console()
+    console.print(table)
+    for name, v in report["venues"].items():
+        if v["reason"]:
+            console.print(f"[bold]{name}[/]: {v['state']} — {v['reason']}", highlight=False)
+        elif v.get("note"):
+            console.print(f"[dim]{name}: {v['note']}[/]", highlight=False)
     if any(v["state"] == "down" for v in report["venues"].values()):
         Console(stderr=True).print("No route to a venue? Try `tnet demo` (simulator) or set a proxy (HTTPS_PROXY / ALL_PROXY or `proxy` in the config).")
 
