@@ -152,8 +152,10 @@ def test_history_klines_then_open_interest_priced_by_close() -> None:
     assert bars[0].buy_volume != bars[0].buy_volume  # NaN: no taker split
     events = parser.parse_rest(oi_path, orjson.dumps(OPEN_INTEREST), RECV)
     assert [e.ts_ms for e in events] == [1791565200000, 1791565500000]
+    # OI at 1791565500000 is priced by the bar that ended then (opened 1791565200000, close 82650);
+    # OI at 1791565200000 has no bar ending then, so the bar opening then (close 82650) is used.
     assert events[0].oi_usd == pytest.approx(50990.0 * 82650.0)
-    assert events[1].oi_usd == pytest.approx(51000.5 * 82610.5)
+    assert events[1].oi_usd == pytest.approx(51000.5 * 82650.0)
     assert parser.stats.parse_errors == 0
 
 

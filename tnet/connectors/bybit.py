@@ -230,7 +230,7 @@ class BybitParser:
         return bars
 
     def _oi_history(self, short: str, rows: list, recv_ms: int) -> list[Event]:
-        """OI rows are base coin; USD uses the close of the kline with the same timestamp."""
+        """OI rows are base coin; USD uses the kline closes remembered from the kline response."""
         closes = self._closes.get(short, {})
         out: list[Event] = []
         for row in rows:
@@ -241,7 +241,9 @@ class BybitParser:
             except Exception:
                 self.stats.parse_errors += 1
                 continue
-            close = closes.get(ts) or closes.get(ts - BAR_MS) or closes.get(ts + BAR_MS)
+            # OI is a snapshot at instant ts: the price then is the close of the bar that ENDED at
+            # ts (opened ts - 5 min); fall back to the bar opening at ts, then the one after.
+            close = closes.get(ts - BAR_MS) or closes.get(ts) or closes.get(ts + BAR_MS)
             if close is None:
                 continue  # no price near that time: cannot express it in USD, skip quietly
             out.append(OpenInterest(VENUE, short, ts, recv_ms, base, base * close))
