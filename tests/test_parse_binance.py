@@ -7,7 +7,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from tnet.connectors.binance import BinanceSpec
+from tnet.connectors.binance import BinanceParser, BinanceSpec
 from tnet.events import Bar, Liquidation, MarkPrice, OpenInterest, Trades
 from tnet.symbols import OKX_CT_VAL, resolve_all
 
@@ -20,15 +20,15 @@ SPEC = BinanceSpec()
 
 
 @pytest.fixture
-def parser():
+def parser() -> BinanceParser:
     return SPEC.make_parser(resolve_all(["BTC", "ETH"]))
 
 
-def parse_one(parser, name: str):
+def parse_one(parser: BinanceParser, name: str) -> list:
     return parser.parse(FRAMES[name], RECV)
 
 
-def test_official_force_order_sell_is_long(parser) -> None:
+def test_official_force_order_sell_is_long(parser: BinanceParser) -> None:
     [liq] = parse_one(parser, "official_force_order")
     assert isinstance(liq, Liquidation)
     assert (liq.venue, liq.symbol, liq.side) == ("binance", "BTC", "long")
@@ -39,7 +39,7 @@ def test_official_force_order_sell_is_long(parser) -> None:
     assert liq.recv_ms == RECV
 
 
-def test_real_bbgo_force_order_uses_average_price(parser) -> None:
+def test_real_bbgo_force_order_uses_average_price(parser: BinanceParser) -> None:
     [liq] = parse_one(parser, "real_force_order_bbgo")
     assert liq.side == "long"
     assert liq.price == pytest.approx(26245.10)  # ap, not the limit price p 26142.12
@@ -47,7 +47,7 @@ def test_real_bbgo_force_order_uses_average_price(parser) -> None:
     assert liq.ts_ms == 1695714031881
 
 
-def test_real_combined_2026_frame_with_st(parser) -> None:
+def test_real_combined_2026_frame_with_st(parser: BinanceParser) -> None:
     [liq] = parse_one(parser, "real_force_order_combined_2026")
     assert (liq.symbol, liq.side) == ("BTC", "long")
     assert liq.qty == pytest.approx(0.190)  # z (accumulated), not l 0.155
@@ -56,27 +56,27 @@ def test_real_combined_2026_frame_with_st(parser) -> None:
     assert liq.ts_ms == 1791565602120
 
 
-def test_buy_force_order_is_short(parser) -> None:
+def test_buy_force_order_is_short(parser: BinanceParser) -> None:
     [liq] = parse_one(parser, "made_force_order_buy_eth")
     assert (liq.symbol, liq.side) == ("ETH", "short")
     assert liq.usd == pytest.approx(7850.0)  # 2.5 * 3140
 
 
-def test_unfilled_force_order_falls_back_to_q_and_p(parser) -> None:
+def test_unfilled_force_order_falls_back_to_q_and_p(parser: BinanceParser) -> None:
     [liq] = parse_one(parser, "made_force_order_unfilled")
     assert liq.qty == pytest.approx(0.5)
     assert liq.price == pytest.approx(83000.0)
     assert liq.usd == pytest.approx(41500.0)
 
 
-def test_coin_m_and_unwatched_are_dropped_silently(parser) -> None:
+def test_coin_m_and_unwatched_are_dropped_silently(parser: BinanceParser) -> None:
     assert parse_one(parser, "made_force_order_coinm") == []
     assert parse_one(parser, "made_force_order_unwatched") == []
     assert parser.stats.parse_errors == 0
     assert parser.stats.frames == 2
 
 
-def test_mark_price_raw_and_combined(parser) -> None:
+def test_mark_price_raw_and_combined(parser: BinanceParser) -> None:
     [mark] = parse_one(parser, "official_mark_price_cf")
     assert isinstance(mark, MarkPrice)
     assert mark.price == pytest.approx(11185.87786614)
@@ -85,7 +85,7 @@ def test_mark_price_raw_and_combined(parser) -> None:
     assert (mark.symbol, mark.price, mark.ts_ms) == ("BTC", 82660.1, 1791565603000)
 
 
-def test_agg_trade_maker_flag_gives_taker_side(parser) -> None:
+def test_agg_trade_maker_flag_gives_taker_side(parser: BinanceParser) -> None:
     [sold] = parse_one(parser, "made_agg_trade_taker_sell")
     assert isinstance(sold, Trades)
     assert (sold.buy_qty, sold.sell_qty, sold.price) == (0.0, 0.25, 82650.0)
@@ -94,14 +94,14 @@ def test_agg_trade_maker_flag_gives_taker_side(parser) -> None:
     assert (bought.buy_qty, bought.sell_qty) == (0.004, 0.0)
 
 
-def test_acks_are_control_frames(parser) -> None:
+def test_acks_are_control_frames(parser: BinanceParser) -> None:
     assert parse_one(parser, "official_subscribe_ack") == []
     assert parse_one(parser, "official_list_subscriptions") == []
     assert parser.stats.parse_errors == 0
     assert parser.stats.venue_errors == []
 
 
-def test_error_replies_are_recorded_not_parse_errors(parser) -> None:
+def test_error_replies_are_recorded_not_parse_errors(parser: BinanceParser) -> None:
     for name in ("official_error_property", "official_error_value_type", "made_error_request"):
         assert parse_one(parser, name) == []
     assert parser.stats.parse_errors == 0
@@ -114,14 +114,14 @@ def test_error_replies_are_recorded_not_parse_errors(parser) -> None:
     assert parser.stats.venue_errors[-1] == "2: Invalid request"
 
 
-def test_venue_errors_list_is_bounded(parser) -> None:
+def test_venue_errors_list_is_bounded(parser: BinanceParser) -> None:
     for number in range(50):
         parser.parse(orjson.dumps({"code": number, "msg": "x"}), RECV)
     assert len(parser.stats.venue_errors) == 20
     assert parser.stats.venue_errors[-1] == "49: x"
 
 
-def test_junk_counts_as_parse_error(parser) -> None:
+def test_junk_counts_as_parse_error(parser: BinanceParser) -> None:
     for junk in (b"", b"not json", "[1,2]", '{"e":"aggTrade"}', '{"stream":"x","data":null}',
                  '{"e":"kline","s":"BTCUSDT"}'):
         assert parser.parse(junk, RECV) == []
@@ -129,7 +129,7 @@ def test_junk_counts_as_parse_error(parser) -> None:
     assert parser.stats.frames == 6
 
 
-def test_nan_and_negative_values_are_rejected(parser) -> None:
+def test_nan_and_negative_values_are_rejected(parser: BinanceParser) -> None:
     base = orjson.loads(FRAMES["made_agg_trade_taker_buy"])
     for bad in ("NaN", "inf", "-1", "0", None, "abc"):
         base["data"]["p"] = bad
@@ -137,7 +137,7 @@ def test_nan_and_negative_values_are_rejected(parser) -> None:
     assert parser.stats.parse_errors == 6
 
 
-def test_open_interest_poll_waits_for_first_mark(parser) -> None:
+def test_open_interest_poll_waits_for_first_mark(parser: BinanceParser) -> None:
     path = "/fapi/v1/openInterest?symbol=BTCUSDT"
     body = b'{"openInterest":"10659.509","symbol":"BTCUSDT","time":1589437530011}'
     assert parser.parse_rest(path, body, RECV) == []  # no mark yet: held

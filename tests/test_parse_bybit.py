@@ -7,7 +7,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from tnet.connectors.bybit import BybitSpec
+from tnet.connectors.bybit import BybitParser, BybitSpec
 from tnet.events import Bar, Liquidation, MarkPrice, OpenInterest, Trades
 from tnet.symbols import OKX_CT_VAL, SymbolInfo, resolve_all
 
@@ -21,11 +21,11 @@ ROSE = SymbolInfo("ROSE", "ROSEUSDT", "ROSEUSDT", "ROSE-USDT-SWAP", 10.0)
 
 
 @pytest.fixture
-def parser():
+def parser() -> BybitParser:
     return SPEC.make_parser(resolve_all(["BTC", "ETH"]))
 
 
-def parse_one(parser, name: str):
+def parse_one(parser: BybitParser, name: str) -> list:
     return parser.parse(FRAMES[name], RECV)
 
 
@@ -39,7 +39,7 @@ def test_official_rose_example_sell_is_short() -> None:
     assert liq.ts_ms == 1739502302929  # row T, not outer ts
 
 
-def test_real_btc_batch_buy_is_long(parser) -> None:
+def test_real_btc_batch_buy_is_long(parser: BybitParser) -> None:
     first, second = parse_one(parser, "real_all_liquidation_btc_2026")
     assert (first.symbol, first.side, second.side) == ("BTC", "long", "long")
     assert first.usd == pytest.approx(494.3814)  # 0.006 * 82396.90
@@ -47,21 +47,21 @@ def test_real_btc_batch_buy_is_long(parser) -> None:
     assert (first.ts_ms, second.ts_ms) == (1791565600992, 1791565601058)
 
 
-def test_old_liquidation_topic(parser) -> None:
+def test_old_liquidation_topic(parser: BybitParser) -> None:
     [liq] = parse_one(parser, "official_old_liquidation")
     assert (liq.symbol, liq.side) == ("BTC", "short")
     assert liq.usd == pytest.approx(130.5351)  # 0.003 * 43511.70
     assert liq.ts_ms == 1703485237953
 
 
-def test_unwatched_symbol_topics_are_dropped_silently(parser) -> None:
+def test_unwatched_symbol_topics_are_dropped_silently(parser: BybitParser) -> None:
     assert parse_one(parser, "official_all_liquidation_rose") == []
     frame = FRAMES["made_public_trade"].replace("BTCUSDT", "SOLUSDT")
     assert parser.parse(frame, RECV) == []
     assert parser.stats.parse_errors == 0
 
 
-def test_tickers_snapshot_then_deltas_merge(parser) -> None:
+def test_tickers_snapshot_then_deltas_merge(parser: BybitParser) -> None:
     mark, oi = parse_one(parser, "official_tickers_snapshot")
     assert isinstance(mark, MarkPrice) and isinstance(oi, OpenInterest)
     assert (mark.price, mark.ts_ms) == (66666.60, 1760325052630)
@@ -76,7 +76,7 @@ def test_tickers_snapshot_then_deltas_merge(parser) -> None:
     assert parser.stats.parse_errors == 0
 
 
-def test_tickers_prefer_single_sided_open_interest(parser) -> None:
+def test_tickers_prefer_single_sided_open_interest(parser: BybitParser) -> None:
     mark, oi = parse_one(parser, "made_tickers_snapshot_single")
     assert mark.price == 82651.0
     assert (oi.oi_base, oi.oi_usd) == (50000.0, 4132550000.0)  # single, not the 100000 total
@@ -86,7 +86,7 @@ def test_tickers_prefer_single_sided_open_interest(parser) -> None:
     assert (oi.oi_base, oi.oi_usd) == (50000.0, 4133000000.0)
 
 
-def test_a_bad_delta_does_not_poison_merged_state(parser) -> None:
+def test_a_bad_delta_does_not_poison_merged_state(parser: BybitParser) -> None:
     parse_one(parser, "official_tickers_snapshot")
     bad = ('{"topic":"tickers.BTCUSDT","type":"delta","data":{"openInterest":"NaN"},'
            '"cs":1,"ts":1760325052700}')
@@ -96,7 +96,7 @@ def test_a_bad_delta_does_not_poison_merged_state(parser) -> None:
     assert oi.oi_base == 492373.72
 
 
-def test_public_trade_message_is_summed_by_taker_side(parser) -> None:
+def test_public_trade_message_is_summed_by_taker_side(parser: BybitParser) -> None:
     [trades] = parse_one(parser, "made_public_trade")
     assert isinstance(trades, Trades)
     assert trades.buy_qty == pytest.approx(0.035)  # 0.010 + 0.025 (S = taker side)
@@ -105,7 +105,7 @@ def test_public_trade_message_is_summed_by_taker_side(parser) -> None:
     assert trades.ts_ms == 1791565601598
 
 
-def test_control_frames_and_errors(parser) -> None:
+def test_control_frames_and_errors(parser: BybitParser) -> None:
     assert parse_one(parser, "official_pong") == []
     assert parse_one(parser, "official_subscribe_ack") == []
     assert parser.stats.parse_errors == 0 and parser.stats.venue_errors == []
@@ -114,7 +114,7 @@ def test_control_frames_and_errors(parser) -> None:
     assert parser.stats.venue_errors == ["subscribe: Invalid symbol :[allLiquidation.NOPE]"]
 
 
-def test_junk_counts_as_parse_error(parser) -> None:
+def test_junk_counts_as_parse_error(parser: BybitParser) -> None:
     for junk in ("", "pong", "{}", '{"topic":"orderbook.50.BTCUSDT","data":{}}',
                  '{"topic":"publicTrade.BTCUSDT","data":[]}', '{"topic":"tickers.BTCUSDT"}'):
         assert parser.parse(junk, RECV) == []

@@ -7,7 +7,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from tnet.connectors.okx import OkxSpec
+from tnet.connectors.okx import OkxParser, OkxSpec
 from tnet.events import Bar, Liquidation, MarkPrice, OpenInterest, Trades
 from tnet.symbols import OKX_CT_VAL, resolve, resolve_all
 
@@ -20,15 +20,15 @@ SPEC = OkxSpec()
 
 
 @pytest.fixture
-def parser():
+def parser() -> OkxParser:
     return SPEC.make_parser(resolve_all(["BTC", "ETH"]))
 
 
-def parse_one(parser, name: str):
+def parse_one(parser: OkxParser, name: str) -> list:
     return parser.parse(FRAMES[name], RECV)
 
 
-def test_real_btc_liquidation_contracts_times_ct_val(parser) -> None:
+def test_real_btc_liquidation_contracts_times_ct_val(parser: OkxParser) -> None:
     [liq] = parse_one(parser, "real_liquidation_btc_2026")
     assert isinstance(liq, Liquidation)
     assert (liq.venue, liq.symbol, liq.side) == ("okx", "BTC", "long")  # posSide long
@@ -38,7 +38,7 @@ def test_real_btc_liquidation_contracts_times_ct_val(parser) -> None:
     assert liq.ts_ms == 1791565600771
 
 
-def test_unwatched_celo_is_dropped_silently(parser) -> None:
+def test_unwatched_celo_is_dropped_silently(parser: OkxParser) -> None:
     assert parse_one(parser, "real_liquidation_celo_2026") == []
     assert parser.stats.parse_errors == 0
 
@@ -52,7 +52,7 @@ def test_official_iost_example() -> None:
     assert liq.ts_ms == 1692266434010
 
 
-def test_net_position_side_uses_order_side(parser) -> None:
+def test_net_position_side_uses_order_side(parser: OkxParser) -> None:
     bought, sold = parse_one(parser, "made_liquidation_net_eth")
     assert (bought.side, sold.side) == ("short", "long")  # buy closes a short, sell a long
     assert bought.qty == pytest.approx(4.0)  # 40 contracts * 0.1 ETH
@@ -60,7 +60,7 @@ def test_net_position_side_uses_order_side(parser) -> None:
     assert sold.usd == pytest.approx(4680.0)  # 1.5 * 3120
 
 
-def test_official_open_interest_push(parser) -> None:
+def test_official_open_interest_push(parser: OkxParser) -> None:
     [oi] = parse_one(parser, "official_open_interest")
     assert isinstance(oi, OpenInterest)
     assert oi.oi_base == pytest.approx(22161.1301)  # oiCcy (coin), not oi (contracts)
@@ -68,7 +68,7 @@ def test_official_open_interest_push(parser) -> None:
     assert oi.ts_ms == 1743041250440
 
 
-def test_mark_price_and_trades(parser) -> None:
+def test_mark_price_and_trades(parser: OkxParser) -> None:
     [mark] = parse_one(parser, "made_mark_price")
     assert isinstance(mark, MarkPrice)
     assert (mark.symbol, mark.price, mark.ts_ms) == ("BTC", 82655.9, 1791565601000)
@@ -79,7 +79,7 @@ def test_mark_price_and_trades(parser) -> None:
     assert (trades.price, trades.ts_ms) == (82655.8, 1791565601100)
 
 
-def test_control_frames_errors_and_notice(parser) -> None:
+def test_control_frames_errors_and_notice(parser: OkxParser) -> None:
     assert parse_one(parser, "official_subscribe_ack") == []
     assert parse_one(parser, "official_pong") == []
     assert parser.parse(b"pong", RECV) == []
@@ -97,14 +97,14 @@ def test_control_frames_errors_and_notice(parser) -> None:
     assert parser.stats.parse_errors == 0
 
 
-def test_junk_counts_as_parse_error(parser) -> None:
+def test_junk_counts_as_parse_error(parser: OkxParser) -> None:
     for junk in ("ping", "{}", '{"event":"surprise"}', '{"arg":{"channel":"books"},"data":[]}',
                  '{"arg":{"channel":"trades","instId":"BTC-USDT-SWAP"},"data":[]}', b"\x80"):
         assert parser.parse(junk, RECV) == []
     assert parser.stats.parse_errors == 6
 
 
-def test_instruments_metadata_updates_ct_val(parser) -> None:
+def test_instruments_metadata_updates_ct_val(parser: OkxParser) -> None:
     [path] = SPEC.metadata_requests(resolve_all(["BTC"]))
     body = orjson.dumps({"code": "0", "msg": "", "data": [
         {"instId": "BTC-USDT-SWAP", "instType": "SWAP", "ctVal": "0.001", "ctType": "linear",

@@ -50,7 +50,7 @@ json_junk = st.recursive(
 )
 
 
-def fresh(venue: str):
+def fresh(venue: str) -> Any:
     return SPECS[venue].make_parser(SYMBOLS)
 
 
