@@ -26,8 +26,8 @@ def run(m: Market, seconds: int, step_ms: int = 1000) -> list:
 
 @pytest.fixture(scope="module")
 def busy() -> tuple[Market, list]:
-    """One BTC market stepped for 2 simulated hours with a burst so liquidations are plentiful."""
-    m = Market(["BTC"], seed=3, burst=3.0, mark_ms={"bybit": TICK_MS})
+    """One BTC market stepped for 2 simulated hours."""
+    m = Market(["BTC"], seed=3, mark_ms={"bybit": TICK_MS})
     return m, run(m, 2 * 3600)
 
 
@@ -112,7 +112,7 @@ def test_liquidations_happen_exactly_when_the_mark_crosses(busy: tuple[Market, l
 
 
 def test_no_open_position_was_crossed_during_a_step() -> None:
-    m = Market(["SOL"], seed=5, burst=2.0, mark_ms={"bybit": TICK_MS}, prehistory_ms=3_600_000)
+    m = Market(["SOL"], seed=5, mark_ms={"bybit": TICK_MS}, prehistory_ms=3_600_000)
     for i in range(1, 1201):
         t = START + i * 1000
         ev = m.step(t)
@@ -237,6 +237,15 @@ def test_prehistory_populates_the_book_and_prices_move_enough() -> None:
     assert sum(lev[t] for t in (20, 25, 50, 75, 100, 125)) > 10 * (lev[2] + lev[3] + 1)
     for venue in ("binance", "bybit", "okx"):
         assert sum(1 for r in recs if r.venue == venue and r.published) > 100
+
+
+def test_burst_multiplies_liquidation_prints_not_positions() -> None:
+    calm = Market(["ETH"], seed=6, prehistory_ms=6 * 3_600_000)
+    wild = Market(["ETH"], seed=6, prehistory_ms=6 * 3_600_000, burst=4)
+    assert len(wild.truth_positions("ETH")["qty"]) == len(calm.truth_positions("ETH")["qty"])
+    a, b = calm.liquidations_all(), wild.liquidations_all()
+    assert len(b) == 4 * len(a) > 0
+    assert sum(r.qty for r in b) == pytest.approx(sum(r.qty for r in a))
 
 
 def test_time_cannot_go_backwards() -> None:

@@ -228,7 +228,7 @@ class _Book:
         self.active[slots] = False
         self.count -= np.bincount(self.venue[slots], minlength=3)[:3]
         self.oi -= np.bincount(self.venue[slots], weights=self.qty[slots], minlength=3)[:3]
-        self.free.extend(int(s) for s in slots)
+        self.free.extend(slots.tolist())
         self.bounds_dirty = True
 
     def recompute_bounds(self) -> None:
@@ -261,6 +261,7 @@ class _SymbolState:
         self.params = symbol_params(symbol)
         self.path_rng = np.random.default_rng([seed, index, 1])
         self.rng = np.random.default_rng([seed, index, 2])
+        self.pub_rng = np.random.default_rng([seed, index, 3])  # publishing choices only (OKX coverage)
         self.t0_ms = t0_ms  # time of tick 0
         self.path = np.zeros(0)  # log price per tick (without impact), ticks path_base.. onwards
         self.path_base = 0  # tick index of path[0]; older ticks are dropped to bound memory
@@ -340,6 +341,9 @@ class Market:
         self.seed = seed
         self.venues = tuple(venues)
         self.burst = float(burst)
+        # burst: every liquidation is filled in this many pieces (same tick, 1 ms apart), so the
+        # number of liquidation prints scales while the market itself (and its cost) stays the same
+        self._fragments = max(int(round(self.burst)), 1)
         self.mark_ms = {**DEFAULT_MARK_MS, **(mark_ms or {})}
         self.oi_ms = {**DEFAULT_OI_MS, **(oi_ms or {})}
         self._mix = normalize_mix(leverage_mix or {})
@@ -422,6 +426,15 @@ class Market:
             bars = [b for b in bars if b.ts_ms + interval_ms <= end_ms]
         return bars[-n:] if n > 0 else []
 
+    def current_bar(self, symbol: str, venue: str) -> Bar:
+        """The 5-minute bar in progress (what kline endpoints return as their last row)."""
+        st = self._state(symbol)
+        bar = st.bar
+        vi = VENUE_INDEX[venue]
+        oi = float(st.book.oi[vi]) * st.price
+        return Bar(venue, st.symbol, bar.start_ms, self.now_ms, BAR_MS, bar.open, bar.high, bar.low, bar.close,
+                   float(bar.volume[vi]), float(bar.buy[vi]), oi)
+
     def liquidations_all(self, symbol: str | None = None, venue: str | None = None,
                          start_ms: int | None = None, end_ms: int | None = None) -> list[LiqRecord]:
         """Every liquidation that happened (published or not), oldest first, filtered."""
@@ -466,7 +479,7 @@ class Market:
         tier_idx = np.searchsorted(self._mix_cdf[venue], rng.random(n), side="right")
         tier_idx = np.minimum(tier_idx, len(LEVERAGE_TIERS) - 1)
         lev = self._tiers[tier_idx]
-        usd = p.median_usd * np.exp(rng.standard_normal(n) * 1.1) / self.burst
+        usd = p.median_usd * np.exp(rng.standard_normal(n) * 1.1)
         usd = np.minimum(usd, self._caps[venue][tier_idx])
         qty = usd / prices
         liq = liquidation_prices(prices, lev.astype(np.float64), is_long, qty, venue)
@@ -476,7 +489,7 @@ class Market:
         return long_qty, float(qty.sum()) - long_qty
 
     def _target(self, st: _SymbolState) -> int:
-        return int(st.params.positions_per_venue * self.burst)
+        return st.params.positions_per_venue
 
     def _populate(self, st: _SymbolState, t0: int) -> None:
         """Steady-state book at the start of pre-history: entries spread around the price."""
@@ -608,16 +621,20 @@ class Market:
             oi_usd = float(b.oi.sum()) * p
             for s in slots.tolist():
                 rec = self._liq_record(st, s, t, p)
+                qty = rec.qty
                 records.append(rec)
+                if self._fragments > 1:
+                    records.extend(self._split(rec))
                 vi = VENUE_INDEX[rec.venue]
                 if rec.side == "long":
-                    push -= min(IMPACT * rec.qty * p / max(oi_usd, 1.0), MAX_IMPACT_PER_LIQ)
-                    flow[3 + vi] += rec.qty  # a forced sell
+                    push -= min(IMPACT * qty * p / max(oi_usd, 1.0), MAX_IMPACT_PER_LIQ)
+                    flow[3 + vi] += qty  # a forced sell
                 else:
-                    push += min(IMPACT * rec.qty * p / max(oi_usd, 1.0), MAX_IMPACT_PER_LIQ)
-                    flow[vi] += rec.qty
+                    push += min(IMPACT * qty * p / max(oi_usd, 1.0), MAX_IMPACT_PER_LIQ)
+                    flow[vi] += qty
             b.remove(slots)
-            first[group] = n  # done
+            keep = first != k
+            cand, c_liq, c_long, c_open, first = cand[keep], c_liq[keep], c_long[keep], c_open[keep], first[keep]
             if push:
                 # the forced orders move the price from the next tick on (cascade)
                 st.impact += push
@@ -625,9 +642,13 @@ class Market:
                 start = k + 1
                 if start >= n:
                     return
-                lo = min(lo, float(seg[start:].min()))
-                hi = max(hi, float(seg[start:].max()))
-                stale = True  # crossings after k changed; the cascade may reach new candidates
+                new_lo = float(seg[start:].min())
+                new_hi = float(seg[start:].max())
+                if new_lo < lo or new_hi > hi:
+                    lo, hi = min(lo, new_lo), max(hi, new_hi)
+                    stale = True  # the cascade may reach positions outside the candidate set
+                else:
+                    first = self._first_crossings(seg, start, tick0, c_liq, c_long, c_open)
 
     @staticmethod
     def _first_crossings(seg: np.ndarray, start: int, tick0: int, liq: np.ndarray, is_long: np.ndarray,
@@ -674,6 +695,18 @@ class Market:
                         open_ms=int(b.open_ms[s]))
         self._liqs.append(rec)
         return rec
+
+    def _split(self, rec: LiqRecord) -> list[LiqRecord]:
+        """Cut `rec` (already logged) into `_fragments` fills; returns the extra pieces, logged too."""
+        f = min(self._fragments, TICK_MS)
+        rec.qty /= f
+        extra = []
+        for i in range(1, f):
+            piece = LiqRecord(rec.venue, rec.symbol, rec.ts_ms + i, rec.side, rec.qty, rec.liq_price, rec.mark,
+                              rec.fill_price, rec.bankruptcy_price, rec.leverage, rec.entry, rec.open_ms)
+            self._liqs.append(piece)
+            extra.append(piece)
+        return extra
 
     def _housekeeping(self, st: _SymbolState, t_end: int, flow: list[float]) -> None:
         """Close positions whose holding time is over (closing trades are taker flow too)."""
@@ -728,7 +761,7 @@ class Market:
                 st.binance_pending = rec  # supersedes a pending one of the same second (never published)
             elif rec.venue == "bybit":
                 st.bybit_pending.append(rec)
-            elif st.rng.random() < OKX_COVERAGE:
+            elif st.pub_rng.random() < OKX_COVERAGE:
                 emit_liq(rec, rec.fill_price)
         flush_binance(t_end)
         if st.bybit_pending:

@@ -1,0 +1,468 @@
+"""Loopback server speaking Binance, Bybit and OKX WebSocket + REST protocols on one port.
+
+A background task steps the Market in real time x speed and fans the venues' frames out to the
+connections subscribed to them, through bounded per-connection queues (a slow client loses frames,
+counted, instead of growing memory). Plain HTTP GETs on the same port are answered as the venues'
+REST endpoints (see tnet/sim/rest.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import time
+from collections import Counter
+from typing import Any, Callable
+from urllib.parse import parse_qs, urlsplit
+
+import numpy as np
+import orjson
+from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.exceptions import ConnectionClosed
+from websockets.http11 import Request, Response
+
+from tnet.events import Event, Liquidation
+from tnet.sim.faults import Faults, load_leverage_mix, parse_faults
+from tnet.sim.market import Market
+from tnet.sim.rest import RestApi
+from tnet.sim.wire import BinanceEncoder, BybitEncoder, OkxEncoder
+
+__all__ = ["SimServer", "Faults", "parse_faults", "load_leverage_mix"]
+
+STEP_INTERVAL_S = 0.05  # wall time between market steps: also the typical send delay (latency > 0)
+QUEUE_FRAMES = 4096  # per-connection bound
+BYBIT_TOPICS = ("allLiquidation", "tickers", "publicTrade")
+OKX_INST_CHANNELS = ("open-interest", "mark-price", "trades")
+OKX_INST_TYPES = ("SWAP", "FUTURES", "MARGIN", "OPTION")
+BINANCE_METHODS = "`SUBSCRIBE`, `UNSUBSCRIBE`, `LIST_SUBSCRIPTIONS`, `SET_PROPERTY`, `GET_PROPERTY`"
+
+
+def _dumps(obj: Any) -> str:
+    return orjson.dumps(obj).decode()
+
+
+class _Conn:
+    """One client connection: venue flavour, subscriptions and a bounded send queue."""
+
+    _ids = itertools.count(1)
+
+    def __init__(self, ws: ServerConnection, venue: str, combined: bool = False, silent: bool = False) -> None:
+        self.ws = ws
+        self.venue = venue  # "binance" | "bybit" | "okx"
+        self.combined = combined  # Binance /stream: wrap as {"stream":..,"data":..}
+        self.silent = silent  # Binance legacy paths: ack everything, deliver nothing
+        self.subs: set[Any] = set()
+        self.queue: asyncio.Queue[str] = asyncio.Queue(QUEUE_FRAMES)
+        self.conn_id = f"{next(self._ids):08x}-sim"
+        self.dropped = 0
+
+
+class SimServer:
+    """The simulated exchanges on one loopback port (see module docstring)."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, symbols: list[str] = ["BTC", "ETH", "SOL"],  # noqa: B006
+                 seed: int = 0, speed: float = 1.0, leverage_mix: dict[str, dict[int, float]] | None = None,
+                 faults: Faults | None = None, clock: Callable[[], float] = time.time) -> None:
+        if not speed > 0:
+            raise ValueError("speed must be > 0")
+        self.host = host
+        self.port = port
+        self.speed = float(speed)
+        self.faults = faults or Faults()
+        self.clock = clock
+        self.symbols = [s.upper() for s in symbols]
+        self._clock0 = clock()
+        self.start_ms = int(self._clock0 * 1000)
+        # real-time publishing cadences: Bybit tickers 100 ms, OKX mark 200 ms; Binance OI is REST only
+        self.market = Market(self.symbols, seed=seed, start_ms=self.start_ms, leverage_mix=leverage_mix,
+                             burst=self.faults.burst, mark_ms={"binance": 1000, "bybit": 100, "okx": 200},
+                             oi_ms={"binance": None, "bybit": 1000, "okx": 3000})
+        self.rng = np.random.default_rng([seed, 99])
+        self.binance = BinanceEncoder(self.rng)
+        self.bybit = BybitEncoder(self.rng)
+        self.okx = OkxEncoder(self.rng)
+        for sym in self.symbols:
+            self.bybit.seed_ticker(sym, self.market.current_price(sym), self.market.current_oi(sym, "bybit")[0],
+                                   self.start_ms)
+        self.rest = RestApi(self)
+        self.conns: set[_Conn] = set()
+        self.stats: Counter[str] = Counter()
+        self._server: Server | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self._t_start = time.monotonic()
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def sim_now_ms(self) -> int:
+        """Simulated exchange time now (real time x speed since construction)."""
+        return self.start_ms + int((self.clock() - self._clock0) * 1000 * self.speed)
+
+    async def start(self) -> None:
+        """Bind and start stepping the market; `self.port` is the real port afterwards."""
+        self._server = await serve(self._handler, self.host, self.port, process_request=self._process_request,
+                                   ping_interval=180, ping_timeout=600, compression=None, max_size=1 << 20)
+        self.port = self._server.sockets[0].getsockname()[1]
+        self._t_start = time.monotonic()
+        self._tasks.append(asyncio.create_task(self._run_market()))
+        if self.faults.drop_s:
+            self._tasks.append(asyncio.create_task(self._run_drops(self.faults.drop_s)))
+
+    async def stop(self) -> None:
+        """Stop stepping, close every connection and the listening socket."""
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._tasks.clear()
+        if self._server is not None:
+            self._server.close()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._server.wait_closed(), 5)
+            self._server = None
+
+    def endpoints(self) -> dict[str, Any]:
+        """Base URLs per venue; the venue specs append their own paths."""
+        ws = f"ws://{self.host}:{self.port}"
+        rest = f"http://{self.host}:{self.port}"
+        out: dict[str, Any] = {"host": self.host, "port": self.port}
+        for venue in ("binance", "bybit", "okx"):
+            out[venue] = {"ws": ws, "rest": rest}
+        return out
+
+    def stalled(self) -> bool:
+        """Inside a stall window (the last stall_s seconds of every stall_every_s)?"""
+        f = self.faults
+        if not f.stall_s:
+            return False
+        elapsed = time.monotonic() - self._t_start
+        return elapsed % f.stall_every_s >= f.stall_every_s - f.stall_s
+
+    # ------------------------------------------------------------------ market -> frames
+
+    async def _run_market(self) -> None:
+        while True:
+            await asyncio.sleep(STEP_INTERVAL_S)
+            now = self.sim_now_ms()
+            if now <= self.market.now_ms:
+                continue
+            events = self.market.step(now)
+            self.publish(events, now)
+
+    def publish(self, events: list[Event], now_ms: int) -> None:
+        """Encode one step's events per venue and fan the frames out."""
+        bybit_liqs = [e for e in events if isinstance(e, Liquidation) and e.venue == "bybit"]
+        for topic, payload in self.bybit.encode_liquidations(bybit_liqs):
+            self._fanout("bybit", topic, _dumps(payload))
+        for ev in events:
+            if ev.venue == "binance":
+                for stream, data in self.binance.encode(ev):
+                    self._fanout("binance", stream, _dumps(data))
+            elif ev.venue == "bybit":
+                if not isinstance(ev, Liquidation):
+                    for topic, payload in self.bybit.encode(ev):
+                        self._fanout("bybit", topic, _dumps(payload))
+            elif ev.venue == "okx":
+                for key, payload in self.okx.encode(ev):
+                    self._fanout("okx", key, _dumps(payload))
+        # OKX's channel carries every SWAP instrument: now and then one nobody here watches
+        dt_s = STEP_INTERVAL_S * self.speed
+        if self.rng.random() < dt_s / 20.0:
+            key, payload = self.okx.other_instrument_liquidation(now_ms)
+            self._fanout("okx", key, _dumps(payload))
+
+    def _fanout(self, venue: str, topic: Any, data: str) -> None:
+        wrapped: str | None = None
+        for conn in self.conns:
+            if conn.venue != venue or conn.silent or topic not in conn.subs:
+                continue
+            frame = data
+            if conn.combined:
+                if wrapped is None:
+                    wrapped = f'{{"stream":"{topic}","data":{data}}}'
+                frame = wrapped
+            if self.faults.malformed and self.rng.random() < self.faults.malformed:
+                frame = self._corrupt(frame)
+                self.stats["malformed"] += 1
+            self._enqueue(conn, frame)
+
+    def _enqueue(self, conn: _Conn, frame: str) -> None:
+        try:
+            conn.queue.put_nowait(frame)
+        except asyncio.QueueFull:
+            conn.dropped += 1
+            self.stats["dropped_slow_client"] += 1
+
+    def _corrupt(self, frame: str) -> str:
+        kind = int(self.rng.integers(3))
+        if kind == 0:
+            return frame[: max(1, len(frame) // 2)]  # truncated
+        if kind == 1:
+            return "\x00garbage" + "".join(chr(int(c)) for c in self.rng.integers(33, 126, 12))
+        # valid JSON, wrong types: every string value becomes an object, lists become numbers
+        try:
+            obj = orjson.loads(frame)
+        except orjson.JSONDecodeError:
+            return frame[:-1]
+
+        def mangle(x: Any) -> Any:
+            if isinstance(x, dict):
+                return {k: mangle(v) for k, v in x.items()}
+            if isinstance(x, list):
+                return 7
+            if isinstance(x, str):
+                return {"bad": x}
+            return x
+
+        return _dumps(mangle(obj))
+
+    # ------------------------------------------------------------------ connections
+
+    async def _run_drops(self, every_s: float) -> None:
+        while True:
+            await asyncio.sleep(every_s)
+            for conn in list(self.conns):
+                self.stats["dropped_connections"] += 1
+                transport = getattr(conn.ws, "transport", None)
+                if transport is not None:
+                    transport.abort()  # like a network cut: no close frame
+
+    def _route(self, path: str) -> tuple[str, bool, bool] | None:
+        """(venue, combined, silent) for a WebSocket path, None if unknown."""
+        if path == "/ws/v5/public":
+            return ("okx", False, False)
+        if path == "/v5/public/linear":
+            return ("bybit", False, False)
+        if path == "/market/stream":
+            return ("binance", True, False)
+        if path == "/market/ws" or path.startswith("/market/ws/"):
+            return ("binance", False, False)
+        if path in ("/ws", "/stream") or path.startswith("/ws/"):
+            return ("binance", path == "/stream", True)  # legacy URL: acks, no data (post-2026 Binance)
+        return None
+
+    async def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
+        parts = urlsplit(request.path)
+        if request.headers.get("Upgrade", "").lower() == "websocket":
+            if self._route(parts.path) is None:
+                return self._json_response(connection, 404, {"error": f"no WebSocket endpoint at {parts.path}"})
+            return None
+        status, body = self.rest.handle(parts.path, parse_qs(parts.query))
+        self.stats["rest_requests"] += 1
+        return self._json_response(connection, status, body)
+
+    @staticmethod
+    def _json_response(connection: ServerConnection, status: int, body: Any) -> Response:
+        response = connection.respond(status, _dumps(body))
+        del response.headers["Content-Type"]
+        response.headers["Content-Type"] = "application/json"
+        return response
+
+    async def _handler(self, ws: ServerConnection) -> None:
+        parts = urlsplit(ws.request.path if ws.request else "/")
+        route = self._route(parts.path)
+        if route is None:
+            await ws.close(1008, "unknown path")
+            return
+        conn = _Conn(ws, *route)
+        self.conns.add(conn)
+        self.stats["connections"] += 1
+        if conn.venue == "binance":
+            self._binance_url_streams(conn, parts.path, parts.query)
+        sender = asyncio.create_task(self._sender(conn))
+        try:
+            async for message in ws:
+                text = message if isinstance(message, str) else message.decode("utf-8", "replace")
+                self.stats["client_messages"] += 1
+                if conn.venue == "binance":
+                    self._on_binance(conn, text)
+                elif conn.venue == "bybit":
+                    self._on_bybit(conn, text)
+                else:
+                    self._on_okx(conn, text)
+        except ConnectionClosed:
+            pass
+        finally:
+            self.conns.discard(conn)
+            sender.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await sender
+
+    async def _sender(self, conn: _Conn) -> None:
+        while True:
+            frame = await conn.queue.get()
+            while self.stalled():
+                await asyncio.sleep(0.05)
+            try:
+                await conn.ws.send(frame)
+            except ConnectionClosed:
+                return
+            self.stats["frames_sent"] += 1
+
+    def _reply(self, conn: _Conn, obj: Any) -> None:
+        self._enqueue(conn, obj if isinstance(obj, str) else _dumps(obj))
+
+    # ------------------------------------------------------------------ Binance control
+
+    def _binance_url_streams(self, conn: _Conn, path: str, query: str) -> None:
+        names: list[str] = []
+        if path.startswith("/market/ws/"):
+            names = [n for n in path[len("/market/ws/"):].split("/") if n]
+        streams = parse_qs(query).get("streams")
+        if streams:
+            names += [n for n in streams[0].split("/") if n]
+        conn.subs.update(names)
+
+    def _on_binance(self, conn: _Conn, text: str) -> None:
+        try:
+            msg = orjson.loads(text)
+        except orjson.JSONDecodeError:
+            self._reply(conn, {"error": {"code": 3, "msg": "Invalid JSON: expected value at line 1 column 1"}, "id": None})
+            return
+        if not isinstance(msg, dict):
+            self._reply(conn, {"error": {"code": 2, "msg": "Invalid request: expected an object"}, "id": None})
+            return
+        req_id = msg.get("id")
+        if not (req_id is None or (isinstance(req_id, int) and not isinstance(req_id, bool) and req_id >= 0)
+                or isinstance(req_id, str)):
+            self._reply(conn, {"error": {"code": 2, "msg": "Invalid request: request ID must be an unsigned integer"},
+                               "id": None})
+            return
+        method = msg.get("method")
+        params = msg.get("params", [])
+        if method in ("SUBSCRIBE", "UNSUBSCRIBE"):
+            if not isinstance(params, list) or not all(isinstance(p, str) for p in params):
+                self._reply(conn, {"error": {"code": 2, "msg": "Invalid request: invalid type: expected a sequence of strings"},
+                                   "id": req_id})
+                return
+            if method == "SUBSCRIBE":
+                conn.subs.update(params)  # unknown symbols are accepted and simply never sent
+            else:
+                conn.subs.difference_update(params)
+            self._reply(conn, {"result": None, "id": req_id})
+        elif method == "LIST_SUBSCRIPTIONS":
+            self._reply(conn, {"result": sorted(conn.subs), "id": req_id})
+        elif method == "SET_PROPERTY":
+            if params != ["combined", True] and params != ["combined", False]:
+                self._reply(conn, {"error": {"code": 0, "msg": "Unknown property"}, "id": req_id})
+                return
+            conn.combined = bool(params[1])
+            self._reply(conn, {"result": None, "id": req_id})
+        elif method == "GET_PROPERTY":
+            if params != ["combined"]:
+                self._reply(conn, {"error": {"code": 0, "msg": "Unknown property"}, "id": req_id})
+                return
+            self._reply(conn, {"result": conn.combined, "id": req_id})
+        else:
+            self._reply(conn, {"error": {"code": 2, "msg": f"Invalid request: unknown variant `{method}`, expected one of {BINANCE_METHODS}"},
+                               "id": req_id})
+
+    # ------------------------------------------------------------------ Bybit control
+
+    def _bybit_ack(self, conn: _Conn, op: str, req_id: Any, success: bool, ret_msg: str) -> None:
+        self._reply(conn, {"success": success, "ret_msg": ret_msg, "conn_id": conn.conn_id,
+                           "req_id": req_id if req_id is not None else "", "op": op})
+
+    def _on_bybit(self, conn: _Conn, text: str) -> None:
+        try:
+            msg = orjson.loads(text)
+        except orjson.JSONDecodeError:
+            self._bybit_ack(conn, "", None, False, "error:request not json")
+            return
+        if not isinstance(msg, dict):
+            self._bybit_ack(conn, "", None, False, "error:request not json object")
+            return
+        op = msg.get("op")
+        req_id = msg.get("req_id")
+        if op == "ping":
+            self._bybit_ack(conn, "ping", req_id, True, "pong")
+            return
+        if op not in ("subscribe", "unsubscribe"):
+            self._bybit_ack(conn, str(op), req_id, False, f"Invalid op :[{op}]")
+            return
+        args = msg.get("args")
+        if not isinstance(args, list) or not args or not all(isinstance(a, str) for a in args):
+            self._bybit_ack(conn, op, req_id, False, "args is invalid")
+            return
+        bad = [a for a in args if not self._bybit_topic_ok(a)]
+        good = [a for a in args if a not in bad]
+        if op == "subscribe":
+            conn.subs.update(good)
+        else:
+            conn.subs.difference_update(good)
+        if bad:
+            self._bybit_ack(conn, op, req_id, False, f"Invalid symbol :[{','.join(bad)}]")
+        else:
+            self._bybit_ack(conn, op, req_id, True, "")
+        if op == "subscribe":
+            for topic in good:
+                if topic.startswith("tickers."):
+                    # a new tickers subscriber first gets a full snapshot, then deltas
+                    snap = self.bybit.ticker_snapshot(topic[len("tickers."):-len("USDT")], self.market.now_ms)
+                    if snap is not None:
+                        self._reply(conn, snap)
+
+    def _bybit_topic_ok(self, topic: str) -> bool:
+        name, _, sym = topic.partition(".")
+        return name in BYBIT_TOPICS and sym.endswith("USDT") and sym[:-4] in self.symbols
+
+    # ------------------------------------------------------------------ OKX control
+
+    def _okx_error(self, conn: _Conn, code: str, msg: str, req_id: Any) -> None:
+        out = {"event": "error", "code": code, "msg": msg, "connId": conn.conn_id}
+        if req_id is not None:
+            out = {"id": req_id, **out}
+        self._reply(conn, out)
+
+    def _on_okx(self, conn: _Conn, text: str) -> None:
+        if text == "ping":
+            self._reply(conn, "pong")
+            return
+        try:
+            msg = orjson.loads(text)
+        except orjson.JSONDecodeError:
+            self._okx_error(conn, "60012", f"Invalid request: {text[:200]}", None)
+            return
+        if not isinstance(msg, dict):
+            self._okx_error(conn, "60012", f"Invalid request: {text[:200]}", None)
+            return
+        req_id = msg.get("id")
+        op = msg.get("op")
+        args = msg.get("args")
+        if op not in ("subscribe", "unsubscribe") or not isinstance(args, list) or not args:
+            self._okx_error(conn, "60012", f"Invalid request: {text[:200]}", req_id)
+            return
+        for arg in args:
+            if not isinstance(arg, dict) or not isinstance(arg.get("channel"), str):
+                self._okx_error(conn, "60012", f"Invalid request: {text[:200]}", req_id)
+                continue
+            key, echo = self._okx_key(arg)
+            if key is None:
+                detail = arg["channel"] + "".join(f",{k}:{v}" for k, v in arg.items() if k != "channel")
+                self._okx_error(conn, "60018", f"Wrong URL or channel:{detail} doesn't exist. Please use the correct "
+                                "URL, channel and parameters referring to API document.", req_id)
+                continue
+            if op == "subscribe":
+                conn.subs.add(key)
+            else:
+                conn.subs.discard(key)
+            ack: dict[str, Any] = {"event": op, "arg": echo, "connId": conn.conn_id}
+            if req_id is not None:
+                ack = {"id": req_id, **ack}
+            self._reply(conn, ack)
+
+    def _okx_key(self, arg: dict[str, Any]) -> tuple[tuple[str, str] | None, dict[str, Any]]:
+        channel = arg["channel"]
+        if channel == "liquidation-orders":
+            inst_type = arg.get("instType")
+            if "instId" in arg or inst_type not in OKX_INST_TYPES:
+                return None, arg
+            # instFamily is silently dropped from the ack (observed behaviour)
+            return (channel, inst_type), {"channel": channel, "instType": inst_type}
+        if channel in OKX_INST_CHANNELS:
+            inst_id = arg.get("instId")
+            if not isinstance(inst_id, str) or inst_id not in {f"{s}-USDT-SWAP" for s in self.symbols}:
+                return None, arg
+            return (channel, inst_id), {"channel": channel, "instId": inst_id}
+        return None, arg
