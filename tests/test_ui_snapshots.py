@@ -39,14 +39,25 @@ def check(name: str, text: str, app: TnetApp | None = None) -> None:
     assert text == expected, f"screen differs from {path.name}; TNET_UPDATE_SNAPSHOTS=1 to accept"
 
 
+async def settled_text(app: TnetApp, pilot: Any) -> str:
+    """Screen text once two captures 0.1 s apart agree (the footer fills in asynchronously)."""
+    previous = ""
+    for _ in range(30):
+        await pilot.pause(0.1)
+        text = screen_text(app)
+        if text == previous:
+            return text
+        previous = text
+    return previous
+
+
 async def _shot(name: str, size: tuple[int, int], keys: list[str] | None = None, **fake: Any) -> None:
     app = TnetApp(FakeRuntime(**fake), refresh_hz=20.0)
     async with app.run_test(size=size) as pilot:
         await pilot.pause(0.1)
         if keys:
             await pilot.press(*keys)
-            await pilot.pause(0.1)
-        check(name, screen_text(app), app)
+        check(name, await settled_text(app, pilot), app)
 
 
 async def test_snapshot_main_screen() -> None:

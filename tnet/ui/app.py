@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from pathlib import Path
 from typing import Any
 
 from textual import events
@@ -30,12 +32,13 @@ log = logging.getLogger(__name__)
 
 MIN_SIZE = (80, 24)  # below this the layout cannot show a readable heatmap
 NARROW_WIDTH = 120
+TAPE_MAX_HZ = 2.0
 
 
 class TnetApp(App[None]):
     """The `tnet watch` screen. Pulls `runtime.view()` at `refresh_hz`; never repaints per message."""
 
-    CSS_PATH = "tnet.tcss"
+    CSS_PATH = str(Path(__file__).with_name("tnet.tcss"))  # absolute: subclasses elsewhere (bench) find it too
     TITLE = "tnet"
     ENABLE_COMMAND_PALETTE = False
     BINDINGS = [
@@ -78,6 +81,7 @@ class TnetApp(App[None]):
         self._timer: Timer | None = None
         self._stopping = False
         self.panels: dict[str, LinesWidget] = {}
+        self._tape_drawn_s = 0.0
         self.ticks = 0  # timer ticks run (tests, benchmarks)
         self.redraws = 0  # data redraws (ticks that found a new view)
 
@@ -143,7 +147,7 @@ class TnetApp(App[None]):
             key = (self.controls.symbol, view.ts_ms) if view is not None else None
             if key is None or key != self._view_key:
                 self._view, self._view_key = view, key
-                self._redraw()
+                self._redraw(from_timer=True)
                 return
         self._draw_header()
 
@@ -154,9 +158,15 @@ class TnetApp(App[None]):
         except Exception:
             return None
 
-    def _redraw(self) -> None:
-        """Re-render every data panel from the held view (data, settings or theme changed)."""
+    def _redraw(self, from_timer: bool = False) -> None:
+        """Re-render every data panel from the held view (data, settings or theme changed).
+
+        On timer ticks the tape is redrawn at most TAPE_MAX_HZ: a busy tape shifts every row on
+        each new print, which is the most expensive thing to send over SSH.
+        """
         self.redraws += 1
+        now_s = time.monotonic()
+        draw_tape = not from_timer or now_s - self._tape_drawn_s >= 1 / TAPE_MAX_HZ
         palette = self.palette
         view = self._view
         c = self.controls
@@ -171,8 +181,10 @@ class TnetApp(App[None]):
             events = view.tape.events if view is not None else []
             price = view.price if view is not None else 0.0
             min_usd = c.min_usd
-            self.panels["tape"].show(
-                lambda w, h: tape_lines(events, now, w, h, min_usd, palette, price), palette.text)
+            if draw_tape:
+                self._tape_drawn_s = now_s
+                self.panels["tape"].show(
+                    lambda w, h: tape_lines(events, now, w, h, min_usd, palette, price), palette.text)
             zones = view.zones if view is not None else []
             decimals = price_decimals(price / 1e4) if price > 0 else 2
             self.panels["zones"].show(

@@ -36,6 +36,22 @@ class ChartState:
     last_codes: np.ndarray | None = field(default=None, repr=False)
 
 
+_JOINED: dict[tuple[int, int, int], tuple[Strip, Strip, Strip, Strip]] = {}
+
+
+def _join3(a: Strip, b: Strip, c: Strip) -> Strip:
+    """Strip.join, cached by the identity of the (themselves cached) parts: unchanged rows stay the same object."""
+    key = (id(a), id(b), id(c))
+    hit = _JOINED.get(key)
+    if hit is not None and hit[0] is a and hit[1] is b and hit[2] is c:
+        return hit[3]
+    if len(_JOINED) > 4096:
+        _JOINED.clear()
+    joined = Strip.join([a, b, c])
+    _JOINED[key] = (a, b, c, joined)
+    return joined
+
+
 def profile_width(width: int) -> int:
     """Columns given to the level profile at this panel width."""
     return 18 if width >= 100 else 12
@@ -76,7 +92,7 @@ def chart_lines(
     heat = heatmap.heatmap_strips(codes, palette, marks)
     axis = axes.price_axis(vp, price, AXIS_W, palette)
     prof = axes.profile(view.levels, vp, price, prof_w, palette)
-    out = [Strip.join([h, a, p]) for h, a, p in zip(heat, axis, prof)]
+    out = [_join3(h, a, p) for h, a, p in zip(heat, axis, prof)]
     label = line([(" ▲ short liq", palette.side["short"]), ("  ▼ long liq", palette.side["long"])], prof_w + AXIS_W, palette.text)
     out.append(Strip.join([axes.time_axis(vp, heat_w, palette), label]))
     side_label = {"both": "liq USD/cell", "long": "long liq USD", "short": "short liq USD"}[settings.side]

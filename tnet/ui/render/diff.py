@@ -12,6 +12,8 @@ def _cells(strip: Strip) -> list[tuple[str, Style | None]]:
 
 def dirty_span(old: Strip | None, new: Strip) -> tuple[int, int] | None:
     """[x0, x1) of the cells that differ between `old` and `new`, or None when they look the same."""
+    if old is new:
+        return None
     if old is None or old.cell_length != new.cell_length:
         return (0, new.cell_length) if new.cell_length else None
     if old == new:

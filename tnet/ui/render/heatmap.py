@@ -196,36 +196,58 @@ def print_markers(
     return marks
 
 
+_ROW_CACHE: dict[tuple[object, ...], Strip] = {}
+_ROW_CACHE_MAX = 4096
+
+
 def heatmap_strips(
     codes: np.ndarray, palette: Palette, marks: dict[tuple[int, int], tuple[str, bool, float]] | None = None
 ) -> list[Strip]:
-    """One Strip per terminal row (two display rows each), runs of equal cells merged."""
+    """One Strip per terminal row (two display rows each), runs of equal cells merged.
+
+    Rows are cached by their codes and markers, so a row that did not change is the same Strip.
+    """
     marks = marks or {}
     n_rows, n_cols = codes.shape
+    row_marks: dict[int, list[tuple[int, str, bool]]] = {}
+    for (y, c), (side, big, _usd) in marks.items():
+        row_marks.setdefault(y, []).append((c, side, big))
     lines: list[Strip] = []
+    if len(_ROW_CACHE) > _ROW_CACHE_MAX:
+        _ROW_CACHE.clear()
     for y in range(n_rows // 2):
-        upper = codes[2 * y].tolist()
-        lower = codes[2 * y + 1].tolist()
-        segments: list[Segment] = []
-        run_text: list[str] = []
-        run_style = None
-        for c in range(n_cols):
-            mark = marks.get((y, c))
-            if mark is not None:
-                char, style = (BIG_PRINT if mark[1] else SMALL_PRINT), palette.marker(mark[0], lower[c])
-            elif upper[c] == lower[c]:
-                char, style = " ", palette.cell(upper[c], lower[c])
-            else:
-                char, style = UPPER_HALF, palette.cell(upper[c], lower[c])
-            if style is not run_style and run_text:
-                segments.append(Segment("".join(run_text), run_style))
-                run_text = []
-            run_style = style
-            run_text.append(char)
-        if run_text:
-            segments.append(Segment("".join(run_text), run_style))
-        lines.append(Strip(segments, n_cols))
+        key = (palette, codes[2 * y].tobytes(), codes[2 * y + 1].tobytes(), tuple(sorted(row_marks.get(y, ()))))
+        cached = _ROW_CACHE.get(key)
+        if cached is None:
+            cached = _ROW_CACHE[key] = _row_strip(codes[2 * y].tolist(), codes[2 * y + 1].tolist(), y, marks, palette)
+        lines.append(cached)
     return lines
+
+
+def _row_strip(
+    upper: list[int], lower: list[int], y: int, marks: dict[tuple[int, int], tuple[str, bool, float]], palette: Palette
+) -> Strip:
+    """One terminal row: '▀' (fg = upper, bg = lower), ' ' when both halves match, or a print marker."""
+    n_cols = len(upper)
+    segments: list[Segment] = []
+    run_text: list[str] = []
+    run_style = None
+    for c in range(n_cols):
+        mark = marks.get((y, c))
+        if mark is not None:
+            char, style = (BIG_PRINT if mark[1] else SMALL_PRINT), palette.marker(mark[0], lower[c])
+        elif upper[c] == lower[c]:
+            char, style = " ", palette.cell(upper[c], lower[c])
+        else:
+            char, style = UPPER_HALF, palette.cell(upper[c], lower[c])
+        if style is not run_style and run_text:
+            segments.append(Segment("".join(run_text), run_style))
+            run_text = []
+        run_style = style
+        run_text.append(char)
+    if run_text:
+        segments.append(Segment("".join(run_text), run_style))
+    return Strip(segments, n_cols)
 
 
 def empty_codes(rows: int, cols: int) -> np.ndarray:

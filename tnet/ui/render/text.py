@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
@@ -11,7 +13,16 @@ Part = tuple[str, Style]
 
 
 def line(parts: list[Part], width: int, fill: Style) -> Strip:
-    """Concatenate parts, then crop or pad with `fill` to exactly `width` cells."""
+    """Concatenate parts, then crop or pad with `fill` to exactly `width` cells.
+
+    Cached: an unchanged line comes back as the same Strip object, which makes the per-tick
+    diff against the previous frame an identity check.
+    """
+    return _line(tuple(parts), width, fill)
+
+
+@lru_cache(maxsize=8192)
+def _line(parts: tuple[Part, ...], width: int, fill: Style) -> Strip:
     segments = [Segment(text, style) for text, style in parts if text]
     strip = Strip(segments)
     return strip.adjust_cell_length(width, fill).simplify() if width > 0 else Strip([])
