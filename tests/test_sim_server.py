@@ -104,51 +104,59 @@ async def test_binance_combined_stream_from_url_and_legacy_path_is_silent(server
 
 
 async def test_data_arrives_for_every_symbol_on_every_venue(server: SimServer) -> None:
-    bn_streams = ["!forceOrder@arr"] + [f"{s.lower()}usdt@{k}" for s in SYMBOLS for k in ("markPrice@1s", "aggTrade")]
-    by_topics = [f"{t}.{s}USDT" for s in SYMBOLS for t in ("allLiquidation", "tickers", "publicTrade")]
-    okx_args = [{"channel": "liquidation-orders", "instType": "SWAP"}] + [
-        {"channel": c, "instId": f"{s}-USDT-SWAP"} for s in SYMBOLS for c in ("mark-price", "open-interest", "trades")]
-    t0_ms = server.market.now_ms
+    bn_streams = [f"{s.lower()}usdt@{k}" for s in SYMBOLS for k in ("markPrice@1s", "aggTrade")]
+    by_topics = [f"{t}.{s}USDT" for s in SYMBOLS for t in ("tickers", "publicTrade")]
+    okx_args = [{"channel": c, "instId": f"{s}-USDT-SWAP"} for s in SYMBOLS for c in ("mark-price", "open-interest", "trades")]
     async with websockets.connect(ws_url(server, "/market/stream")) as bn, \
             websockets.connect(ws_url(server, "/v5/public/linear")) as by, \
             websockets.connect(ws_url(server, "/ws/v5/public")) as ok:
         await bn.send(json.dumps({"method": "SUBSCRIBE", "params": bn_streams, "id": 1}))
         await by.send(json.dumps({"op": "subscribe", "args": by_topics, "req_id": "r1"}))
         await ok.send(json.dumps({"op": "subscribe", "args": okx_args, "id": "7"}))
-        bn_msgs, by_msgs, ok_msgs = await asyncio.gather(collect(bn, 8), collect(by, 8), collect(ok, 8))
+        bn_msgs, by_msgs, ok_msgs = await asyncio.gather(collect(bn, 4), collect(by, 4), collect(ok, 4))
     seen: dict[str, set[tuple[str, str]]] = defaultdict(set)
-    liq_frames: dict[str, list[Any]] = defaultdict(list)
     for m in bn_msgs:
-        if "stream" not in m:
-            continue
-        d = m["data"]
-        if d["e"] == "forceOrder":
-            liq_frames["binance"].append(d)
-            seen["binance"].add(("liq", d["o"]["s"]))
-        else:
-            seen["binance"].add((d["e"], d["s"]))
+        if "stream" in m:
+            seen["binance"].add((m["data"]["e"], m["data"]["s"]))
     for m in by_msgs:
         if "topic" in m:
             name, sym = m["topic"].split(".")
             seen["bybit"].add((name, sym))
-            if name == "allLiquidation":
-                liq_frames["bybit"].append(m)
     for m in ok_msgs:
         if isinstance(m, dict) and "data" in m:
             for d in m["data"]:
                 seen["okx"].add((m["arg"]["channel"], d["instId"]))
-                if m["arg"]["channel"] == "liquidation-orders":
-                    liq_frames["okx"].append(d)
     for s in SYMBOLS:
         assert {("markPriceUpdate", f"{s}USDT"), ("aggTrade", f"{s}USDT")} <= seen["binance"]
         assert {("tickers", f"{s}USDT"), ("publicTrade", f"{s}USDT")} <= seen["bybit"]
         assert {("mark-price", f"{s}-USDT-SWAP"), ("open-interest", f"{s}-USDT-SWAP"),
                 ("trades", f"{s}-USDT-SWAP")} <= seen["okx"]
-    assert liq_frames["binance"] and liq_frames["bybit"] and liq_frames["okx"]
 
+
+async def test_liquidations_arrive_in_each_venue_format(server: SimServer) -> None:
+    t0_ms = server.market.now_ms
+    liq_frames: dict[str, list[Any]] = defaultdict(list)
+    async with websockets.connect(ws_url(server, "/market/stream?streams=!forceOrder@arr")) as bn, \
+            websockets.connect(ws_url(server, "/v5/public/linear")) as by, \
+            websockets.connect(ws_url(server, "/ws/v5/public")) as ok:
+        await by.send(json.dumps({"op": "subscribe", "args": [f"allLiquidation.{s}USDT" for s in SYMBOLS]}))
+        await ok.send(json.dumps({"op": "subscribe", "args": [{"channel": "liquidation-orders", "instType": "SWAP"}]}))
+        end = time.monotonic() + 30
+        while time.monotonic() < end and not (liq_frames["binance"] and liq_frames["bybit"] and any(
+                d["instId"].split("-")[0] in SYMBOLS for d in liq_frames["okx"])):
+            for venue, ws in (("binance", bn), ("bybit", by), ("okx", ok)):
+                for m in await collect(ws, 0.2):
+                    if venue == "binance":
+                        liq_frames[venue].append(m["data"])
+                    elif venue == "bybit" and "topic" in m:
+                        liq_frames[venue].append(m)
+                    elif venue == "okx" and "data" in m:
+                        liq_frames[venue].extend(m["data"])
+    assert liq_frames["binance"] and liq_frames["bybit"] and liq_frames["okx"]
     # Binance forceOrder: exact field set; SELL closes a long; COIN-M frames are st 2
     for d in liq_frames["binance"]:
         o = d["o"]
+        assert d["e"] == "forceOrder"
         assert set(o) == {"s", "S", "o", "f", "q", "p", "ap", "X", "l", "z", "T", "ps", "st"}
         assert o["S"] in ("BUY", "SELL") and o["X"] == "FILLED" and o["st"] in (1, 2)
         assert (o["st"] == 2) == o["s"].endswith("USD_PERP")
@@ -160,7 +168,7 @@ async def test_data_arrives_for_every_symbol_on_every_venue(server: SimServer) -
         assert m["type"] == "snapshot" and m["ts"] % 500 == 0 and isinstance(m["data"], list)
         for d in m["data"]:
             assert d["S"] in ("Buy", "Sell") and m["ts"] - 500 <= d["T"] < m["ts"]
-    # OKX: sizes in contracts; matches the market's truth for our instruments
+    # OKX: sizes in contracts; they match the market's truth for our instruments
     truth: dict[tuple[str, int, str], list[str]] = defaultdict(list)
     for r in server.market.liquidations_all(venue="okx", start_ms=t0_ms):
         truth[(r.symbol, r.ts_ms, r.side)].append(f"{max(round(r.qty / OKX_CT_VAL[r.symbol], 2), 0.01):.2f}")
@@ -229,7 +237,7 @@ async def test_okx_acks_errors_and_text_ping(server: SimServer) -> None:
     assert sorted(e["code"] for e in errors) == ["60012", "60018", "60018"]
     assert any("liquidation-orders,instType:SWAP,instId:BTC-USDT-SWAP doesn't exist" in e["msg"] for e in errors)
     assert "pong" in got
-    marks = [m for m in got if isinstance(m, dict) and m.get("arg", {}).get("channel") == "mark-price"]
+    marks = [m for m in got if isinstance(m, dict) and "data" in m and m["arg"]["channel"] == "mark-price"]
     assert marks and all(isinstance(m["data"][0]["markPx"], str) for m in marks)
 
 
