@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, ClassVar, Literal, Union
 
+import msgspec
+
+# Events are msgspec Structs rather than dataclasses: they are created once per frame on the hot
+# path, and a Struct's C-level constructor is ~3x cheaper and (gc=False) never tracked by the GC.
 Side = Literal["long", "short"]
 VENUES: tuple[str, ...] = ("binance", "bybit", "okx")
 
 
-@dataclass(slots=True)
-class Liquidation:
+class Liquidation(msgspec.Struct, gc=False):
     """A forced close. `side` is the position that was liquidated, whatever the venue's convention."""
 
     venue: str
@@ -24,8 +26,7 @@ class Liquidation:
     type: ClassVar[str] = "liquidation"
 
 
-@dataclass(slots=True)
-class OpenInterest:
+class OpenInterest(msgspec.Struct, gc=False):
     """Open interest of one venue's perp, in base coin and USD (one-sided)."""
 
     venue: str
@@ -37,8 +38,7 @@ class OpenInterest:
     type: ClassVar[str] = "open_interest"
 
 
-@dataclass(slots=True)
-class MarkPrice:
+class MarkPrice(msgspec.Struct, gc=False):
     """Mark price tick (also the liveness canary of each feed)."""
 
     venue: str
@@ -49,8 +49,7 @@ class MarkPrice:
     type: ClassVar[str] = "mark_price"
 
 
-@dataclass(slots=True)
-class Trades:
+class Trades(msgspec.Struct, gc=False):
     """Taker volume from one trade message (or an aggregate of several), base coin."""
 
     venue: str
@@ -63,8 +62,7 @@ class Trades:
     type: ClassVar[str] = "trades"
 
 
-@dataclass(slots=True)
-class FeedStatus:
+class FeedStatus(msgspec.Struct, gc=False):
     """A change in a connection's state (connected, subscribed, down with a reason)."""
 
     venue: str
@@ -79,7 +77,7 @@ class FeedStatus:
 Event = Union[Liquidation, OpenInterest, MarkPrice, Trades, FeedStatus]
 
 _FIELDS: dict[type, tuple[str, ...]] = {
-    cls: tuple(cls.__slots__)  # type: ignore[attr-defined]
+    cls: tuple(cls.__struct_fields__)  # type: ignore[attr-defined]
     for cls in (Liquidation, OpenInterest, MarkPrice, Trades, FeedStatus)
 }
 _BY_TYPE: dict[str, type] = {cls.type: cls for cls in _FIELDS}  # type: ignore[attr-defined]
@@ -99,8 +97,7 @@ def event_from_dict(data: dict[str, Any]) -> Event:
     return cls(**{name: data[name] for name in _FIELDS[cls]})
 
 
-@dataclass(slots=True)
-class Bar:
+class Bar(msgspec.Struct, gc=False):
     """One history bar (warm start, `backtest --bars`): OHLC, taker volume and open interest at close.
 
     `buy_volume` is NaN when the venue's klines do not split taker volume; `oi_usd` is NaN when
@@ -122,5 +119,5 @@ class Bar:
     type: ClassVar[str] = "bar"
 
 
-_FIELDS[Bar] = tuple(Bar.__slots__)  # type: ignore[attr-defined]
+_FIELDS[Bar] = tuple(Bar.__struct_fields__)
 _BY_TYPE["bar"] = Bar

@@ -11,7 +11,7 @@ from typing import Any
 from tnet.config import Settings
 from tnet.connectors.base import Endpoints, Parser, VenueSpec
 from tnet.connectors.health import VenueHealth
-from tnet.events import Bar, Event, FeedStatus, OpenInterest
+from tnet.events import Bar, Event, OpenInterest
 from tnet.storage.recording import REST_PREFIX, ReadReport, RecordingWriter, read_recording
 from tnet.symbols import SymbolInfo
 
@@ -301,44 +301,49 @@ class Runtime:
         history_prefixes = {
             v: tuple(p for info in self.infos for p in history_paths(spec, info)) for v, spec in self.specs.items()
         }
+        # Per-venue bound methods, looked up once: this loop runs once per recorded frame.
+        venues = {
+            v: (self.parsers[v].parse, self.health_by_venue[v], self.health_by_venue[v].on_events)
+            for v in self.specs
+        }
+        dispatch = self.dispatch
         warm: list[Event] | None = []
         first_ms: int | None = None
         wall0 = time.monotonic()
         n = 0
         try:
-            for rec in read_recording(path, report):
-                parser = self.parsers.get(rec.venue)
-                if parser is None:
+            for recv_ms, venue, stream, frame in read_recording(path, report):
+                entry = venues.get(venue)
+                if entry is None:
                     continue
-                self._replay_now_ms = rec.recv_ms
-                health = self.health_by_venue[rec.venue]
-                if rec.stream.startswith(REST_PREFIX):
-                    rest_path = rec.stream[len(REST_PREFIX):]
-                    events = parser.parse_rest(rest_path, rec.frame, rec.recv_ms)
-                    if warm is not None and rest_path.split("?", 1)[0] in history_prefixes[rec.venue]:
-                        warm.extend(events)
-                        continue
-                else:
+                parse, health, on_events = entry
+                self._replay_now_ms = recv_ms
+                if stream == "market":
                     if warm is not None:
                         self._apply_history(warm)
                         warm = None
-                    if not health.connected:
-                        health.on_connected(rec.recv_ms)
-                    health.on_frame(rec.recv_ms)
-                    events = parser.parse(rec.frame, rec.recv_ms)
-                health.parse_errors = parser.stats.parse_errors
-                if parser.stats.venue_errors:
-                    health.venue_errors = list(parser.stats.venue_errors)
+                        for h in self.health_by_venue.values():
+                            h.on_connected(recv_ms)
+                    health.frames += 1
+                    health.last_msg_ms = recv_ms
+                    health.frame_times.append(recv_ms)
+                    events = parse(frame, recv_ms)
+                elif stream.startswith(REST_PREFIX):
+                    rest_path = stream[len(REST_PREFIX):]
+                    events = self.parsers[venue].parse_rest(rest_path, frame, recv_ms)
+                    if warm is not None and rest_path.split("?", 1)[0] in history_prefixes[venue]:
+                        warm.extend(events)
+                        continue
+                else:
+                    continue
                 if events:
-                    for ev in events:
-                        if not isinstance(ev, FeedStatus):
-                            health.on_event(ev.symbol, ev.ts_ms, rec.recv_ms, ev.type == "mark_price")
-                    self.dispatch(events)
+                    on_events(events, recv_ms)
+                    dispatch(events)
                 n += 1
                 if speed > 0:
                     if first_ms is None:
-                        first_ms, wall0 = rec.recv_ms, time.monotonic()
-                    due = (rec.recv_ms - first_ms) / 1000.0 / speed - (time.monotonic() - wall0)
+                        first_ms, wall0 = recv_ms, time.monotonic()
+                    due = (recv_ms - first_ms) / 1000.0 / speed - (time.monotonic() - wall0)
                     if due > 0.002:
                         await asyncio.sleep(due)
                 elif n % 5000 == 0:
@@ -356,8 +361,17 @@ class Runtime:
         """The engine's read-only SymbolView for `symbol` at the runtime's current time."""
         return self.engines[symbol].view(self.now_ms(), heatmap=heatmap)
 
+    def _sync_parser_stats(self) -> None:
+        """Copy parser counters into health (done when read, not per frame: the read loop stays lean)."""
+        for venue, parser in self.parsers.items():
+            health = self.health_by_venue[venue]
+            health.parse_errors = parser.stats.parse_errors
+            if parser.stats.venue_errors:
+                health.venue_errors = list(parser.stats.venue_errors)
+
     def health(self) -> dict[str, Any]:
         """`tnet health` JSON: per venue (contract keys) and per symbol."""
+        self._sync_parser_stats()
         now = self.now_ms()
         venues = {v: h.report(now, self.symbols) for v, h in self.health_by_venue.items()}
         for v, status in self.warm_status.items():
@@ -367,6 +381,7 @@ class Runtime:
 
     def stats(self) -> dict[str, Any]:
         """Counters for the UI's status line and `replay`'s summary."""
+        self._sync_parser_stats()
         return {
             "events": self.events_total,
             "dropped": sum(h.dropped for h in self.health_by_venue.values()),

@@ -22,8 +22,6 @@ class SymbolHealth:
     """Canary (mark price) freshness of one symbol on one venue."""
 
     last_canary_ms: int = 0
-    last_msg_ms: int = 0
-    events: int = 0
 
 
 @dataclass(slots=True)
@@ -71,15 +69,24 @@ class VenueHealth:
 
     def on_event(self, symbol: str, ts_ms: int, recv_ms: int, canary: bool) -> None:
         """A normalized event for `symbol`; `canary` marks the liveness stream (mark price)."""
-        sym = self.symbols.get(symbol)
-        if sym is None:
-            sym = self.symbols[symbol] = SymbolHealth()
-        sym.last_msg_ms = recv_ms
-        sym.events += 1
         if canary:
+            sym = self.symbols.get(symbol)
+            if sym is None:
+                sym = self.symbols[symbol] = SymbolHealth()
             sym.last_canary_ms = recv_ms
         if ts_ms > 0:
             self.latency_ms.append(recv_ms - ts_ms)
+
+    def on_events(self, events: list, recv_ms: int) -> None:  # type: ignore[type-arg]
+        """Every event of one frame (hot path: one call per frame, not per event)."""
+        append = self.latency_ms.append
+        for ev in events:
+            append(recv_ms - ev.ts_ms)
+            if ev.type == "mark_price":
+                sym = self.symbols.get(ev.symbol)
+                if sym is None:
+                    sym = self.symbols[ev.symbol] = SymbolHealth()
+                sym.last_canary_ms = recv_ms
 
     def msgs_per_s(self, now_ms: int) -> float:
         """Frames per second over the last RATE_WINDOW_S (or since connecting, if shorter)."""

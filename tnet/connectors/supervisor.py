@@ -189,20 +189,15 @@ class VenueConnection:
         record = self.record
         sink = self.sink
         clock = self.clock
-        on_event = health.on_event
+        on_events = health.on_events
         async for frame in ws:  # type: ignore[attr-defined]
             recv_ms = int(clock() * 1000)
             health.on_frame(recv_ms)
             if record is not None:
                 record(recv_ms, venue, "market", frame)
             events = parser.parse(frame, recv_ms)
-            stats = parser.stats
-            health.parse_errors = stats.parse_errors
-            if stats.venue_errors:
-                health.venue_errors = list(stats.venue_errors)
             if events:
-                for ev in events:
-                    on_event(ev.symbol, ev.ts_ms, recv_ms, ev.type == "mark_price")
+                on_events(events, recv_ms)
                 sink(events)
 
     async def _fail(self, ws: object, exc: Exception) -> None:
@@ -305,7 +300,6 @@ class RestPoller:
                 if self.record is not None:
                     self.record(recv_ms, self.venue, "rest:" + poll.path, body)
                 events = self.parser.parse_rest(poll.path, body, recv_ms)
-                self.health.parse_errors = self.parser.stats.parse_errors
                 if events:
                     self.sink(events)
             await asyncio.sleep(delay)

@@ -7,15 +7,15 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, NamedTuple
 
+import msgspec
 import orjson
 
 REST_PREFIX = "rest:"
 
 
-@dataclass(frozen=True, slots=True)
-class Record:
+class Record(NamedTuple):
     """One recorded frame: a WebSocket message (`stream` "market") or a REST body (`rest:<path>`)."""
 
     recv_ms: int
@@ -71,6 +71,21 @@ class ReadReport:
         return not self.bad_lines and not self.truncated
 
 
+_new = tuple.__new__
+
+
+class _Line(msgspec.Struct, array_like=False):
+    """The wire shape of one recording line (typed decoding is ~2x faster than a dict)."""
+
+    recv_ms: int
+    venue: str
+    stream: str
+    frame: str
+
+
+_decode_line = msgspec.json.Decoder(_Line).decode
+
+
 def _open_lines(path: Path) -> IO[bytes]:
     fh = open(path, "rb")
     magic = fh.read(2)
@@ -95,30 +110,22 @@ def read_recording(path: Path, report: ReadReport) -> Iterator[Record]:
                 return
             lineno += 1
             report.lines = lineno
-            if not line.endswith(b"\n"):
-                # A last line without its newline is what a killed writer leaves behind.
-                try:
-                    obj = orjson.loads(line)
-                except orjson.JSONDecodeError:
-                    report.bad_lines.append(lineno)
-                    report.truncated = f"last line {lineno} is incomplete"
-                    return
-            else:
+            try:
+                obj = _decode_line(line)
+            except msgspec.ValidationError:
+                report.bad_lines.append(lineno)  # valid JSON, wrong shape (missing key, wrong type)
+                continue
+            except msgspec.DecodeError:
                 if not line.strip():
                     continue
-                try:
-                    obj = orjson.loads(line)
-                except orjson.JSONDecodeError:
-                    report.bad_lines.append(lineno)
-                    continue
-            try:
-                rec = Record(int(obj["recv_ms"]), str(obj["venue"]), str(obj["stream"]), obj["frame"])
-            except (KeyError, TypeError, ValueError):
                 report.bad_lines.append(lineno)
+                if not line.endswith(b"\n"):
+                    # A last line without its newline is what a killed writer leaves behind.
+                    report.truncated = f"last line {lineno} is incomplete"
+                    return
                 continue
-            if not isinstance(rec.frame, str):
-                report.bad_lines.append(lineno)
-                continue
+            # tuple.__new__ skips NamedTuple's Python-level constructor: this loop is the replay hot path.
+            rec = _new(Record, (obj.recv_ms, obj.venue, obj.stream, obj.frame))
             yield rec
     finally:
         fh.close()

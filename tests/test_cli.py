@@ -1,0 +1,103 @@
+"""The command-line contract: help, one-line errors, exit codes, headless commands never load Textual."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+PY = sys.executable
+
+
+def tnet(*args: str, timeout: float = 60, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    full_env = {**os.environ, **(env or {})}
+    full_env.pop("TNET_SOURCE", None)
+    return subprocess.run(
+        [PY, "-m", "tnet", *args], capture_output=True, text=True, timeout=timeout, env=full_env
+    )
+
+
+def test_help_lists_every_command() -> None:
+    res = tnet("--help")
+    assert res.returncode == 0
+    for cmd in ("watch", "demo", "snapshot", "health", "record", "replay", "sim", "backtest"):
+        assert cmd in res.stdout
+
+
+def test_help_does_not_import_heavy_modules() -> None:
+    code = (
+        "import sys\nfrom tnet.cli import app, _register\n_register()\n"
+        "heavy = [m for m in ('textual', 'numpy', 'websockets', 'httpx') if m in sys.modules]\n"
+        "print(','.join(heavy))"
+    )
+    res = subprocess.run([PY, "-c", code], capture_output=True, text=True, timeout=30)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.strip() == ""
+
+
+@pytest.mark.parametrize(
+    "args, needle",
+    [
+        (["snapshot", "NOTACOIN", "--seconds", "0"], "unknown symbol 'NOTACOIN'"),
+        (["health", "--source", "bogus"], "bad --source 'bogus'"),
+        (["health", "--exchanges", "kraken"], "unknown exchange 'kraken'"),
+        (["replay", "/no/such/recording.jsonl"], "not a readable file"),
+        (["snapshot", "BTC", "--config", "/no/such/config.toml"], "does not exist"),
+    ],
+)
+def test_bad_input_is_one_line_and_nonzero(args: list[str], needle: str) -> None:
+    res = tnet(*args)
+    assert res.returncode == 2
+    assert needle in res.stderr
+    assert "Traceback" not in res.stderr and len(res.stderr.strip().splitlines()) == 1
+
+
+def test_health_with_no_route_reports_every_venue_down_quickly(tmp_path: Path) -> None:
+    # Every venue pointed at a closed loopback port: the test never leaves 127.0.0.1.
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(
+        "".join(
+            f'[endpoints.{v}]\nws = "ws://127.0.0.1:{port}"\nrest = "http://127.0.0.1:{port}"\n'
+            for v in ("binance", "bybit", "okx")
+        )
+    )
+    t0 = time.monotonic()
+    res = tnet("health", "--config", str(cfg), "--seconds", "2", "--json")
+    elapsed = time.monotonic() - t0
+    assert res.returncode == 2, res.stderr
+    assert elapsed < 10
+    report = json.loads(res.stdout)
+    assert set(report["venues"]) == {"binance", "bybit", "okx"}
+    for venue in report["venues"].values():
+        assert venue["state"] == "down"
+        assert venue["reason"] == "connection refused"
+    assert "Traceback" not in res.stderr
+
+
+def test_headless_health_against_the_simulator_never_imports_textual() -> None:
+    code = (
+        "import sys\nfrom typer.testing import CliRunner\nfrom tnet.cli import app, _register\n_register()\n"
+        "r = CliRunner().invoke(app, ['health', 'BTC', '--source', 'sim', '--seconds', '4', '--json'])\n"
+        "print(r.exit_code)\nprint(r.stdout.splitlines()[-1])\nprint('textual' in sys.modules)"
+    )
+    res = subprocess.run([PY, "-c", code], capture_output=True, text=True, timeout=60)
+    assert res.returncode == 0, res.stderr
+    exit_code, payload, textual_loaded = res.stdout.strip().splitlines()[-3:]
+    report = json.loads(payload)
+    assert textual_loaded == "False"
+    assert exit_code == "0", report
+    for name in ("binance", "bybit", "okx"):
+        v = report["venues"][name]
+        assert v["state"] == "live"
+        assert v["msgs_per_s"] > 0
+        assert v["latency_ms_p50"] is not None and v["latency_ms_p50"] >= 0
