@@ -154,13 +154,22 @@ def _notional_caps(venue: str) -> np.ndarray:
     return np.array(caps)
 
 
+_BRACKET_ARRAYS: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+
+
+def _bracket_arrays(venue: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(floors, maintenance rates, maintenance amounts) of a venue's brackets, cached."""
+    if venue not in _BRACKET_ARRAYS:
+        rows = BRACKETS.get(venue, BRACKETS["binance"])
+        _BRACKET_ARRAYS[venue] = (np.array([r[0] for r in rows]), np.array([r[1] for r in rows]),
+                                  np.array([r[2] for r in rows]))
+    return _BRACKET_ARRAYS[venue]
+
+
 def liquidation_prices(entry: np.ndarray, lev: np.ndarray, is_long: np.ndarray, qty: np.ndarray,
                        venue: str) -> np.ndarray:
     """Vectorised `tnet.margin.liquidation_price` (same formula, same bracket lookup)."""
-    rows = BRACKETS.get(venue, BRACKETS["binance"])
-    floors = np.array([r[0] for r in rows])
-    mmrs = np.array([r[1] for r in rows])
-    cums = np.array([r[2] for r in rows])
+    floors, mmrs, cums = _bracket_arrays(venue)
     notional = qty * entry
     idx = np.searchsorted(floors, notional, side="right") - 1
     mmr, cum = mmrs[idx], cums[idx]
@@ -563,12 +572,18 @@ class Market:
 
     def _arrivals(self, st: _SymbolState, dt_s: float, seg: np.ndarray, tick0: int, flow: list[float]) -> None:
         target = self._target(st)
+        base_rate = target / (MEAN_HOLD_H * 3600.0) * dt_s
+        count = st.book.count.tolist()
         # population regulates itself around the target so memory stays bounded
-        ratio = np.clip(target / np.maximum(st.book.count, 1), 0.5, 2.0)
-        counts = st.rng.poisson(ratio * (target / (MEAN_HOLD_H * 3600.0) * dt_s)).tolist()
-        for venue in self.venues:
+        lams = [base_rate * min(max(target / max(count[VENUE_INDEX[v]], 1), 0.5), 2.0) for v in self.venues]
+        total = sum(lams)
+        # independent Poisson arrivals per venue = one Poisson total split multinomially (cheaper)
+        n_total = int(st.rng.poisson(total))
+        if n_total == 0:
+            return
+        counts = st.rng.multinomial(n_total, [lam / total for lam in lams]).tolist()
+        for venue, n in zip(self.venues, counts):
             vi = VENUE_INDEX[venue]
-            n = counts[vi]
             if n == 0:
                 continue
             idx = np.sort(st.rng.integers(0, len(seg), n))
