@@ -220,3 +220,15 @@ def test_dirty_span_finds_changed_cells() -> None:
     assert dirty_span(a, b) == (2, 3)
     assert dirty_span(a, Strip([Segment("ab", s), Segment("cdef", s)])) is None
     assert dirty_span(None, a) == (0, 6)
+
+
+def test_profile_from_newest_heatmap_column() -> None:
+    old = np.zeros(4)
+    long = np.array([old, [1.0, 2.0, 3.0, 4.0]])  # buckets centred 100..103, newest column last
+    short = np.array([old, [10.0, 20.0, 30.0, 40.0]])
+    hm = HeatmapView(t0_ms=0, col_ms=60_000, price_lo=100.0, bucket_usd=1.0, long_usd=long,
+                     short_usd=short, price_path=np.array([101.0, 101.0]))
+    vp = heatmap.Viewport(103.5, 1.0, 4, t_end_ms=120_000, col_ms=60_000.0, cols=2)
+    longs, shorts = axes.profile_from_heatmap(hm, vp)
+    assert longs.tolist() == [7.0, 3.0]  # terminal row 0 = buckets 103 + 102
+    assert shorts.tolist() == [70.0, 30.0]

@@ -109,10 +109,21 @@ class FakeRuntime:
                 st["path"][:-1] = st["path"][1:]
                 st["t0"] += COL_MS
             st["path"][-1] *= float(np.exp(self.rng.normal(0, 0.0003)))
-            for _ in range(prints):
-                side = "long" if self.rng.random() < 0.5 else "short"
-                usd = float(np.exp(self.rng.normal(9.0, 1.6)))
-                self.add_print(sym, side, usd, venue=str(self.rng.choice(["binance", "bybit", "okx"])))
+            if prints <= 0:
+                continue
+            # vectorised draws: a burst of thousands of prints must cost the generator little
+            longs = self.rng.random(prints) < 0.5
+            usds = np.exp(self.rng.normal(9.0, 1.6, prints))
+            venues = self.rng.integers(0, 3, prints)
+            price = float(st["path"][-1])
+            names = ("binance", "bybit", "okx")
+            st["prints"].extend(
+                {"type": "liquidation", "venue": names[v], "symbol": sym, "ts_ms": self.now_ms,
+                 "recv_ms": self.now_ms + 40, "side": "long" if lg else "short", "price": price,
+                 "qty": u / price, "usd": u}
+                for lg, u, v in zip(longs.tolist(), usds.tolist(), venues.tolist())
+            )
+            del st["prints"][:-500]
 
     # ----- synthetic history ------------------------------------------------------------
     def _make_symbol(self, symbol: str, index: int) -> dict[str, Any]:

@@ -8,8 +8,8 @@ from datetime import datetime, timezone
 import numpy as np
 from textual.strip import Strip
 
-from tnet.engine.views import Level
-from tnet.ui.render.heatmap import Viewport
+from tnet.engine.views import HeatmapView, Level
+from tnet.ui.render.heatmap import Viewport, price_resample
 from tnet.ui.render.palette import Palette
 from tnet.ui.render.scale import N_LEVELS, format_price, format_usd, level_floor, price_decimals
 from tnet.ui.render.text import fit, line
@@ -97,20 +97,39 @@ def bar(fraction: float, width: int) -> str:
     return text.ljust(width)
 
 
-def profile_values(levels: list[Level], vp: Viewport, price: float) -> tuple[np.ndarray, list[str]]:
-    """Per terminal row: USD and side shown ('short' above price, 'long' below, '' at the price row)."""
+def profile_from_heatmap(hm: HeatmapView, vp: Viewport) -> tuple[np.ndarray, np.ndarray]:
+    """(long, short) USD per terminal row from the newest heatmap column: the profile matches the heatmap's rows."""
     n = vp.rows // 2
-    values = np.zeros(n)
-    sides = [""] * n
+    if hm.long_usd.shape[0] == 0:
+        return np.zeros(n), np.zeros(n)
+    both = np.stack([hm.long_usd[-1], hm.short_usd[-1]]).astype(np.float64)
+    per_row = price_resample(both, hm, vp)  # (2, display rows)
+    per_cell = per_row[:, : 2 * n].reshape(2, n, 2).sum(axis=2)
+    return per_cell[0], per_cell[1]
+
+
+def profile_from_levels(levels: list[Level], vp: Viewport) -> tuple[np.ndarray, np.ndarray]:
+    """(long, short) USD per terminal row from the engine's level list (used when there is no heatmap)."""
+    n = vp.rows // 2
     if not levels:
-        return values, sides
+        return np.zeros(n), np.zeros(n)
     prices = np.fromiter((lv.price for lv in levels), dtype=np.float64, count=len(levels))
     longs = np.fromiter((lv.long_usd for lv in levels), dtype=np.float64, count=len(levels))
     shorts = np.fromiter((lv.short_usd for lv in levels), dtype=np.float64, count=len(levels))
     rows = np.floor((vp.price_top - prices) / (2 * vp.row_usd)).astype(np.int64)
     ok = (rows >= 0) & (rows < n)
-    long_sum = np.bincount(rows[ok], weights=longs[ok], minlength=n)[:n]
-    short_sum = np.bincount(rows[ok], weights=shorts[ok], minlength=n)[:n]
+    return (np.bincount(rows[ok], weights=longs[ok], minlength=n)[:n],
+            np.bincount(rows[ok], weights=shorts[ok], minlength=n)[:n])
+
+
+def profile_values(
+    levels: list[Level], vp: Viewport, price: float, hm: HeatmapView | None = None
+) -> tuple[np.ndarray, list[str]]:
+    """Per terminal row: USD and side shown ('short' above price, 'long' below, '' at the price row)."""
+    n = vp.rows // 2
+    values = np.zeros(n)
+    sides = [""] * n
+    long_sum, short_sum = profile_from_heatmap(hm, vp) if hm is not None else profile_from_levels(levels, vp)
     here = current_price_cell(vp, price) if price > 0 else n // 2
     for y in range(n):
         if y < here:
@@ -120,9 +139,11 @@ def profile_values(levels: list[Level], vp: Viewport, price: float) -> tuple[np.
     return values, sides
 
 
-def profile(levels: list[Level], vp: Viewport, price: float, width: int, palette: Palette) -> list[Strip]:
+def profile(
+    levels: list[Level], vp: Viewport, price: float, width: int, palette: Palette, hm: HeatmapView | None = None
+) -> list[Strip]:
     """Level profile: short liquidation USD above price, long below, as bars with a USD label."""
-    values, sides = profile_values(levels, vp, price)
+    values, sides = profile_values(levels, vp, price, hm)
     vmax = float(values.max()) if values.size else 0.0
     label_w = 6
     bar_w = max(1, width - label_w - 1)

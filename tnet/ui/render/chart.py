@@ -91,7 +91,7 @@ def chart_lines(
 
     heat = heatmap.heatmap_strips(codes, palette, marks)
     axis = axes.price_axis(vp, price, AXIS_W, palette)
-    prof = axes.profile(view.levels, vp, price, prof_w, palette)
+    prof = axes.profile(view.levels, vp, price, prof_w, palette, hm)
     out = [_join3(h, a, p) for h, a, p in zip(heat, axis, prof)]
     label = line([(" ▲ short liq", palette.side["short"]), ("  ▼ long liq", palette.side["long"])], prof_w + AXIS_W, palette.text)
     out.append(Strip.join([axes.time_axis(vp, heat_w, palette), label]))

@@ -112,7 +112,7 @@ def _source_cols(hm: HeatmapView, vp: Viewport) -> tuple[np.ndarray, np.ndarray]
     return np.clip(start, 0, n_src), np.clip(stop, 0, n_src)
 
 
-def _price_resample(grid: np.ndarray, hm: HeatmapView, vp: Viewport) -> np.ndarray:
+def price_resample(grid: np.ndarray, hm: HeatmapView, vp: Viewport) -> np.ndarray:
     """(n, src_rows) USD per bucket -> (n, vp.rows) USD per display row (exact share of each bucket)."""
     n, r = grid.shape
     if r == 0 or n == 0:
@@ -141,7 +141,7 @@ def resample(hm: HeatmapView, vp: Viewport, side: str = "both") -> np.ndarray:
     if not valid.any():
         return out
     lo, hi = int(start[valid].min()), int(stop[valid].max())
-    by_price = _price_resample(np.asarray(src[lo:hi], dtype=np.float64), hm, vp)  # (hi-lo, rows)
+    by_price = price_resample(np.asarray(src[lo:hi], dtype=np.float64), hm, vp)  # (hi-lo, rows)
     for c in np.nonzero(valid)[0]:
         out[:, c] = by_price[start[c] - lo : stop[c] - lo].max(axis=0)
     return out
