@@ -146,6 +146,15 @@ async def test_q_quits_and_stops_runtime() -> None:
     assert runtime.stopped and app.return_code == 0
 
 
+async def test_ctrl_q_also_stops_runtime() -> None:
+    app, runtime = _make()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause(0.1)
+        await pilot.press("ctrl+q")
+        await pilot.pause(0.1)
+    assert runtime.stopped
+
+
 async def test_small_terminal_shows_message_and_recovers() -> None:
     app, _ = _make()
     async with app.run_test(size=(70, 20)) as pilot:

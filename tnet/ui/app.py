@@ -134,6 +134,10 @@ class TnetApp(App[None]):
             log.exception("runtime stop failed")
         self.exit()
 
+    async def action_quit(self) -> None:
+        """Textual's own quit (ctrl+q) also stops the runtime, so state is saved."""
+        await self.action_quit_app()
+
     # ----- the steady refresh ---------------------------------------------------------------
     def _tick(self) -> None:
         """Pull health and (unless paused) the current symbol's view; redraw only what changed."""
