@@ -598,8 +598,9 @@ class Market:
 
         Cheap in the common case: one min/max of the step's ticks against the book's extreme
         liquidation prices. When that prefilter hits, candidates are gathered in one pass and each
-        one's first crossing tick is found with running minima/maxima; liquidations are applied
-        tick group by tick group because each one's price impact shifts the rest of the path.
+        one's first crossing tick is found with running minima/maxima. The forced orders' price
+        impact applies from the next step on (the cascade unfolds step by step, like a matching
+        engine working through its queue), so the marks of this step stay the ones that triggered.
         """
         b = st.book
         lo = float(seg.min())
@@ -611,89 +612,57 @@ class Market:
             if lo > b.max_long_liq and hi < b.min_short_liq:
                 return
         n = len(seg)
-        start = 0  # ticks before `start` are final
-        cand = c_liq = c_long = c_open = np.zeros(0)
-        first = np.zeros(0, dtype=np.int64)
-        stale = True
-        while True:
-            if stale:
-                cand = np.flatnonzero(b.active & ((b.is_long & (b.liq >= lo)) | (~b.is_long & (b.liq <= hi))))
-                c_liq = b.liq[cand]
-                c_long = b.is_long[cand]
-                c_open = b.open_ms[cand]
-                first = self._first_crossings(seg, start, tick0, c_liq, c_long, c_open)
-                stale = False
-            if len(first) == 0:
-                return
-            k = int(first.min())
-            if k >= n:
-                return
-            group = np.flatnonzero(first == k)
-            slots = cand[group]
+        cand = np.flatnonzero(b.active & ((b.is_long & (b.liq >= lo)) | (~b.is_long & (b.liq <= hi))))
+        if len(cand) == 0:
+            return
+        open_idx = -((tick0 - b.open_ms[cand]) // TICK_MS)  # first tick at which each one exists
+        first = self._first_crossings(seg, b.liq[cand], b.is_long[cand], open_idx)
+        hit = first < n
+        if not hit.any():
+            return
+        order = np.argsort(first[hit], kind="stable")
+        slots = cand[hit][order]
+        ticks = first[hit][order]
+        push = 0.0
+        oi_usd = max(float(b.oi.sum()) * float(seg[-1]), 1.0)
+        for s, k in zip(slots.tolist(), ticks.tolist()):
             p = float(seg[k])
-            t = tick0 + k * TICK_MS
-            push = 0.0
-            oi_usd = float(b.oi.sum()) * p
-            for s in slots.tolist():
-                rec = self._liq_record(st, s, t, p)
-                qty = rec.qty
-                records.append(rec)
-                if self._fragments > 1:
-                    records.extend(self._split(rec))
-                vi = VENUE_INDEX[rec.venue]
-                if rec.side == "long":
-                    push -= min(IMPACT * qty * p / max(oi_usd, 1.0), MAX_IMPACT_PER_LIQ)
-                    flow[3 + vi] += qty  # a forced sell
-                else:
-                    push += min(IMPACT * qty * p / max(oi_usd, 1.0), MAX_IMPACT_PER_LIQ)
-                    flow[vi] += qty
-            b.remove(slots)
-            keep = first != k
-            cand, c_liq, c_long, c_open, first = cand[keep], c_liq[keep], c_long[keep], c_open[keep], first[keep]
-            if push:
-                # the forced orders move the price from the next tick on (cascade)
-                st.impact += push
-                seg[k + 1:] *= math.exp(push)
-                start = k + 1
-                if start >= n:
-                    return
-                new_lo = float(seg[start:].min())
-                new_hi = float(seg[start:].max())
-                if new_lo < lo or new_hi > hi:
-                    lo, hi = min(lo, new_lo), max(hi, new_hi)
-                    stale = True  # the cascade may reach positions outside the candidate set
-                else:
-                    first = self._first_crossings(seg, start, tick0, c_liq, c_long, c_open)
+            rec = self._liq_record(st, s, tick0 + k * TICK_MS, p)
+            qty = rec.qty
+            records.append(rec)
+            if self._fragments > 1:
+                records.extend(self._split(rec))
+            vi = VENUE_INDEX[rec.venue]
+            if rec.side == "long":
+                push -= min(IMPACT * qty * p / oi_usd, MAX_IMPACT_PER_LIQ)
+                flow[3 + vi] += qty  # a forced sell
+            else:
+                push += min(IMPACT * qty * p / oi_usd, MAX_IMPACT_PER_LIQ)
+                flow[vi] += qty
+        b.remove(slots)
+        st.impact += push
 
     @staticmethod
-    def _first_crossings(seg: np.ndarray, start: int, tick0: int, liq: np.ndarray, is_long: np.ndarray,
-                         open_ms: np.ndarray) -> np.ndarray:
-        """First tick index >= start at which each position (already open then) is crossed; len(seg) if none."""
+    def _first_crossings(seg: np.ndarray, liq: np.ndarray, is_long: np.ndarray, open_idx: np.ndarray) -> np.ndarray:
+        """First tick index at which each position (open by then) is crossed; len(seg) if none."""
         n = len(seg)
-        out = np.full(len(liq), n, dtype=np.int64)
-        if len(liq) == 0 or start >= n:
-            return out
-        # index of the first tick at which the position exists (open_ms <= tick time)
-        open_idx = np.maximum(-((tick0 - open_ms) // TICK_MS), start)
-        early = open_idx <= start
-        tail = seg[start:]
-        run_min = np.minimum.accumulate(tail)
-        run_max = np.maximum.accumulate(tail)
-        el = early & is_long
-        if el.any():
-            out[el] = start + np.searchsorted(-run_min, -liq[el], side="left")
-        es = early & ~is_long
-        if es.any():
-            out[es] = start + np.searchsorted(run_max, liq[es], side="left")
-        for i in np.flatnonzero(~early).tolist():  # opened during this step: few
-            o = int(open_idx[i])
-            if o >= n:
-                continue
-            sub = seg[o:]
-            hit = sub <= liq[i] if is_long[i] else sub >= liq[i]
-            j = int(np.argmax(hit))
-            if hit[j]:
-                out[i] = o + j
+        # longs are crossed when the running minimum falls to their price, shorts by the running max
+        run_min = np.minimum.accumulate(seg)
+        run_max = np.maximum.accumulate(seg)
+        out = np.where(is_long, np.searchsorted(-run_min, -liq, side="left"),
+                       np.searchsorted(run_max, liq, side="left"))
+        late = open_idx > 0
+        if late.any():
+            for i in np.flatnonzero(late).tolist():  # opened during this step: few
+                o = int(open_idx[i])
+                out[i] = n
+                if o >= n:
+                    continue
+                sub = seg[o:]
+                hit = sub <= liq[i] if is_long[i] else sub >= liq[i]
+                j = int(np.argmax(hit))
+                if hit[j]:
+                    out[i] = o + j
         return out
 
     def _liq_record(self, st: _SymbolState, s: int, t: int, mark: float) -> LiqRecord:
