@@ -37,7 +37,8 @@ def child_main(args: argparse.Namespace) -> None:
         from tnet.runtime import Runtime
         from tnet.symbols import resolve
 
-        settings = Settings(source=parse_source("sim"), state_dir=Path(tempfile.mkdtemp(prefix="tnet-bench-")))
+        settings = Settings(source=parse_source("sim"), state_dir=Path(tempfile.mkdtemp(prefix="tnet-bench-")),
+                            save_state=False, sim_seed=5)
         runtime = Runtime([resolve(s) for s in ("BTC", "ETH", "SOL")], settings)
         app = TnetApp(runtime, refresh_hz=args.hz)
     else:
@@ -139,8 +140,10 @@ def measure(args: argparse.Namespace, prints: int, label: str) -> dict[str, floa
         term.pump(args.seconds)
         cpu1, bytes1, t1 = _cpu_seconds(term.pid), term.total, time.perf_counter()
         latencies = []
-        for i in range(args.keys):  # '?' opens help (its text appears), '?' again closes it (the tape title returns)
-            key, needle = (b"?", b"this help") if i % 2 == 0 else (b"?", b"TAPE")
+        # 's' cycles the heatmap side: a full chart recompute; the legend label tells us the frame arrived
+        needles = (b"long liq USD", b"short liq USD", b"liq USD/cell")
+        for i in range(args.keys):
+            key, needle = b"s", needles[i % 3]
             os.write(term.fd, key)
             latency = term.wait_for(needle, 2.0)
             latencies.append(latency if latency is not None else float("inf"))
@@ -172,7 +175,7 @@ def main() -> None:
     parser.add_argument("--colors", choices=("truecolor", "256"), default="truecolor")
     parser.add_argument("--warmup", type=float, default=4.0)
     parser.add_argument("--seconds", type=float, default=10.0)
-    parser.add_argument("--keys", type=int, default=10)
+    parser.add_argument("--keys", type=int, default=12)
     args = parser.parse_args()
     if args.child:
         child_main(args)

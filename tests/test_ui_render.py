@@ -232,3 +232,17 @@ def test_profile_from_newest_heatmap_column() -> None:
     longs, shorts = axes.profile_from_heatmap(hm, vp)
     assert longs.tolist() == [7.0, 3.0]  # terminal row 0 = buckets 103 + 102
     assert shorts.tolist() == [70.0, 30.0]
+
+
+def test_health_line_reasons_hint_and_notes(palette: Palette) -> None:
+    from tnet.ui.render.panels import NO_DATA_HINT, health_line
+
+    live = {"state": "live", "msgs_per_s": 12.4, "latency_ms_p50": 30.2, "reconnects": 2, "note": "x" * 80}
+    down = {"state": "down", "reason": "DNS failure", "reconnects": 0}
+    text = strip_text(health_line({"venues": {"binance": live, "okx": down}}, 200, palette))
+    assert "binance live 12/s 30ms ↻2" in text and "okx DOWN: DNS failure" in text and NO_DATA_HINT not in text
+    assert "x" * 80 in text  # the note fits at 200 columns
+    narrow = strip_text(health_line({"venues": {"binance": live, "okx": down}}, 80, palette))
+    assert "xxx" not in narrow and "okx DOWN: DNS failure" in narrow  # a long note never hides a venue
+    all_down = strip_text(health_line({"venues": {"okx": down}}, 120, palette))
+    assert NO_DATA_HINT in all_down

@@ -47,37 +47,50 @@ def _num(value: Any, default: float = 0.0) -> float:
 
 
 def health_line(health: dict[str, Any], width: int, palette: Palette) -> Strip:
-    """One indicator per venue: state dot, msgs/s, latency p50, reconnects; a down venue shows its reason."""
+    """One indicator per venue: state dot, msgs/s, latency p50, reconnects; a down venue shows its reason.
+
+    Venue notes (known limits) are added only when they all fit, so they never push a venue off.
+    """
     venues = health.get("venues") or {}
-    parts: list[Part] = []
+    blocks: list[list[Part]] = []
+    notes: list[str] = []
     all_down = bool(venues)
     for name, info in venues.items():
         info = info or {}
         state = str(info.get("state", "connecting"))
         style = palette.state.get(state, palette.state["connecting"])
-        if parts:
-            parts.append(("  │ ", palette.muted))
-        parts += [("● ", style), (f"{name} ", palette.text), (state.upper() if state != "live" else "live", style)]
+        block: list[Part] = [("● ", style), (f"{name} ", palette.text), (state.upper() if state != "live" else "live", style)]
         if state == "down":
-            reason = str(info.get("reason") or "down")
-            parts.append((f": {reason}", palette.state["down"]))
+            block.append((f": {info.get('reason') or 'down'}", palette.state["down"]))
         else:
             all_down = False
-            rate = _num(info.get("msgs_per_s"))
-            lat = info.get("latency_ms_p50")
-            parts.append((f" {rate:.0f}/s", palette.text))
-            if lat is not None:
-                parts.append((f" {_num(lat):.0f}ms", palette.text))
+            block.append((f" {_num(info.get('msgs_per_s')):.0f}/s", palette.text))
+            if info.get("latency_ms_p50") is not None:
+                block.append((f" {_num(info.get('latency_ms_p50')):.0f}ms", palette.text))
         reconnects = int(_num(info.get("reconnects")))
         if reconnects:
-            parts.append((f" ↻{reconnects}", palette.state["stale"]))
-        note = info.get("note")
-        if note and state != "down":
-            parts.append((f" ({note})", palette.muted))
+            block.append((f" ↻{reconnects}", palette.state["stale"]))
+        blocks.append(block)
+        notes.append(str(info.get("note") or "") if state != "down" else "")
+    tail: list[Part] = []
     if not venues:
-        parts.append(("connecting…", palette.state["connecting"]))
+        tail = [("connecting…", palette.state["connecting"])]
     elif all_down:
-        parts += [("   ", palette.text), (NO_DATA_HINT, palette.accent)]
+        tail = [("   ", palette.text), (NO_DATA_HINT, palette.accent)]
+
+    def join(with_notes: bool) -> list[Part]:
+        parts: list[Part] = []
+        for i, block in enumerate(blocks):
+            if i:
+                parts.append(("  │ ", palette.muted))
+            parts += block
+            if with_notes and notes[i]:
+                parts.append((f" ({notes[i]})", palette.muted))
+        return parts + tail
+
+    parts = join(True)
+    if sum(len(text) for text, _ in parts) > width:
+        parts = join(False)
     return line(parts, width, palette.text)
 
 
