@@ -264,3 +264,25 @@ def test_vectorised_liquidation_price_matches_margin(entry: float, lev: int, lon
     got = liquidation_prices(np.array([entry]), np.array([float(lev)]), np.array([long]), np.array([qty]), venue)
     want = liquidation_price(entry, lev, "long" if long else "short", qty, venue)
     assert math.isclose(float(got[0]), want, rel_tol=1e-12, abs_tol=1e-12)
+
+
+@settings(max_examples=8, deadline=None)
+@given(steps=hs.lists(hs.integers(1, 90_000), min_size=5, max_size=60), seed=hs.integers(0, 2**16))
+def test_any_step_sizes_keep_the_invariants(steps: list[int], seed: int) -> None:
+    m = Market(["SOL"], seed=seed, prehistory_ms=1_800_000)
+    t = START
+    for dt in steps:
+        t += dt
+        ev = m.step(t)
+        assert m.now_ms == t
+        assert [e.ts_ms for e in ev] == sorted(e.ts_ms for e in ev)
+        assert all(e.ts_ms <= t for e in ev)
+        liq, _usd, is_long = m.truth_inventory("SOL")
+        p = m.current_price("SOL")
+        assert np.all(liq[is_long] < p) and np.all(liq[~is_long] > p)
+        pos = m.truth_positions("SOL")
+        for venue, vi in (("binance", 0), ("bybit", 1), ("okx", 2)):
+            assert m.current_oi("SOL", venue)[0] == pytest.approx(pos["qty"][pos["venue"] == vi].sum(), rel=1e-9)
+    bars = m.history_bars("SOL", "bybit", t, n=10_000)
+    for a, b in zip(bars, bars[1:]):
+        assert b.ts_ms - a.ts_ms == BAR_MS and b.open == a.close
