@@ -28,7 +28,11 @@ WEIGHT_FLOOR: float = 0.002
 # Prior strength: a tier's current weight counts as this many prints' worth of evidence.
 PRIOR_PRINTS: float = 6.0
 # Sampling rate prior and its pseudo-count (USD share of OI) for venues without much evidence.
-SAMPLING_PRIOR: dict[str, float] = {"binance": 0.5, "bybit": 1.0, "okx": 0.5}
+SAMPLING_PRIOR: dict[str, float] = {"binance": 1.0, "bybit": 1.0, "okx": 0.5}
+# Venues whose sampling is known, so it is not estimated: Bybit allLiquidation is complete, and
+# Binance prints are corrected per second (one print stands for the second's expected count).
+SAMPLING_KNOWN: frozenset[str] = frozenset({"bybit", "binance"})
+MAX_PER_SECOND_FACTOR: float = 20.0
 SAMPLING_PSEUDO_SHARE: float = 0.02
 ATTRIBUTION_BASE_PCT: float = 0.0012  # soft-attribution width at normal volatility
 ATTRIBUTION_VOL_REF: float = 0.0015  # 1-minute volatility that counts as normal
@@ -96,11 +100,11 @@ class Calibrator:
         """EWMA of absolute 1-minute returns scales the attribution kernel."""
         self.vol_1m = 0.97 * self.vol_1m + 0.03 * abs(ret_1m) * math.sqrt(math.pi / 2.0)
 
-    def attribute(self, venue_idx: int, usd: float, density: np.ndarray) -> None:
-        """Attribute one print of `usd` by tier densities near its price (tier-conditional USD)."""
+    def attribute(self, venue_idx: int, usd: float, density: np.ndarray, print_usd: float | None = None) -> None:
+        """Attribute `usd` (one print, possibly scaled for sampling) by tier densities near its price."""
         cal = self.per_venue[venue_idx]
         cal.events += 1
-        cal.mean_print_usd += 0.02 * (usd - cal.mean_print_usd)
+        cal.mean_print_usd += 0.02 * ((usd if print_usd is None else print_usd) - cal.mean_print_usd)
         resp = cal.weights * density
         total = resp.sum()
         if not total > 0:
@@ -112,6 +116,14 @@ class Calibrator:
         """Soft-attribution kernel width (fraction of price), scaled by recent volatility."""
         scale = min(max(self.vol_1m / ATTRIBUTION_VOL_REF, 0.7), 1.6)
         return ATTRIBUTION_BASE_PCT * scale
+
+    def per_second_factor(self, venue_idx: int, expected_usd: float) -> float:
+        """How many liquidations one print of a <=1/s venue stands for: E[N | N >= 1] = lam / (1 - e^-lam)."""
+        cal = self.per_venue[venue_idx]
+        lam = expected_usd / max(cal.mean_print_usd, 1.0)
+        if lam < 1e-3:
+            return 1.0
+        return min(lam / -math.expm1(-lam), MAX_PER_SECOND_FACTOR)
 
     def add_exposure(self, swept: np.ndarray) -> None:
         """Tier-conditional USD swept this tick, (V, T)."""
@@ -144,7 +156,10 @@ class Calibrator:
             return
         pseudo = SAMPLING_PSEUDO_SHARE * oi_usd
         prior = SAMPLING_PRIOR.get(cal.venue, 0.5)
-        cal.sampling = min(max((cal.printed_sweep_usd + prior * pseudo) / (cal.oi_drop_sweep_usd + pseudo), 0.02), 1.5)
+        if cal.venue in SAMPLING_KNOWN:
+            cal.sampling = prior
+        else:
+            cal.sampling = min(max((cal.printed_sweep_usd + prior * pseudo) / (cal.oi_drop_sweep_usd + pseudo), 0.02), 1.5)
         # Gamma-Poisson style posterior: the current weight is worth PRIOR_PRINTS prints of evidence.
         pseudo_r = PRIOR_PRINTS * cal.mean_print_usd
         pseudo_s = pseudo_r / np.maximum(cal.weights, WEIGHT_FLOOR)

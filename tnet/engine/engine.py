@@ -9,7 +9,7 @@ import numpy as np
 from tnet.engine.calibrator import MAX_PRINT_DISTANCE, Calibrator
 from tnet.engine.grid import PriceGrid
 from tnet.engine.history import COLUMN_MS, HeatmapHistory
-from tnet.engine.inventory import LONG, SHORT, Inventory
+from tnet.engine.inventory import LONG, SHORT, SWEEP_FRACTION, Inventory
 from tnet.engine.tape import Tape, tape_clusters, tape_rates
 from tnet.engine.views import CalibrationView, HeatmapView, Level, SymbolView, TapeView
 from tnet.engine.zones import ZoneManager
@@ -25,6 +25,7 @@ BUY_SHARE_CLAMP: tuple[float, float] = (0.2, 0.8)  # both sides always get mass
 COLD_START_SPREAD_PCT: float = 0.02  # first OI without history: entries spread ±2 % around price
 TAPE_WINDOW_S: int = 900
 LEVEL_SPAN_PCT: float = 0.05  # the level profile covers ±5 % of price
+ONE_PRINT_PER_SECOND: frozenset[str] = frozenset({"binance"})  # forceOrder: latest liquidation per second only
 MAX_CATCHUP_MINUTES: int = 24 * 60  # after a longer silence, skip ahead instead of replaying every minute
 
 
@@ -62,9 +63,12 @@ class SymbolEngine:
         self._prints_min = [0.0] * n
         self._prints_since_oi = [0.0] * n
         self._print_window = [False] * n  # a print (any venue) since this venue's last OI update
+        self._one_per_second = [v in ONE_PRINT_PER_SECOND for v in self.venues]
         self._live = True  # False inside the bar path: no prints there, so no calibration exposure
         self._swept_min = np.zeros(n)  # model's weighted swept USD this minute per venue
-        self._pending: list[tuple[int, int, float, float]] = []  # (venue, side, usd, mark at arrival)
+        self._tick_swept = np.zeros(n)  # ... and this sweep tick
+        self._tick_second = -1  # start ms of the second the last sweep covered
+        self._pending: list[tuple[int, int, float, float, int]] = []  # (venue, side, usd, mark at arrival, ts)
         self._next_tick_ms: int | None = None
         self._next_minute_ms: int | None = None
         self._now_ms = 0
@@ -121,7 +125,7 @@ class SymbolEngine:
             self._prints_since_oi[vi] += ev.usd
             for j in range(len(self._print_window)):
                 self._print_window[j] = True
-            self._pending.append((vi, LONG if ev.side == "long" else SHORT, ev.usd, self.price or ev.price))
+            self._pending.append((vi, LONG if ev.side == "long" else SHORT, ev.usd, self.price or ev.price, ts))
 
     def advance(self, now_ms: int) -> None:
         """Run ticks that are due at `now_ms` when no events arrive."""
@@ -160,21 +164,24 @@ class SymbolEngine:
 
     def _sweep_tick(self, t: int) -> None:
         """Each second: attribute buffered prints, then sweep the levels price crossed."""
-        if self._pending:
-            self._attribute_pending()
         if self.tape is not None and self.tape._pending:
             self.tape.tick(t)
         lo, hi = self._tick_lo, self._tick_hi
-        if lo > hi:
-            return
-        self._tick_lo, self._tick_hi = math.inf, -math.inf
-        if lo < self._min_lo:
-            self._min_lo = lo
-        if hi > self._min_hi:
-            self._min_hi = hi
-        ref = self._tick_ref
-        self._tick_ref = self.price
-        self.sweep_range(lo, hi, ref)
+        if lo <= hi:
+            self._tick_lo, self._tick_hi = math.inf, -math.inf
+            if lo < self._min_lo:
+                self._min_lo = lo
+            if hi > self._min_hi:
+                self._min_hi = hi
+            ref = self._tick_ref
+            self._tick_ref = self.price
+            self._tick_swept[:] = 0.0
+            self.sweep_range(lo, hi, ref)
+            self._tick_second = t - SWEEP_TICK_MS
+        # prints after the sweep: it scales every tier of a bucket alike, so shares are unchanged,
+        # and the sweep gives this second's expected liquidation count (the sampling correction)
+        if self._pending:
+            self._attribute_pending()
 
     def sweep_range(self, low: float, high: float, ref: float) -> tuple[float, float]:
         """Sweep longs with levels in [low, ref) and shorts in (ref, high]; returns weighted swept USD per side."""
@@ -205,7 +212,9 @@ class SymbolEngine:
             return
         if self._live:
             self.calibrator.add_exposure(swept)
-        self._swept_min += (swept * weights).sum(axis=1)
+        per_venue = (swept * weights).sum(axis=1)
+        self._swept_min += per_venue
+        self._tick_swept += per_venue
         self._version += 1
 
     def _attribute_pending(self) -> None:
@@ -214,9 +223,13 @@ class SymbolEngine:
         assert grid is not None and inv is not None
         width = self.calibrator.attribution_width_pct()
         pending, self._pending = self._pending, []
-        for vi, side, usd, mark in pending:
+        for vi, side, usd, mark, ts in pending:
             if self.price > 0 and abs(mark / self.price - 1.0) > MAX_PRINT_DISTANCE:
                 continue
+            raw = usd
+            if self._one_per_second[vi] and ts // SWEEP_TICK_MS * SWEEP_TICK_MS == self._tick_second:
+                # the venue printed one of this second's liquidations: count it as the expected number
+                usd *= self.calibrator.per_second_factor(vi, float(self._tick_swept[vi]) / SWEEP_FRACTION)
             centre = grid.local_float(mark)
             sig_b = max(mark * width / grid.bucket_usd, 0.5)
             half = int(math.ceil(3 * sig_b))
@@ -227,7 +240,7 @@ class SymbolEngine:
             d = (np.arange(a, b) - centre) / sig_b
             kern = np.exp(-0.5 * d * d)
             density = inv.mass[vi, side, :, a:b] @ kern
-            self.calibrator.attribute(vi, usd, density)
+            self.calibrator.attribute(vi, usd, density, raw)
 
     def _minute_tick(self, t: int) -> None:
         """Each minute: open/close inventory from OI changes, turnover, calibrate, zones, history."""

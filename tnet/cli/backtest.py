@@ -1,0 +1,143 @@
+"""`tnet backtest`: prediction skill on the simulator (--sim) or on real bars (--bars CSV --columns MAP)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+
+def _fail(message: str) -> None:
+    typer.echo(f"tnet: error: {message}", err=True)
+    raise typer.Exit(2)
+
+
+def parse_mix(text: str) -> dict[str, dict[int, float]]:
+    """A leverage mix from JSON text or file: per venue {"bybit": {"10": 0.5, ...}} or one flat {"10": 0.5, ...} for all."""
+    import json
+    import os
+
+    raw = text.strip()
+    if not raw.startswith("{") and os.path.isfile(raw):
+        try:
+            raw = Path(raw).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ValueError(f"cannot read leverage mix file {text!r}: {exc.strerror}") from None
+    try:
+        data = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"leverage mix is not valid JSON: {exc.msg}") from None
+    if isinstance(data, dict) and data and all(str(k).strip().isdigit() for k in data):
+        data = {v: data for v in ("binance", "bybit", "okx")}  # one flat mix for every venue
+    try:
+        from tnet.sim.faults import load_leverage_mix  # the simulator's validator when present
+    except ImportError:  # pragma: no cover - depends on the sim package
+        load_leverage_mix = None
+    if load_leverage_mix is not None:
+        return load_leverage_mix(json.dumps(data))
+    from tnet.sim.market import normalize_mix
+
+    return {v: w for v, w in normalize_mix(data).items() if v in data}
+
+
+def backtest(
+    sim: Annotated[bool, typer.Option("--sim", help="Evaluate on the simulator (ground truth known).")] = False,
+    bars: Annotated[Path | None, typer.Option("--bars", help="CSV of real bars to evaluate sweep skill on.")] = None,
+    columns: Annotated[str | None, typer.Option(
+        "--columns", help="Column map: ts=...,open=...,high=...,low=...,close=...,oi_usd=...,liq_long_usd=...,liq_short_usd=...")] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Simulator seed.")] = 0,
+    hours: Annotated[float, typer.Option("--hours", min=2.0, help="Simulated hours (--sim).")] = 36.0,
+    leverage_mix: Annotated[str | None, typer.Option(
+        "--leverage-mix", help="Hidden mix (JSON or file; per venue or one flat mix). Default: mostly 3x-10x.")] = None,
+    shift_at: Annotated[float | None, typer.Option("--shift-at", help="Hour at which the hidden mix shifts.")] = None,
+    shift_mix: Annotated[str | None, typer.Option("--shift-mix", help="Mix after the shift (JSON or file).")] = None,
+    symbol: Annotated[str, typer.Option("--symbol", help="Symbol to simulate / label the bars with.")] = "BTC",
+    json_out: Annotated[bool, typer.Option("--json", help="Print the tnet.backtest/1 JSON.")] = False,
+) -> None:
+    """Evaluate prediction skill: --sim (capture@10%, calibration TVD, zones) or --bars CSV (sweep Spearman)."""
+    if sim == (bars is not None):
+        _fail("choose exactly one of --sim or --bars CSV")
+    if bars is not None:
+        report = _bars(bars, columns, symbol)
+    else:
+        report = _sim(seed, hours, leverage_mix, shift_at, shift_mix, symbol, quiet=json_out)
+    if json_out or not sys.stdout.isatty():
+        import orjson
+
+        typer.echo(orjson.dumps(report, option=orjson.OPT_INDENT_2 if json_out else 0).decode())
+    else:
+        _print_rich(report)
+
+
+def _bars(path: Path, columns: str | None, symbol: str) -> dict[str, Any]:
+    from tnet.engine.barfile import BarFileError, load_bars, parse_columns
+    from tnet.engine.evaluate import run_bars
+
+    if not columns:
+        _fail("--bars needs --columns (e.g. ts=timestamp,open=price_open,high=price_high,low=price_low,"
+              "close=price_close,oi_usd=oi_close,liq_long_usd=liquidation_long_usd,liq_short_usd=liquidation_short_usd)")
+    try:
+        rows = load_bars(path, parse_columns(columns or ""), symbol=symbol.upper())
+    except BarFileError as exc:
+        _fail(str(exc))
+    report = run_bars(rows, symbol=symbol.upper())
+    report["file"] = str(path)
+    return report
+
+
+def _sim(seed: int, hours: float, mix_text: str | None, shift_at: float | None, shift_text: str | None,
+         symbol: str, quiet: bool) -> dict[str, Any]:
+    from tnet.engine.evaluate import DEFAULT_SHIFT_MIX, DEFAULT_TEST_MIX, run_sim
+
+    try:
+        mix = parse_mix(mix_text) if mix_text else {v: dict(DEFAULT_TEST_MIX) for v in ("binance", "bybit", "okx")}
+        shifted = parse_mix(shift_text) if shift_text else {v: dict(DEFAULT_SHIFT_MIX) for v in ("binance", "bybit", "okx")}
+    except ValueError as exc:
+        _fail(str(exc))
+    if shift_at is not None and not 0 < shift_at < hours:
+        _fail(f"--shift-at must lie inside the run (0 < hour < {hours:g})")
+    progress = None
+    if not quiet and sys.stderr.isatty():
+        def progress(row: dict) -> None:
+            typer.echo(f"\rhour {row['hour']:.0f}/{hours:g}", err=True, nl=False)
+    try:
+        from tnet.symbols import normalize_short
+
+        return run_sim(seed=seed, hours=hours, leverage_mix=mix, shift_at=shift_at,
+                       shift_mix=shifted if shift_at is not None else None, symbol=normalize_short(symbol),
+                       progress=progress)
+    except (KeyError, ValueError) as exc:
+        _fail(str(exc).strip("'\""))
+    raise AssertionError("unreachable")
+
+
+def _print_rich(report: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    if report["mode"] == "bars":
+        t = Table(title=f"sweep skill (Spearman) over {report['bars']} bars")
+        for col in ("side", "model", "baseline", "point map only"):
+            t.add_column(col)
+        for side in ("long", "short"):
+            s = report["sweep_spearman"][side]
+            t.add_row(side, str(s["model"]), str(s["baseline"]), str(s["point_map_only"]))
+        console.print(t)
+        return
+    cap = report["capture_at_10pct"]
+    t = Table(title=f"capture@10% (seed {report['seed']}, {report['hours']:g} h, {report['origins']} origins)")
+    for k in cap:
+        t.add_column(k)
+    t.add_row(*[f"{v:.3f}" if v is not None else "-" for v in cap.values()])
+    console.print(t)
+    c = Table(title="calibration (total variation distance learned vs hidden mix)")
+    for col in ("venue", "tvd start", "tvd 24h", "tvd end", "tvd after shift", "prints"):
+        c.add_column(col)
+    for venue, e in report["calibration"].items():
+        c.add_row(venue, str(e["tvd_start"]), str(e.get("tvd_24h")), str(e["tvd_end"]),
+                  str(e.get("tvd_after_shift", "-")), str(e["prints"]))
+    console.print(c)
+    console.print(f"zones: {report['zones']}")

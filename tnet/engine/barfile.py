@@ -1,0 +1,103 @@
+"""Reading real bars from CSV through a column mapping (`backtest --bars CSV --columns MAP`)."""
+
+from __future__ import annotations
+
+import csv
+import math
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from tnet.events import Bar
+
+REQUIRED = ("ts", "open", "high", "low", "close", "oi_usd", "liq_long_usd", "liq_short_usd")
+OPTIONAL = ("volume", "buy_volume")
+
+
+class BarFileError(ValueError):
+    """A bars file or column mapping the backtest cannot use (message is one line for the user)."""
+
+
+@dataclass(slots=True)
+class RealBar:
+    """One bar with its realised liquidations per side."""
+
+    bar: Bar
+    liq_long_usd: float
+    liq_short_usd: float
+
+
+def parse_columns(spec: str) -> dict[str, str]:
+    """'ts=timestamp,open=price_open,...' -> {field: column}; every required field must be named."""
+    out: dict[str, str] = {}
+    for part in (spec or "").split(","):
+        part = part.strip()
+        if not part:
+            continue
+        if "=" not in part:
+            raise BarFileError(f"bad --columns entry {part!r}: expected field=column")
+        key, col = (x.strip() for x in part.split("=", 1))
+        if key not in REQUIRED + OPTIONAL:
+            raise BarFileError(f"unknown field {key!r} in --columns (fields: {', '.join(REQUIRED + OPTIONAL)})")
+        if not col:
+            raise BarFileError(f"empty column name for {key!r} in --columns")
+        out[key] = col
+    missing = [k for k in REQUIRED if k not in out]
+    if missing:
+        raise BarFileError(f"--columns is missing {', '.join(missing)}")
+    return out
+
+
+def parse_ts(text: str) -> int:
+    """Milliseconds since epoch from ms/s epoch digits or an ISO 8601 time."""
+    t = text.strip()
+    try:
+        v = float(t)
+    except ValueError:
+        try:
+            dt = datetime.fromisoformat(t.replace("Z", "+00:00"))
+        except ValueError:
+            raise BarFileError(f"timestamp {text!r} is neither epoch nor ISO 8601") from None
+        return int(dt.timestamp() * 1000)
+    if not math.isfinite(v):
+        raise BarFileError(f"timestamp {text!r} is not finite")
+    return int(v if v > 1e11 else v * 1000)
+
+
+def load_bars(path: Path, columns: dict[str, str], symbol: str = "BTC", venue: str = "binance") -> list[RealBar]:
+    """Read and validate bars; raises BarFileError naming the first problem."""
+    try:
+        fh = open(path, newline="", encoding="utf-8")
+    except OSError as exc:
+        raise BarFileError(f"cannot read {path}: {exc.strerror or exc}") from None
+    out: list[RealBar] = []
+    with fh:
+        reader = csv.DictReader(fh)
+        header = reader.fieldnames or []
+        absent = [c for c in columns.values() if c not in header]
+        if absent:
+            raise BarFileError(f"{path}: no column {absent[0]!r} (have {', '.join(header[:12])}...)")
+        for line, row in enumerate(reader, start=2):
+            try:
+                vals = {k: (float(row[c]) if k != "ts" else 0.0) for k, c in columns.items()}
+                ts = parse_ts(row[columns["ts"]])
+            except (TypeError, ValueError) as exc:
+                if isinstance(exc, BarFileError):
+                    raise BarFileError(f"{path}:{line}: {exc}") from None
+                raise BarFileError(f"{path}:{line}: a mapped value is not a number") from None
+            o, h, lo, c = vals["open"], vals["high"], vals["low"], vals["close"]
+            if not (h >= max(o, c) and lo <= min(o, c) and lo > 0) or not all(map(math.isfinite, vals.values())):
+                raise BarFileError(f"{path}:{line}: inconsistent OHLC ({o}, {h}, {lo}, {c})")
+            out.append(RealBar(Bar(venue, symbol, ts, ts, 0, o, h, lo, c, vals.get("volume", math.nan),
+                                   vals.get("buy_volume", math.nan), vals["oi_usd"]),
+                               vals["liq_long_usd"], vals["liq_short_usd"]))
+    if len(out) < 10:
+        raise BarFileError(f"{path}: only {len(out)} bars; need at least 10")
+    out.sort(key=lambda r: r.bar.ts_ms)
+    steps = sorted(b.bar.ts_ms - a.bar.ts_ms for a, b in zip(out, out[1:]))
+    interval = steps[len(steps) // 2]
+    if interval <= 0:
+        raise BarFileError(f"{path}: duplicate timestamps")
+    for r in out:
+        r.bar.interval_ms = interval
+    return out
