@@ -152,25 +152,35 @@ class SimServer:
 
     def publish(self, events: list[Event], now_ms: int) -> None:
         """Encode one step's events per venue and fan the frames out."""
+        # topics somebody listens to: frames nobody wants are not serialised (Bybit tickers are still
+        # encoded, their state feeds the snapshots new subscribers get)
+        wanted = {(c.venue, t) for c in self.conns if not c.silent for t in c.subs}
         bybit_liqs = [e for e in events if isinstance(e, Liquidation) and e.venue == "bybit"]
         for topic, payload in self.bybit.encode_liquidations(bybit_liqs):
-            self._fanout("bybit", topic, _dumps(payload))
+            if ("bybit", topic) in wanted:
+                self._fanout("bybit", topic, _dumps(payload))
+        venues = {v for v, _t in wanted}
         for ev in events:
             if ev.venue == "binance":
-                for stream, data in self.binance.encode(ev):
-                    self._fanout("binance", stream, _dumps(data))
+                if "binance" in venues:
+                    for stream, data in self.binance.encode(ev):
+                        if ("binance", stream) in wanted:
+                            self._fanout("binance", stream, _dumps(data))
             elif ev.venue == "bybit":
                 if not isinstance(ev, Liquidation):
                     for topic, payload in self.bybit.encode(ev):
-                        self._fanout("bybit", topic, _dumps(payload))
-            elif ev.venue == "okx":
+                        if ("bybit", topic) in wanted:
+                            self._fanout("bybit", topic, _dumps(payload))
+            elif ev.venue == "okx" and "okx" in venues:
                 for key, payload in self.okx.encode(ev):
-                    self._fanout("okx", key, _dumps(payload))
+                    if ("okx", key) in wanted:
+                        self._fanout("okx", key, _dumps(payload))
         # OKX's channel carries every SWAP instrument: now and then one nobody here watches
         dt_s = STEP_INTERVAL_S * self.speed
         if self.rng.random() < dt_s / 20.0:
             key, payload = self.okx.other_instrument_liquidation(now_ms)
-            self._fanout("okx", key, _dumps(payload))
+            if ("okx", key) in wanted:
+                self._fanout("okx", key, _dumps(payload))
 
     def _fanout(self, venue: str, topic: Any, data: str) -> None:
         wrapped: str | None = None
