@@ -215,3 +215,73 @@ def test_okx_valid_liquidations(rows: list, ts: int) -> None:
     assert [liq.side for liq in liqs] == expected_sides
     assert [liq.qty for liq in liqs] == [size * 0.1 for _, size, _, _ in rows]  # ETH ctVal 0.1
     assert parser.stats.parse_errors == 0
+
+
+# The typed (msgspec) fast path must agree with the generic orjson path, which decides every frame
+# the fast path does not take: same events, same counters, same remembered state.
+
+def _state(parser: Any) -> dict[str, Any]:
+    """A parser's observable state (decoders and stats objects excluded)."""
+    return {key: value for key, value in vars(parser).items()
+            if not key.startswith("_decode") and key != "stats"}
+
+
+def _assert_same_as_generic(venue: str, frames: list[str | bytes]) -> None:
+    fast, generic = fresh(venue), fresh(venue)
+    for frame in frames:
+        got = fast.parse(frame, 1)
+        generic.stats.frames += 1
+        want = generic._parse_generic(frame, 1)
+        assert got == want, frame
+        assert (fast.stats.frames, fast.stats.parse_errors, fast.stats.venue_errors) == (
+            generic.stats.frames, generic.stats.parse_errors, generic.stats.venue_errors)
+        assert _state(fast) == _state(generic)
+
+
+def test_fast_path_equals_generic_on_fixtures() -> None:
+    for venue in SPECS:
+        _assert_same_as_generic(venue, [frame for v, _name, frame in FIXTURES if v == venue])
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(mutated_frames(), min_size=1, max_size=4))
+def test_fast_path_equals_generic_on_mutated_frames(items: list[tuple[str, str]]) -> None:
+    venue = items[0][0]
+    # Interleave valid fixtures so stateful paths (Bybit ticker merge, Binance pending OI) matter.
+    valid = [frame for v, _name, frame in JSON_FIXTURES if v == venue]
+    _assert_same_as_generic(venue, [f for _v, frame in items for f in (frame, *valid[:3])]
+                            + [frame.encode() for v, frame in items if v == venue])
+
+
+JUNK_SAMPLES = ["NaN", "nan", "inf", "-inf", "Infinity", "-1", "0", "-0", "", "abc", "1e999", "1e3",
+                " 12", "１２", "007", "1_0", None, True, False, 0, -5, 1.5, 1e308, 2**64, 2**70,
+                -(2**63) - 1, [], {}, [None], {"x": 1}, "true", "Buy", "sell", "net", "long"]
+
+
+def _single_mutations(doc: Any) -> list[str]:
+    """The document with each key path deleted or set to each junk sample, one at a time."""
+    out = []
+    for path in _paths(doc):
+        for junk in [...] + JUNK_SAMPLES:  # Ellipsis stands for "delete the key"
+            mutated = copy.deepcopy(doc)
+            parent = mutated
+            for key in path[:-1]:
+                parent = parent[key]
+            if junk is ...:
+                if not isinstance(parent, dict):
+                    continue
+                del parent[path[-1]]
+            else:
+                parent[path[-1]] = copy.deepcopy(junk)
+            out.append(json.dumps(mutated))
+    return out
+
+
+def test_fast_path_equals_generic_on_every_single_field_mutation() -> None:
+    for venue in SPECS:
+        valid = [frame for v, _name, frame in JSON_FIXTURES if v == venue]
+        frames: list[str | bytes] = []
+        for frame in valid:
+            for mutated in _single_mutations(orjson.loads(frame)):
+                frames += [mutated, frame]  # the valid frame after each keeps state in play
+        _assert_same_as_generic(venue, frames)
