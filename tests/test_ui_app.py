@@ -39,6 +39,19 @@ async def test_first_screen_shows_every_panel() -> None:
         assert health.count("live") == 3
 
 
+async def test_heatmap_history_pulled_about_once_a_second() -> None:
+    app, runtime = _make()  # 20 Hz refresh
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause(0.1)
+        calls, heat = runtime.view_calls, runtime.heatmap_calls
+        for _ in range(8):
+            runtime.step(250)
+            await pilot.pause(0.2)
+        assert runtime.view_calls - calls >= 10  # fresh price/tape every tick
+        assert runtime.heatmap_calls - heat <= 3  # the costly history at most ~1 Hz
+        assert "▀" in _text(app, "#chart")
+
+
 async def test_symbol_switch_changes_header_and_data() -> None:
     app, _ = _make()
     async with app.run_test(size=SIZE) as pilot:

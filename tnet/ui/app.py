@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
+import math
 import time
 from pathlib import Path
 from typing import Any
@@ -16,7 +18,7 @@ from textual.theme import Theme
 from textual.timer import Timer
 from textual.widgets import Footer, Static
 
-from tnet.engine.views import SymbolView
+from tnet.engine.views import HeatmapView, SymbolView
 from tnet.ui.controls import Controls
 from tnet.ui.protocol import RuntimeLike
 from tnet.ui.render import panels
@@ -33,6 +35,7 @@ log = logging.getLogger(__name__)
 MIN_SIZE = (80, 24)  # below this the layout cannot show a readable heatmap
 NARROW_WIDTH = 120
 TAPE_MAX_HZ = 2.0
+HEATMAP_PULL_S = 1.0  # the heatmap history is the costly part of a view
 
 
 class TnetApp(App[None]):
@@ -82,6 +85,11 @@ class TnetApp(App[None]):
         self._stopping = False
         self.panels: dict[str, LinesWidget] = {}
         self._tape_drawn_s = 0.0
+        self._chart_key_drawn: tuple[Any, ...] = ()
+        self._hm: HeatmapView | None = None  # last heatmap pulled (see _pull_view)
+        self._hm_symbol = ""
+        self._hm_pulled_s = 0.0
+        self._hm_version = 0
         self.ticks = 0  # timer ticks run (tests, benchmarks)
         self.redraws = 0  # data redraws (ticks that found a new view)
 
@@ -147,13 +155,32 @@ class TnetApp(App[None]):
         health = self._health
         self.panels["health"].show(lambda w, h: [panels.health_line(health, w, palette)], palette.text)
         if not self.controls.paused:
-            view = self._safe(lambda: self.runtime.view(self.controls.symbol, heatmap=True))
+            view = self._pull_view()
             key = (self.controls.symbol, view.ts_ms) if view is not None else None
             if key is None or key != self._view_key:
                 self._view, self._view_key = view, key
                 self._redraw(from_timer=True)
                 return
         self._draw_header()
+
+    def _pull_view(self, force_heatmap: bool = False) -> SymbolView | None:
+        """The current symbol's view; the (costly) heatmap history only every HEATMAP_PULL_S.
+
+        Between heatmap pulls the last HeatmapView is reused with the fresh price, tape and zones:
+        its columns are a minute wide, so a 1 s old copy looks the same.
+        """
+        symbol = self.controls.symbol
+        now_s = time.monotonic()
+        want = force_heatmap or self._hm is None or self._hm_symbol != symbol or now_s - self._hm_pulled_s >= HEATMAP_PULL_S
+        view: SymbolView | None = self._safe(lambda: self.runtime.view(symbol, heatmap=want))
+        if view is None:
+            return None
+        if view.heatmap is not None:
+            self._hm, self._hm_symbol, self._hm_pulled_s = view.heatmap, symbol, now_s
+            self._hm_version += 1
+        elif self._hm is not None and self._hm_symbol == symbol and view.price > 0:
+            view = dataclasses.replace(view, heatmap=self._hm)
+        return view
 
     def _safe(self, fn: Any) -> Any:
         """Call a runtime accessor; a runtime error becomes 'no data' rather than a crash."""
@@ -177,10 +204,13 @@ class TnetApp(App[None]):
         settings = ChartSettings(c.half_range_pct, c.window[1], c.side)
         message = self._no_data_message()
         state = self._chart_state
+        chart_key = self._chart_key(view, settings, palette, message)
         with self.batch_update():
             self._draw_header()
-            self.panels["chart"].show(
-                lambda w, h: chart_lines(view, settings, state, palette, w, h, message), palette.text)
+            if not from_timer or chart_key != self._chart_key_drawn:
+                self._chart_key_drawn = chart_key
+                self.panels["chart"].show(
+                    lambda w, h: chart_lines(view, settings, state, palette, w, h, message), palette.text)
             now = view.ts_ms if view is not None else 0
             events = view.tape.events if view is not None else []
             price = view.price if view is not None else 0.0
@@ -196,6 +226,19 @@ class TnetApp(App[None]):
             calibration = view.calibration if view is not None else {}
             self.panels["calib"].show(
                 lambda w, h: panels.calibration_lines(calibration, w, h, palette), palette.text)
+
+    def _chart_key(self, view: SymbolView | None, settings: ChartSettings, palette: Palette, message: str) -> tuple[Any, ...]:
+        """What the chart looks like depends on: the heatmap object, the price's cell row, settings, theme.
+
+        Between heatmap pulls only the price moves; while it stays in the same cell row the
+        chart would come out identical, so the timer skips recomputing it.
+        """
+        if view is None or view.heatmap is None:
+            return (None, message, palette.name)
+        window = self._chart_state.price_window
+        price_row = math.floor((window[0] - view.price) / (2 * window[1])) if window else view.price
+        heatmap_id = self._hm_version if view.heatmap is self._hm else id(view.heatmap)
+        return (heatmap_id, price_row, settings.half_range_pct, settings.window_ms, settings.side, palette.name)
 
     def _draw_header(self) -> None:
         palette, c, view = self.palette, self.controls, self._view
@@ -267,7 +310,7 @@ class TnetApp(App[None]):
 
     def _symbol_changed(self) -> None:
         self._chart_state = ChartState()
-        self._view = self._safe(lambda: self.runtime.view(self.controls.symbol, heatmap=True))
+        self._view = self._pull_view(force_heatmap=True)
         self._view_key = (self.controls.symbol, self._view.ts_ms) if self._view is not None else None
         self._redraw()
 

@@ -27,6 +27,7 @@ class FakeRuntime:
         self.started = False
         self.stopped = False
         self.view_calls = 0
+        self.heatmap_calls = 0
         self._state = {s: self._make_symbol(s, i) for i, s in enumerate(self.symbols)}
 
     # ----- RuntimeLike ------------------------------------------------------------------
@@ -41,6 +42,7 @@ class FakeRuntime:
     def view(self, symbol: str, heatmap: bool = True) -> SymbolView:
         """Current synthetic view of `symbol` (KeyError for an unknown one, like a real runtime)."""
         self.view_calls += 1
+        self.heatmap_calls += int(heatmap)
         st = self._state[symbol]
         price = float(st["path"][-1])
         bucket = st["bucket"]
