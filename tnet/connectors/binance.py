@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from typing import Any, Optional, Union
+import sys
+from typing import Annotated, Any, Optional, Union
 from urllib.parse import parse_qsl
 
 import msgspec
@@ -36,19 +37,25 @@ _LIQ_SIDE = {"SELL": "long", "BUY": "short"}
 # Timestamps and the maker flag are `Any`: strict=False would also turn "1e3" into an int and
 # "true" into a bool, which the generic path rejects; and msgspec keeps integers beyond 64 bits
 # exact where orjson makes them floats, hence the _INT_MIN/_INT_MAX range test on timestamps.
+# Range checks the generic path makes on every accepted value run inside msgspec (_Positive:
+# > 0 rejects NaN too, <= DBL_MAX rejects inf); a value out of range fails the decode, and the
+# generic path then counts the error.
 # Known, accepted difference: msgspec skips an ignored field holding an out-of-range number
 # (1e400) or, in bytes input, invalid UTF-8, where orjson would reject the whole frame.
+_Positive = Annotated[float, msgspec.Meta(gt=0.0, le=sys.float_info.max)]
+
+
 class _AggTrade(msgspec.Struct, tag_field="e", tag="aggTrade", gc=False):
     s: str
-    p: float
-    q: float
+    p: _Positive
+    q: _Positive
     T: Any
     m: Any
 
 
 class _MarkPriceUpdate(msgspec.Struct, tag_field="e", tag="markPriceUpdate", gc=False):
     s: str
-    p: float
+    p: _Positive
     E: Any
 
 
@@ -118,24 +125,21 @@ class BinanceParser:
                 short = self._short.get(data.s)
                 if short is None:
                     return []
-                price = data.p
-                qty = data.q
                 ts = data.T
-                maker = data.m
-                if (0.0 < price < _INF and 0.0 < qty < _INF and ts.__class__ is int
-                        and _INT_MIN <= ts <= _INT_MAX):
+                if ts.__class__ is int and _INT_MIN <= ts <= _INT_MAX:
                     # m = buyer is the maker, so the taker sold.
+                    maker = data.m
                     if maker is True:
-                        return [Trades(VENUE, short, ts, recv_ms, price, 0.0, qty)]
+                        return [Trades(VENUE, short, ts, recv_ms, data.p, 0.0, data.q)]
                     if maker is False:
-                        return [Trades(VENUE, short, ts, recv_ms, price, qty, 0.0)]
+                        return [Trades(VENUE, short, ts, recv_ms, data.p, data.q, 0.0)]
             elif kind is _MarkPriceUpdate:
                 short = self._short.get(data.s)
                 if short is None:
                     return []
-                price = data.p
                 ts = data.E
-                if 0.0 < price < _INF and ts.__class__ is int and _INT_MIN <= ts <= _INT_MAX:
+                if ts.__class__ is int and _INT_MIN <= ts <= _INT_MAX:
+                    price = data.p
                     self._mark[short] = price
                     event = MarkPrice(VENUE, short, ts, recv_ms, price)
                     if self._pending_oi and short in self._pending_oi:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import math
+import sys
 from functools import lru_cache
-from typing import Any, Callable, Union
+from typing import Annotated, Any, Callable, Literal, Union
 from urllib.parse import parse_qsl
 
 import msgspec
@@ -46,23 +47,30 @@ _CONTROL_OPS = frozenset({"ping", "pong", "subscribe", "unsubscribe", "auth"})
 # frame means: a fast-path result must equal what the generic path would return.
 # Timestamps are `Any` and must be 64-bit ints: strict=False would turn "1e3" into an int, and
 # msgspec keeps integers beyond 64 bits exact where orjson makes them floats.
+# Range checks the generic path makes on every accepted value run inside msgspec (> 0 and >= 0
+# reject NaN too, <= DBL_MAX rejects inf; sides are Literals); a value out of range fails the
+# decode, and the generic path then counts the error.
 # Known, accepted difference: msgspec skips an ignored field holding an out-of-range number
 # (1e400) or, in bytes input, invalid UTF-8, where orjson would reject the whole frame.
+_Positive = Annotated[float, msgspec.Meta(gt=0.0, le=sys.float_info.max)]
+_NonNegative = Annotated[float, msgspec.Meta(ge=0.0, le=sys.float_info.max)]
+
+
 class _Row(msgspec.Struct, gc=False):
     """One publicTrade (S = taker side) or allLiquidation (S = position side) row."""
 
     T: Any
-    S: str
-    v: float
-    p: float
+    S: Literal["Buy", "Sell"]
+    v: _Positive
+    p: _Positive
 
 
 class _TickerData(msgspec.Struct, gc=False):
-    markPrice: Union[float, UnsetType] = UNSET
-    openInterest: Union[float, UnsetType] = UNSET
-    openInterestValue: Union[float, UnsetType] = UNSET
-    singleOpenInterest: Union[float, UnsetType] = UNSET
-    singleOpenInterestValue: Union[float, UnsetType] = UNSET
+    markPrice: Union[_Positive, UnsetType] = UNSET
+    openInterest: Union[_NonNegative, UnsetType] = UNSET
+    openInterestValue: Union[_NonNegative, UnsetType] = UNSET
+    singleOpenInterest: Union[_NonNegative, UnsetType] = UNSET
+    singleOpenInterestValue: Union[_NonNegative, UnsetType] = UNSET
 
 
 class _Frame(msgspec.Struct, tag_field="topic", gc=False):
@@ -144,35 +152,42 @@ class BybitParser:
             kind = msg.kind
             if kind == _TRADE:
                 buy = sell = 0.0
-                price = 0.0
                 row = None
                 for row in msg.data:
-                    qty = row.v
-                    price = row.p
-                    if not (0.0 < qty < _INF and 0.0 < price < _INF):
-                        raise ValueError("bad trade qty/price")
-                    taker = row.S  # publicTrade S is the TAKER side
-                    if taker == "Buy":
-                        buy += qty
-                    elif taker == "Sell":
-                        sell += qty
+                    if row.S == "Buy":  # publicTrade S is the TAKER side
+                        buy += row.v
                     else:
-                        raise ValueError("bad taker side")
+                        sell += row.v
                 ts = row.T  # type: ignore[union-attr]  (an empty list raised just here)
                 if ts.__class__ is int and _INT_MIN <= ts <= _INT_MAX:
-                    return [Trades(VENUE, msg.short, ts, recv_ms, price, buy, sell)]
+                    return [Trades(VENUE, msg.short, ts, recv_ms, row.p, buy, sell)]  # type: ignore[union-attr]
             elif kind == _TICKER:
-                return self._ticker_fast(msg, recv_ms)
+                ts = msg.ts
+                if ts.__class__ is int and _INT_MIN <= ts <= _INT_MAX:
+                    # Every value is validated by now: the generic path's state changes follow.
+                    short = msg.short
+                    data = msg.data
+                    if msg.type == "snapshot":
+                        self._tickers[short] = {}
+                    out: list[Event] = []
+                    price = data.markPrice
+                    if price is not UNSET:
+                        self._mark[short] = price  # type: ignore[assignment]
+                        out.append(MarkPrice(VENUE, short, ts, recv_ms, price))  # type: ignore[arg-type]
+                    # Most deltas carry only book/last-price changes: four tests and out.
+                    if (data.singleOpenInterest is UNSET and data.singleOpenInterestValue is UNSET
+                            and data.openInterest is UNSET and data.openInterestValue is UNSET):
+                        return out
+                    return self._merge_open_interest(short, data, ts, recv_ms, out)
             else:
                 short = msg.short
-                out: list[Event] = []
+                out = []
                 for row in msg.data:
                     qty = row.v
                     price = row.p  # bankruptcy price
                     usd = qty * price
                     ts = row.T
-                    if not (0.0 < qty < _INF and 0.0 < price < _INF and usd < _INF
-                            and ts.__class__ is int and _INT_MIN <= ts <= _INT_MAX):
+                    if not (usd < _INF and ts.__class__ is int and _INT_MIN <= ts <= _INT_MAX):
                         raise ValueError("bad liquidation row")
                     out.append(Liquidation(VENUE, short, ts, recv_ms, _LIQ_SIDE[row.S],
                                            price, qty, usd))
@@ -182,46 +197,18 @@ class BybitParser:
         # Anything unusual: the generic path decides (and counts an error at most once).
         return self._parse_generic(frame, recv_ms)
 
-    def _ticker_fast(self, msg: _TickerFrame, recv_ms: int) -> list[Event]:
-        """`_ticker` on a typed frame: validates everything first, raises before any change."""
-        ts = msg.ts
-        if not (ts.__class__ is int and _INT_MIN <= ts <= _INT_MAX):
-            raise ValueError("bad ticker ts")
-        data = msg.data
-        short = msg.short
-        price = data.markPrice
-        if price is not UNSET and not 0.0 < price < _INF:  # type: ignore[operator]
-            raise ValueError("bad mark price")
-        single = data.singleOpenInterest
-        single_usd = data.singleOpenInterestValue
-        both = data.openInterest
-        both_usd = data.openInterestValue
-        has_oi = not (single is UNSET and single_usd is UNSET and both is UNSET
-                      and both_usd is UNSET)
-        if has_oi:
-            for value in (single, single_usd, both, both_usd):
-                if value is not UNSET and not 0.0 <= value < _INF:  # type: ignore[operator]
-                    raise ValueError("bad open interest")
-        # Validated: from here on, exactly the generic path's state changes and events.
-        if msg.type == "snapshot":
-            self._tickers[short] = {}
-        out: list[Event] = []
-        if price is not UNSET:
-            self._mark[short] = price  # type: ignore[assignment]
-            out.append(MarkPrice(VENUE, short, ts, recv_ms, price))  # type: ignore[arg-type]
-        if not has_oi:
-            return out
+    def _merge_open_interest(self, short: str, data: _TickerData, ts: int, recv_ms: int,
+                             out: list[Event]) -> list[Event]:
+        """The OI half of `_ticker` on validated typed fields: merge, then emit from the state."""
         state = self._tickers.get(short)
         if state is None:
             state = self._tickers[short] = {}
-        if single is not UNSET:
-            state["singleOpenInterest"] = single  # type: ignore[assignment]
-        if single_usd is not UNSET:
-            state["singleOpenInterestValue"] = single_usd  # type: ignore[assignment]
-        if both is not UNSET:
-            state["openInterest"] = both  # type: ignore[assignment]
-        if both_usd is not UNSET:
-            state["openInterestValue"] = both_usd  # type: ignore[assignment]
+        for key, value in (("singleOpenInterest", data.singleOpenInterest),
+                           ("singleOpenInterestValue", data.singleOpenInterestValue),
+                           ("openInterest", data.openInterest),
+                           ("openInterestValue", data.openInterestValue)):
+            if value is not UNSET:
+                state[key] = value  # type: ignore[assignment]
         single = state.get("singleOpenInterest")
         single_usd = state.get("singleOpenInterestValue")
         if single is not None and single_usd is not None:

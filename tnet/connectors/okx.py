@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from typing import Any, Union
+import sys
+from typing import Annotated, Any, Literal, Union
 from urllib.parse import parse_qsl
 
 import msgspec
@@ -38,6 +39,9 @@ _CONTROL_EVENTS = frozenset({"subscribe", "unsubscribe", "channel-conn-count", "
 # values) goes to the generic orjson path, which alone decides what the frame means: a fast-path
 # result must equal what the generic path would return. Timestamps must be strings, as OKX sends
 # them (strict=False would turn "1e3" into an int; orjson makes >64-bit integers floats).
+# Range checks the generic path makes on every accepted value run inside msgspec (> 0 and >= 0
+# reject NaN too, <= DBL_MAX rejects inf; trade sides are Literals); a value out of range fails
+# the decode, and the generic path then counts the error. Products (size x ctVal) are checked here.
 # Known, accepted difference: msgspec skips an ignored field holding an out-of-range number
 # (1e400) or, in bytes input, invalid UTF-8, where orjson would reject the whole frame.
 class _Arg(msgspec.Struct, gc=False):
@@ -45,23 +49,27 @@ class _Arg(msgspec.Struct, gc=False):
     instId: Union[str, UnsetType] = UNSET
 
 
+_Positive = Annotated[float, msgspec.Meta(gt=0.0, le=sys.float_info.max)]
+_NonNegative = Annotated[float, msgspec.Meta(ge=0.0, le=sys.float_info.max)]
+
+
 class _Detail(msgspec.Struct, gc=False):
     posSide: Any = None  # like dict.get: missing and null are both None
     side: Any = UNSET
-    sz: Union[float, UnsetType] = UNSET
-    bkPx: Union[float, UnsetType] = UNSET
+    sz: Union[_Positive, UnsetType] = UNSET
+    bkPx: Union[_Positive, UnsetType] = UNSET
     ts: Any = UNSET
 
 
 class _Row(msgspec.Struct, gc=False):
     instId: Union[str, UnsetType] = UNSET
-    px: Union[float, UnsetType] = UNSET  # trades
-    sz: Union[float, UnsetType] = UNSET
-    side: Any = UNSET
+    px: Union[_Positive, UnsetType] = UNSET  # trades
+    sz: Union[_Positive, UnsetType] = UNSET
+    side: Union[Literal["buy", "sell"], UnsetType] = UNSET
     ts: Any = UNSET
-    markPx: Union[float, UnsetType] = UNSET  # mark-price
-    oiCcy: Union[float, UnsetType] = UNSET  # open-interest
-    oiUsd: Union[float, UnsetType] = UNSET
+    markPx: Union[_Positive, UnsetType] = UNSET  # mark-price
+    oiCcy: Union[_NonNegative, UnsetType] = UNSET  # open-interest
+    oiUsd: Union[_NonNegative, UnsetType] = UNSET
     details: Union[list[_Detail], UnsetType] = UNSET  # liquidation-orders
 
 
@@ -132,34 +140,30 @@ class OkxParser:
                 if len(data) == 1:  # the usual case: one taker order per message
                     row = data[0]
                     size = row.sz * ct  # type: ignore[operator]
-                    price = row.px
                     ts = row.ts
-                    if (0.0 < size < _INF and 0.0 < price < _INF  # type: ignore[operator]
-                            and ts.__class__ is str):
+                    # UNSET px or side fail below (comparison, no matching branch).
+                    if 0.0 < size < _INF and ts.__class__ is str and row.px is not UNSET:
                         taker = row.side  # taker direction
                         if taker == "sell":
-                            return [Trades(VENUE, short, int(ts), recv_ms, price, 0.0, size)]
+                            return [Trades(VENUE, short, int(ts), recv_ms, row.px, 0.0, size)]  # type: ignore[arg-type]
                         if taker == "buy":
-                            return [Trades(VENUE, short, int(ts), recv_ms, price, size, 0.0)]
+                            return [Trades(VENUE, short, int(ts), recv_ms, row.px, size, 0.0)]  # type: ignore[arg-type]
                 else:
                     buy = sell = 0.0
-                    price = 0.0
                     row = None
                     for row in data:
-                        size = row.sz
-                        price = row.px
-                        if not (0.0 < size < _INF and 0.0 < price < _INF):  # type: ignore
-                            raise ValueError("bad trade size/price")
                         taker = row.side
                         if taker == "buy":
-                            buy += size  # type: ignore[operator]
+                            buy += row.sz  # type: ignore[operator]
                         elif taker == "sell":
-                            sell += size  # type: ignore[operator]
+                            sell += row.sz  # type: ignore[operator]
                         else:
                             raise ValueError("bad taker side")
+                        if row.px is UNSET:
+                            raise KeyError("px")
                     ts = row.ts  # type: ignore[union-attr]  (an empty list raised just here)
                     if ts.__class__ is str:
-                        return [Trades(VENUE, short, int(ts), recv_ms, price, buy * ct,
+                        return [Trades(VENUE, short, int(ts), recv_ms, row.px, buy * ct,  # type: ignore
                                        sell * ct)]
             elif channel == "mark-price":
                 out: list[Event] = []
@@ -170,11 +174,10 @@ class OkxParser:
                     short = self._short.get(inst)  # type: ignore[arg-type]
                     if short is None:
                         continue
-                    price = row.markPx
                     ts = row.ts
-                    if not (0.0 < price < _INF and ts.__class__ is str):  # type: ignore
+                    if ts.__class__ is not str or row.markPx is UNSET:
                         raise ValueError("bad mark price")
-                    out.append(MarkPrice(VENUE, short, int(ts), recv_ms, price))  # type: ignore
+                    out.append(MarkPrice(VENUE, short, int(ts), recv_ms, row.markPx))  # type: ignore
                 return out
             elif channel == "open-interest":
                 out = []
@@ -185,13 +188,11 @@ class OkxParser:
                     short = self._short.get(inst)  # type: ignore[arg-type]
                     if short is None:
                         continue
-                    base = row.oiCcy
-                    usd = row.oiUsd
                     ts = row.ts
-                    if not (0.0 <= base < _INF and 0.0 <= usd < _INF  # type: ignore[operator]
-                            and ts.__class__ is str):
+                    if ts.__class__ is not str or row.oiCcy is UNSET or row.oiUsd is UNSET:
                         raise ValueError("bad open interest")
-                    out.append(OpenInterest(VENUE, short, int(ts), recv_ms, base, usd))  # type: ignore
+                    out.append(OpenInterest(VENUE, short, int(ts), recv_ms, row.oiCcy,  # type: ignore
+                                            row.oiUsd))
                 return out
             elif channel == "liquidation-orders":
                 return self._liquidations_fast(data, recv_ms)
@@ -222,8 +223,7 @@ class OkxParser:
                 price = detail.bkPx
                 usd = qty * price  # type: ignore[operator]
                 ts = detail.ts
-                if not (0.0 < qty < _INF and 0.0 < price < _INF  # type: ignore[operator]
-                        and usd < _INF and ts.__class__ is str):
+                if not (0.0 < qty < _INF and usd < _INF and ts.__class__ is str):
                     raise ValueError("bad liquidation size/price")
                 out.append(Liquidation(VENUE, short, int(ts), recv_ms, side, price, qty, usd))  # type: ignore
         return out
