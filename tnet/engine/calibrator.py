@@ -37,6 +37,9 @@ SAMPLING_PSEUDO_SHARE: float = 0.02
 ATTRIBUTION_BASE_PCT: float = 0.0012  # soft-attribution width at normal volatility
 ATTRIBUTION_VOL_REF: float = 0.0015  # 1-minute volatility that counts as normal
 MAX_PRINT_DISTANCE: float = 0.15  # prints further than this from price are sanity-dropped
+# Prints are kept (bounded) with their tier densities and re-attributed with the current weights at
+# every update: a true EM step, so early prints judged under the prior do not anchor the answer.
+PRINT_MEMORY: int = 4096
 
 
 class VenueCalibration:
@@ -53,6 +56,10 @@ class VenueCalibration:
         self.oi_drop_sweep_usd = 0.0  # OI drop beyond normal flow during sweeping minutes
         self.sampling = SAMPLING_PRIOR.get(venue, 0.5)
         self.mean_print_usd = 50_000.0  # EWMA of print size (sets how much exposure one print is worth)
+        self.print_density = np.zeros((PRINT_MEMORY, N_TIERS))
+        self.print_usd = np.zeros(PRINT_MEMORY)
+        self.print_minute = np.zeros(PRINT_MEMORY)
+        self.print_count = 0
 
     def to_dict(self) -> dict:
         """JSON-able state."""
@@ -105,12 +112,14 @@ class Calibrator:
         cal = self.per_venue[venue_idx]
         cal.events += 1
         cal.mean_print_usd += 0.02 * ((usd if print_usd is None else print_usd) - cal.mean_print_usd)
-        resp = cal.weights * density
-        total = resp.sum()
-        if not total > 0:
+        if not (cal.weights * density).sum() > 0:
             cal.unexplained_usd += usd
             return
-        cal.attributed += usd * resp / total
+        k = cal.print_count % PRINT_MEMORY
+        cal.print_density[k] = density
+        cal.print_usd[k] = usd
+        cal.print_minute[k] = self._minutes
+        cal.print_count += 1
 
     def attribution_width_pct(self) -> float:
         """Soft-attribution kernel width (fraction of price), scaled by recent volatility."""
@@ -140,7 +149,6 @@ class Calibrator:
         """Per-minute forgetting; every UPDATE_EVERY_MIN minutes update weights. True when updated."""
         forget = 0.5 ** (1.0 / EVIDENCE_HALF_LIFE_MIN)
         for cal in self.per_venue:
-            cal.attributed *= forget
             cal.exposure *= forget
             cal.printed_sweep_usd *= forget
             cal.oi_drop_sweep_usd *= forget
@@ -160,6 +168,7 @@ class Calibrator:
             cal.sampling = prior
         else:
             cal.sampling = min(max((cal.printed_sweep_usd + prior * pseudo) / (cal.oi_drop_sweep_usd + pseudo), 0.02), 1.5)
+        cal.attributed = self._reattribute(cal)
         # Gamma-Poisson style posterior: the current weight is worth PRIOR_PRINTS prints of evidence.
         pseudo_r = PRIOR_PRINTS * cal.mean_print_usd
         pseudo_s = pseudo_r / np.maximum(cal.weights, WEIGHT_FLOOR)
@@ -175,6 +184,19 @@ class Calibrator:
         new = cal.weights + DAMPING * (target - cal.weights)
         new = np.maximum(new, WEIGHT_FLOOR)
         cal.weights = new / new.sum()
+
+    def _reattribute(self, cal: VenueCalibration) -> np.ndarray:
+        """R per tier: remembered prints re-attributed with the current weights, older ones forgotten."""
+        n = min(cal.print_count, PRINT_MEMORY)
+        if n == 0:
+            return np.zeros(N_TIERS)
+        dens = cal.print_density[:n]
+        resp = dens * cal.weights
+        total = resp.sum(axis=1, keepdims=True)
+        ok = total[:, 0] > 0
+        age = self._minutes - cal.print_minute[:n]
+        usd = cal.print_usd[:n] * 0.5 ** (age / EVIDENCE_HALF_LIFE_MIN)
+        return (resp[ok] / total[ok] * usd[ok, None]).sum(axis=0)
 
     def state(self) -> dict:
         """JSON-able state of every venue."""

@@ -25,6 +25,7 @@ BUY_SHARE_CLAMP: tuple[float, float] = (0.2, 0.8)  # both sides always get mass
 COLD_START_SPREAD_PCT: float = 0.02  # first OI without history: entries spread ±2 % around price
 TAPE_WINDOW_S: int = 900
 LEVEL_SPAN_PCT: float = 0.05  # the level profile covers ±5 % of price
+RECENT_SWEEP_SECONDS: int = 8  # how late a print may arrive and still meet the sweep that caused it
 ONE_PRINT_PER_SECOND: frozenset[str] = frozenset({"binance"})  # forceOrder: latest liquidation per second only
 MAX_CATCHUP_MINUTES: int = 24 * 60  # after a longer silence, skip ahead instead of replaying every minute
 
@@ -68,6 +69,9 @@ class SymbolEngine:
         self._swept_min = np.zeros(n)  # model's weighted swept USD this minute per venue
         self._tick_swept = np.zeros(n)  # ... and this sweep tick
         self._tick_second = -1  # start ms of the second the last sweep covered
+        self._tick_swept_side = np.zeros((2, n, 10))
+        self._recent_sweeps: dict[int, np.ndarray] = {}
+        self._deferred_marker = np.zeros(0)  # second start ms -> swept (side, venue, tier)
         self._pending: list[tuple[int, int, float, float, int]] = []  # (venue, side, usd, mark at arrival, ts)
         self._next_tick_ms: int | None = None
         self._next_minute_ms: int | None = None
@@ -166,6 +170,9 @@ class SymbolEngine:
         """Each second: attribute buffered prints, then sweep the levels price crossed."""
         if self.tape is not None and self.tape._pending:
             self.tape.tick(t)
+        # densities before the sweep (the inventory the print came from), credited after it
+        # (the sweep gives this second's expected liquidation count, the sampling correction)
+        densities = self._print_densities() if self._pending else None
         lo, hi = self._tick_lo, self._tick_hi
         if lo <= hi:
             self._tick_lo, self._tick_hi = math.inf, -math.inf
@@ -176,12 +183,16 @@ class SymbolEngine:
             ref = self._tick_ref
             self._tick_ref = self.price
             self._tick_swept[:] = 0.0
+            self._tick_swept_side = np.zeros((2, len(self.venues), self.inventory.mass.shape[2]))
             self.sweep_range(lo, hi, ref)
             self._tick_second = t - SWEEP_TICK_MS
-        # prints after the sweep: it scales every tier of a bucket alike, so shares are unchanged,
-        # and the sweep gives this second's expected liquidation count (the sampling correction)
-        if self._pending:
-            self._attribute_pending()
+            if self._tick_swept_side.any():
+                # what each tier lost in this second: the exact E-step for prints of this second
+                self._recent_sweeps[self._tick_second] = self._tick_swept_side
+                if len(self._recent_sweeps) > RECENT_SWEEP_SECONDS:
+                    del self._recent_sweeps[min(self._recent_sweeps)]
+        if densities:
+            self._credit_prints(densities)
 
     def sweep_range(self, low: float, high: float, ref: float) -> tuple[float, float]:
         """Sweep longs with levels in [low, ref) and shorts in (ref, high]; returns weighted swept USD per side."""
@@ -196,6 +207,7 @@ class SymbolEngine:
             if b >= a:
                 swept = inv.sweep_long(a, b)
                 self._book_sweep(swept, weights)
+                self._tick_swept_side[LONG] += swept
                 long_sum = float((swept * weights).sum())
         if high > ref:
             a = math.floor(ref / w + 1e-9) + 1 - grid.origin
@@ -203,6 +215,7 @@ class SymbolEngine:
             if b >= a:
                 swept = inv.sweep_short(a, b)
                 self._book_sweep(swept, weights)
+                self._tick_swept_side[SHORT] += swept
                 short_sum = float((swept * weights).sum())
         self.zones.touch(self._now_ms, grid.index_of(low), grid.index_of(high))
         return long_sum, short_sum
@@ -217,30 +230,56 @@ class SymbolEngine:
         self._tick_swept += per_venue
         self._version += 1
 
-    def _attribute_pending(self) -> None:
-        """Soft-attribute each buffered print to tiers by the tier inventory near its price."""
-        grid, inv = self.grid, self.inventory
-        assert grid is not None and inv is not None
-        width = self.calibrator.attribution_width_pct()
+    def _print_densities(self) -> list[tuple[int, float, int, np.ndarray]]:
+        """Each buffered print's tier densities near its price: (venue, usd, ts, density per tier)."""
         pending, self._pending = self._pending, []
+        out = []
         for vi, side, usd, mark, ts in pending:
             if self.price > 0 and abs(mark / self.price - 1.0) > MAX_PRINT_DISTANCE:
                 continue
-            raw = usd
-            if self._one_per_second[vi] and ts // SWEEP_TICK_MS * SWEEP_TICK_MS == self._tick_second:
-                # the venue printed one of this second's liquidations: count it as the expected number
-                usd *= self.calibrator.per_second_factor(vi, float(self._tick_swept[vi]) / SWEEP_FRACTION)
-            centre = grid.local_float(mark)
-            sig_b = max(mark * width / grid.bucket_usd, 0.5)
-            half = int(math.ceil(3 * sig_b))
-            c = int(math.floor(centre + 0.5))
-            a, b = max(c - half, 0), min(c + half + 1, grid.size)
-            if b <= a:
+            swept = self._recent_sweeps.get(ts // SWEEP_TICK_MS * SWEEP_TICK_MS)
+            if swept is None:
+                # prints of the second being swept right now: the sweep runs after this, so wait for it
+                swept = self._deferred_marker if ts // SWEEP_TICK_MS * SWEEP_TICK_MS == self._next_tick_ms - SWEEP_TICK_MS else None
+            if swept is self._deferred_marker:
+                out.append((vi, usd, ts, np.array([side], dtype=np.float64)))
                 continue
-            d = (np.arange(a, b) - centre) / sig_b
-            kern = np.exp(-0.5 * d * d)
-            density = inv.mass[vi, side, :, a:b] @ kern
-            self.calibrator.attribute(vi, usd, density, raw)
+            if swept is not None and swept[side, vi].any():
+                out.append((vi, usd, ts, swept[side, vi].copy()))
+                continue
+            out.append((vi, usd, ts, self._kernel_density(vi, side, mark)))
+        return out
+
+    def _kernel_density(self, vi: int, side: int, price: float) -> np.ndarray:
+        """Tier inventory near `price`: a percent-space Gaussian whose width follows recent volatility."""
+        grid, inv = self.grid, self.inventory
+        assert grid is not None and inv is not None
+        width = self.calibrator.attribution_width_pct()
+        centre = grid.local_float(price)
+        sig_b = max(price * width / grid.bucket_usd, 0.5)
+        half = int(math.ceil(3 * sig_b))
+        c = int(math.floor(centre + 0.5))
+        a, b = max(c - half, 0), min(c + half + 1, grid.size)
+        if b <= a:
+            return np.zeros(inv.mass.shape[2])
+        d = (np.arange(a, b) - centre) / sig_b
+        kern = np.exp(-0.5 * d * d)
+        return inv.mass[vi, side, :, a:b] @ kern
+
+    def _credit_prints(self, densities: list[tuple[int, float, int, np.ndarray]]) -> None:
+        """Soft-attribute prints to tiers; a <=1/s venue's print stands for its second's expected count."""
+        for vi, usd, ts, density in densities:
+            if density.shape == (1,):  # print of the second just swept: use that sweep, else the kernel
+                side = int(density[0])
+                swept = self._recent_sweeps.get(ts // SWEEP_TICK_MS * SWEEP_TICK_MS)
+                if swept is not None and swept[side, vi].any():
+                    density = swept[side, vi]
+                else:
+                    density = self._kernel_density(vi, side, self.price)
+            credited = usd
+            if self._one_per_second[vi] and ts // SWEEP_TICK_MS * SWEEP_TICK_MS == self._tick_second:
+                credited *= self.calibrator.per_second_factor(vi, float(self._tick_swept[vi]) / SWEEP_FRACTION)
+            self.calibrator.attribute(vi, credited, density, usd)
 
     def _minute_tick(self, t: int) -> None:
         """Each minute: open/close inventory from OI changes, turnover, calibrate, zones, history."""

@@ -8,12 +8,14 @@ import numpy as np
 
 from tnet.engine.views import Zone
 
-STRONG_SHARE: float = 0.35  # a bucket is strong at >= 35 % of the side's peak near price
-STRONG_MIN_FRACTION_OF_MEAN: float = 3.0  # ...and >= 3x the side's mean over the range
-SEARCH_RANGE_PCT: float = 0.08  # zones are looked for within ±8 % of price
+STRONG_SHARE: float = 0.6  # a bucket is strong at >= 60 % of the side's peak near price
+STRONG_MIN_FRACTION_OF_MEAN: float = 1.5  # ...and >= 1.5x the side's mean over the range
+SEARCH_RANGE_PCT: float = 0.04  # zones are looked for within ±4 % of price
 JOIN_GAP_BUCKETS: int = 3  # strong buckets this close belong to one zone
 REINFORCE_GROWTH: float = 1.10  # USD grew >= 10 % since last mark -> reinforced
-EXPIRE_AFTER_MIN: int = 30  # no strong bucket overlapping for this long -> expired
+EXPIRE_AFTER_MIN: int = 240  # seed: no reinforcement for 4 h ...
+EXPIRE_MIN_DISTANCE_PCT: float = 0.02  # ... and price at least 2 % away -> expired
+FADE_SHARE: float = 0.25  # a zone whose USD fell below 25 % of its peak has faded (closed, not touched)
 MAX_ZONES_PER_SIDE: int = 12
 MAX_ENDED: int = 5000  # bounded memory of finished lifespans
 
@@ -59,7 +61,8 @@ class ZoneManager:
             seg = profile[side_i, a:b] if b > a else np.zeros(0)
             cands = _clusters(seg, a + grid_origin)
             self._match(now_ms, side, cands, strong_usd)
-        self._expire(now_ms)
+            self._refresh(now_ms, side, profile[side_i], grid_origin)
+        self._expire(now_ms, price_index)
 
     def _match(self, now_ms: int, side: str, cands: list[tuple[int, int, float]], strong_usd: float) -> None:
         live = [z for z in self.zones if z.side == side]
@@ -82,10 +85,11 @@ class ZoneManager:
                 self.counters["merged"] += 1
                 self.zones.remove(other)
                 live.remove(other)
-            keep.lo, keep.hi, keep.usd, keep.last_seen_ms = lo, hi, usd, now_ms
+            keep.lo, keep.hi, keep.usd = lo, hi, usd  # the zone follows its cluster
             keep.peak_usd = max(keep.peak_usd, usd)
             keep.strong = keep.strong or usd >= strong_usd
             if usd >= REINFORCE_GROWTH * keep.last_reinforce_usd:
+                keep.last_seen_ms = now_ms
                 keep.state = "reinforced"
                 keep.last_reinforce_usd = usd
                 self.counters["reinforced"] += 1
@@ -98,9 +102,20 @@ class ZoneManager:
                 self.counters["swept"] += 1
                 self._end(z, now_ms, swept=True)
 
-    def _expire(self, now_ms: int) -> None:
+    def _refresh(self, now_ms: int, side: str, row: np.ndarray, grid_origin: int) -> None:
+        """Zones keep their range; their USD follows the map, and a zone that faded ends untouched."""
+        for z in [z for z in self.zones if z.side == side]:
+            a, b = max(z.lo - grid_origin, 0), min(z.hi - grid_origin + 1, row.shape[0])
+            z.usd = float(row[a:b].sum()) if b > a else 0.0
+            if z.usd < FADE_SHARE * z.peak_usd:
+                self.counters["expired"] += 1
+                self._end(z, now_ms, swept=False)
+
+    def _expire(self, now_ms: int, price_index: int) -> None:
+        far = EXPIRE_MIN_DISTANCE_PCT * price_index
         for z in list(self.zones):
-            if now_ms - z.last_seen_ms >= EXPIRE_AFTER_MIN * 60_000:
+            distance = min(abs(z.lo - price_index), abs(z.hi - price_index))
+            if now_ms - z.last_seen_ms >= EXPIRE_AFTER_MIN * 60_000 and distance >= far:
                 self.counters["expired"] += 1
                 self._end(z, now_ms, swept=False)
 
