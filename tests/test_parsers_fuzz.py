@@ -8,6 +8,7 @@ import math
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import orjson
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -285,3 +286,14 @@ def test_fast_path_equals_generic_on_every_single_field_mutation() -> None:
             for mutated in _single_mutations(orjson.loads(frame)):
                 frames += [mutated, frame]  # the valid frame after each keeps state in play
         _assert_same_as_generic(venue, frames)
+
+
+def test_raw_json_frames_parse_like_text() -> None:
+    """A frame handed over as msgspec.Raw (embedded raw JSON) gives the same result as its text."""
+    for venue in SPECS:
+        as_text, as_raw = fresh(venue), fresh(venue)
+        for _v, name, frame in [item for item in JSON_FIXTURES if item[0] == venue]:
+            raw = msgspec.json.decode(b'{"f":%s}' % frame.encode(), type=dict[str, msgspec.Raw])["f"]
+            assert as_raw.parse(raw, 1) == as_text.parse(frame, 1), name
+        assert as_raw.stats == as_text.stats
+        assert as_raw.stats.frames > 0

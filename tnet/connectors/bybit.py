@@ -144,8 +144,8 @@ class BybitParser:
         pairs = {info.bybit: info.short for info in symbols}
         self._decode_fast = _fast_decoder(tuple(sorted(pairs.items()))) if pairs else None
 
-    def parse(self, frame: str | bytes, recv_ms: int) -> list[Event]:
-        """Normalize one WebSocket frame; never raises."""
+    def parse(self, frame: str | bytes | msgspec.Raw, recv_ms: int) -> list[Event]:
+        """Normalize one WebSocket frame (text, bytes or msgspec.Raw JSON); never raises."""
         self.stats.frames += 1
         try:
             msg = self._decode_fast(frame)  # type: ignore[misc]
@@ -220,10 +220,12 @@ class BybitParser:
                 out.append(OpenInterest(VENUE, short, ts, recv_ms, both, both_usd))
         return out
 
-    def _parse_generic(self, frame: str | bytes, recv_ms: int) -> list[Event]:
+    def _parse_generic(self, frame: str | bytes | msgspec.Raw, recv_ms: int) -> list[Event]:
         """Decode the whole frame into dicts; handles every shape, including control and junk."""
         try:
-            msg = _loads(frame)
+            # msgspec.Raw (a frame embedded as raw JSON in a larger document) goes to orjson
+            # as a buffer; the typed fast path decodes it directly.
+            msg = _loads(memoryview(frame) if frame.__class__ is msgspec.Raw else frame)
             # Subscripts with a narrow except are measurably faster than .get on this hot path.
             try:
                 topic = msg["topic"]

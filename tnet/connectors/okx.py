@@ -122,8 +122,8 @@ class OkxParser:
         # Base coin per contract; the instruments endpoint overrides the offline table.
         self.ct_val: dict[str, float] = {info.okx: info.okx_ct_val for info in symbols}
 
-    def parse(self, frame: str | bytes, recv_ms: int) -> list[Event]:
-        """Normalize one WebSocket frame; never raises."""
+    def parse(self, frame: str | bytes | msgspec.Raw, recv_ms: int) -> list[Event]:
+        """Normalize one WebSocket frame (text, bytes or msgspec.Raw JSON); never raises."""
         self.stats.frames += 1
         try:
             msg = _decode_frame(frame)
@@ -228,10 +228,12 @@ class OkxParser:
                 out.append(Liquidation(VENUE, short, int(ts), recv_ms, side, price, qty, usd))  # type: ignore
         return out
 
-    def _parse_generic(self, frame: str | bytes, recv_ms: int) -> list[Event]:
+    def _parse_generic(self, frame: str | bytes | msgspec.Raw, recv_ms: int) -> list[Event]:
         """Decode the whole frame into dicts; handles every shape, including control and junk."""
         try:
-            msg = _loads(frame)
+            # msgspec.Raw (a frame embedded as raw JSON in a larger document) goes to orjson
+            # as a buffer; the typed fast path decodes it directly.
+            msg = _loads(memoryview(frame) if frame.__class__ is msgspec.Raw else frame)
             # Subscripts with a narrow except are measurably faster than .get on this hot path.
             try:
                 data = msg["data"]
