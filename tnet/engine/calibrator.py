@@ -95,13 +95,19 @@ class Calibrator:
         self.venues = venues
         self.per_venue = [VenueCalibration(v) for v in venues]
         self._minutes = 0
+        self._weights_key: tuple[int, ...] = ()
+        self._weights_cache = np.zeros((len(venues), N_TIERS))
         self.vol_1m = ATTRIBUTION_VOL_REF
         if state:
             self.load(state)
 
     def weights(self) -> np.ndarray:
-        """(V, T) current weights."""
-        return np.stack([c.weights for c in self.per_venue])
+        """(V, T) current weights (cached until any venue's weight array is replaced)."""
+        key = tuple(id(c.weights) for c in self.per_venue)
+        if key != self._weights_key:
+            self._weights_cache = np.stack([c.weights for c in self.per_venue])
+            self._weights_key = key
+        return self._weights_cache
 
     def note_volatility(self, ret_1m: float) -> None:
         """EWMA of absolute 1-minute returns scales the attribution kernel."""

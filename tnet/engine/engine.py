@@ -69,7 +69,7 @@ class SymbolEngine:
         self._swept_min = np.zeros(n)  # model's weighted swept USD this minute per venue
         self._tick_swept = np.zeros(n)  # ... and this sweep tick
         self._tick_second = -1  # start ms of the second the last sweep covered
-        self._tick_swept_side = np.zeros((2, n, 10))
+        self._tick_swept_side: np.ndarray | None = None
         self._recent_sweeps: dict[int, np.ndarray] = {}
         self._deferred_marker = np.zeros(0)  # second start ms -> swept (side, venue, tier)
         self._pending: list[tuple[int, int, float, float, int]] = []  # (venue, side, usd, mark at arrival, ts)
@@ -182,11 +182,10 @@ class SymbolEngine:
                 self._min_hi = hi
             ref = self._tick_ref
             self._tick_ref = self.price
-            self._tick_swept[:] = 0.0
-            self._tick_swept_side = np.zeros((2, len(self.venues), self.inventory.mass.shape[2]))
+            self._tick_swept_side = None
             self.sweep_range(lo, hi, ref)
             self._tick_second = t - SWEEP_TICK_MS
-            if self._tick_swept_side.any():
+            if self._tick_swept_side is not None:
                 # what each tier lost in this second: the exact E-step for prints of this second
                 self._recent_sweeps[self._tick_second] = self._tick_swept_side
                 if len(self._recent_sweeps) > RECENT_SWEEP_SECONDS:
@@ -200,14 +199,14 @@ class SymbolEngine:
         assert grid is not None and inv is not None
         w = grid.bucket_usd
         long_sum = short_sum = 0.0
-        weights = self.calibrator.weights()
+        weights = self.calibrator.weights()  # cached: no allocation per tick
         if low < ref:
             a = math.ceil(low / w - 1e-9) - grid.origin
             b = math.ceil(ref / w - 1e-9) - 1 - grid.origin
             if b >= a:
                 swept = inv.sweep_long(a, b)
                 self._book_sweep(swept, weights)
-                self._tick_swept_side[LONG] += swept
+                self._side_accumulator()[LONG] += swept
                 long_sum = float((swept * weights).sum())
         if high > ref:
             a = math.floor(ref / w + 1e-9) + 1 - grid.origin
@@ -215,10 +214,19 @@ class SymbolEngine:
             if b >= a:
                 swept = inv.sweep_short(a, b)
                 self._book_sweep(swept, weights)
-                self._tick_swept_side[SHORT] += swept
+                self._side_accumulator()[SHORT] += swept
                 short_sum = float((swept * weights).sum())
-        self.zones.touch(self._now_ms, grid.index_of(low), grid.index_of(high))
+        if self.zones.zones:
+            self.zones.touch(self._now_ms, grid.index_of(low), grid.index_of(high))
         return long_sum, short_sum
+
+    def _side_accumulator(self) -> np.ndarray:
+        """This tick's swept (side, venue, tier), allocated only when something is swept."""
+        if self._tick_swept_side is None:
+            assert self.inventory is not None
+            self._tick_swept_side = np.zeros((2, len(self.venues), self.inventory.mass.shape[2]))
+            self._tick_swept[:] = 0.0
+        return self._tick_swept_side
 
     def _book_sweep(self, swept: np.ndarray, weights: np.ndarray) -> None:
         if not swept.any():
@@ -277,7 +285,8 @@ class SymbolEngine:
                 else:
                     density = self._kernel_density(vi, side, self.price)
             credited = usd
-            if self._one_per_second[vi] and ts // SWEEP_TICK_MS * SWEEP_TICK_MS == self._tick_second:
+            if (self._one_per_second[vi] and self._tick_swept_side is not None
+                    and ts // SWEEP_TICK_MS * SWEEP_TICK_MS == self._tick_second):
                 credited *= self.calibrator.per_second_factor(vi, float(self._tick_swept[vi]) / SWEEP_FRACTION)
             self.calibrator.attribute(vi, credited, density, usd)
 
@@ -310,6 +319,7 @@ class SymbolEngine:
             expected_liq = float(self._swept_min[vi])
             self._apply_flow(vi, d_oi + expected_liq, oi_usd, vwap, buy_share, range_pct, 1.0)
             self._oi_base_prev[vi] = base_now
+        inv.drop_dust()
         oi_now = np.array([0.0 if math.isnan(b) else b * price for b in self._oi_base])
         if self.calibrator.minute(oi_now):
             self._version += 1

@@ -75,10 +75,14 @@ class Inventory:
         if hi < lo:
             return np.zeros(self.mass.shape[:1] + self.mass.shape[2:3])
         seg = self.mass[:, side, :, lo : hi + 1]
-        swept = seg * SWEEP_FRACTION
-        seg -= swept
-        seg[seg < MIN_BUCKET_USD] = 0.0
-        return swept.sum(axis=-1)
+        swept = seg.sum(axis=-1)
+        swept *= SWEEP_FRACTION
+        seg *= 1.0 - SWEEP_FRACTION  # dust below MIN_BUCKET_USD is cleared once a minute (drop_dust)
+        return swept
+
+    def drop_dust(self) -> None:
+        """Zero buckets below MIN_BUCKET_USD (seed: a swept bucket is deleted only when tiny)."""
+        self.mass[self.mass < MIN_BUCKET_USD] = 0.0
 
     def weighted(self, weights: np.ndarray) -> np.ndarray:
         """Heatmap profile (2, B): sum over venues and tiers of weight x tier mass. weights is (V, T)."""
