@@ -4,15 +4,16 @@
 #   bench/tui_smoke.sh            # uses `tnet` from PATH (or TNET=/path/to/tnet)
 #   SECONDS_TO_WAIT=30 bench/tui_smoke.sh
 set -u
+export LANG=${LANG:-C.UTF-8} LC_ALL=${LC_ALL:-C.UTF-8}  # tmux must treat the block characters as UTF-8
 TNET=${TNET:-tnet}
 SESSION=tnet-smoke-$$
 WAIT=${SECONDS_TO_WAIT:-15}
 OUT=${OUT:-/tmp/tnet-smoke.txt}
 
 command -v tmux >/dev/null || { echo "tmux not installed"; exit 2; }
-tmux new-session -d -s "$SESSION" -x 160 -y 48 "TERM=xterm-256color COLORTERM=truecolor $TNET demo; sleep 30"
+tmux -u new-session -d -s "$SESSION" -x 160 -y 48 "TERM=xterm-256color COLORTERM=truecolor $TNET demo; sleep 30"
 sleep "$WAIT"
-tmux capture-pane -t "$SESSION" -p > "$OUT"
+tmux -u capture-pane -t "$SESSION" -p > "$OUT"
 tmux send-keys -t "$SESSION" q
 sleep 2
 tmux kill-session -t "$SESSION" 2>/dev/null
