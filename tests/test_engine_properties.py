@@ -37,10 +37,13 @@ def test_inventory_mass_never_negative_and_recentre_conserves(seq: list) -> None
             inv.scale_venue(0, op[1])
         else:
             before = inv.mass.sum()
-            g.recentre(1_000.0 * op[1], [inv.mass])
+            before_fresh = inv.fresh.sum()
+            g.recentre(1_000.0 * op[1], [inv.mass, inv.fresh])
             assert np.isclose(inv.mass.sum(), before, rtol=1e-9, atol=1e-6)
-        assert (inv.mass >= 0).all()
+            assert np.isclose(inv.fresh.sum(), before_fresh, rtol=1e-9, atol=1e-6)
+        assert (inv.mass >= 0).all() and (inv.fresh >= 0).all()
         assert np.isfinite(inv.mass).all()
+        assert (inv.fresh <= inv.mass * (1 + 1e-9) + 1e-6).all()  # exact-semantics copy never exceeds the map
 
 
 @settings(max_examples=100, deadline=None)

@@ -133,7 +133,7 @@ def test_zone_lifecycle_created_reinforced_swept_and_faded() -> None:
 def test_far_unreinforced_zone_expires_after_four_hours_only_if_far() -> None:
     zm = ZoneManager()
     prof = np.zeros((2, 1_000))
-    prof[0, 320:322] = 100.0  # 3.6 % below price 5000
+    prof[0, 380:382] = 100.0  # 2.4 % below price 5000: inside the search range, beyond 2 %
     zm.update(0, prof, 4_500, 5_000, strong_usd=1e9)
     zm.update(239 * 60_000, prof, 4_500, 5_000, strong_usd=1e9)
     assert zm.counters["expired"] == 0

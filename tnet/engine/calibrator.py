@@ -21,18 +21,19 @@ import numpy as np
 
 from tnet.engine.ladder import N_TIERS, TIERS, prior_weights
 
-EVIDENCE_HALF_LIFE_MIN: float = 240.0  # forgetting: old evidence halves every 4 h
+EVIDENCE_HALF_LIFE_MIN: float = 180.0  # forgetting: old evidence halves every 3 h
 UPDATE_EVERY_MIN: int = 5
 DAMPING: float = 0.35  # share of the way to the estimate per update
 WEIGHT_FLOOR: float = 0.002
 # Prior strength: a tier's current weight counts as this many prints' worth of evidence.
 PRIOR_PRINTS: float = 6.0
+HAZARD_HALF_CONFIDENCE: float = 0.4  # tested share of a tier's inventory at which its confidence halves
 # Sampling rate prior and its pseudo-count (USD share of OI) for venues without much evidence.
 SAMPLING_PRIOR: dict[str, float] = {"binance": 1.0, "bybit": 1.0, "okx": 0.5}
 # Venues whose sampling is known, so it is not estimated: Bybit allLiquidation is complete, and
 # Binance prints are corrected per second (one print stands for the second's expected count).
 SAMPLING_KNOWN: frozenset[str] = frozenset({"bybit", "binance"})
-MAX_PER_SECOND_FACTOR: float = 20.0
+MAX_PER_SECOND_FACTOR: float = 100.0
 SAMPLING_PSEUDO_SHARE: float = 0.02
 ATTRIBUTION_BASE_PCT: float = 0.0012  # soft-attribution width at normal volatility
 ATTRIBUTION_VOL_REF: float = 0.0015  # 1-minute volatility that counts as normal
@@ -95,6 +96,7 @@ class Calibrator:
         self.venues = venues
         self.per_venue = [VenueCalibration(v) for v in venues]
         self._minutes = 0
+        self.frozen = False  # True keeps the weights where they are (the static baseline)
         self._weights_key: tuple[int, ...] = ()
         self._weights_cache = np.zeros((len(venues), N_TIERS))
         self.vol_1m = ATTRIBUTION_VOL_REF
@@ -132,10 +134,13 @@ class Calibrator:
         scale = min(max(self.vol_1m / ATTRIBUTION_VOL_REF, 0.7), 1.6)
         return ATTRIBUTION_BASE_PCT * scale
 
-    def per_second_factor(self, venue_idx: int, expected_usd: float) -> float:
-        """How many liquidations one print of a <=1/s venue stands for: E[N | N >= 1] = lam / (1 - e^-lam)."""
+    def per_second_factor(self, venue_idx: int, expected_usd: float, proxy_count: float = 0.0) -> float:
+        """How many liquidations one print of a <=1/s venue stands for: E[N | N >= 1] = lam / (1 - e^-lam).
+
+        lam is the larger of the model's expected count and a complete venue's count in that second.
+        """
         cal = self.per_venue[venue_idx]
-        lam = expected_usd / max(cal.mean_print_usd, 1.0)
+        lam = max(expected_usd / max(cal.mean_print_usd, 1.0), proxy_count)
         if lam < 1e-3:
             return 1.0
         return min(lam / -math.expm1(-lam), MAX_PER_SECOND_FACTOR)
@@ -151,7 +156,7 @@ class Calibrator:
         cal.printed_sweep_usd += printed_usd
         cal.oi_drop_sweep_usd += oi_drop_usd
 
-    def minute(self, oi_usd: np.ndarray) -> bool:
+    def minute(self, oi_usd: np.ndarray, tier_mass: np.ndarray | None = None) -> bool:
         """Per-minute forgetting; every UPDATE_EVERY_MIN minutes update weights. True when updated."""
         forget = 0.5 ** (1.0 / EVIDENCE_HALF_LIFE_MIN)
         for cal in self.per_venue:
@@ -159,13 +164,13 @@ class Calibrator:
             cal.printed_sweep_usd *= forget
             cal.oi_drop_sweep_usd *= forget
         self._minutes += 1
-        if self._minutes % UPDATE_EVERY_MIN:
+        if self._minutes % UPDATE_EVERY_MIN or self.frozen:
             return False
         for vi, cal in enumerate(self.per_venue):
-            self._update(cal, float(oi_usd[vi]))
+            self._update(cal, float(oi_usd[vi]), None if tier_mass is None else tier_mass[vi])
         return True
 
-    def _update(self, cal: VenueCalibration, oi_usd: float) -> None:
+    def _update(self, cal: VenueCalibration, oi_usd: float, tier_mass: np.ndarray | None = None) -> None:
         if not oi_usd > 0:
             return
         pseudo = SAMPLING_PSEUDO_SHARE * oi_usd
@@ -179,6 +184,11 @@ class Calibrator:
         pseudo_r = PRIOR_PRINTS * cal.mean_print_usd
         pseudo_s = pseudo_r / np.maximum(cal.weights, WEIGHT_FLOOR)
         conf = cal.exposure / (cal.exposure + pseudo_s)
+        if tier_mass is not None:
+            # judge a tier only once price has tested a real share of its inventory: a tier reached
+            # by one far move is measured on the tail of the entry distribution, where the map is weakest
+            tested = cal.exposure / np.maximum(cal.exposure + tier_mass, 1e-12)
+            conf = conf * tested / (tested + HAZARD_HALF_CONFIDENCE)
         est = (cal.attributed / cal.sampling + pseudo_r) / (cal.exposure + pseudo_s)
         judged = conf * np.minimum(est, 1.0)  # absolute weight claimed by each tier's own evidence
         claimed = judged.sum()

@@ -9,7 +9,7 @@ import numpy as np
 from tnet.engine.calibrator import MAX_PRINT_DISTANCE, Calibrator
 from tnet.engine.grid import PriceGrid
 from tnet.engine.history import COLUMN_MS, HeatmapHistory
-from tnet.engine.inventory import LONG, SHORT, SWEEP_FRACTION, Inventory
+from tnet.engine.inventory import LONG, SHORT, Inventory
 from tnet.engine.tape import Tape, tape_clusters, tape_rates
 from tnet.engine.views import CalibrationView, HeatmapView, Level, SymbolView, TapeView
 from tnet.engine.zones import ZoneManager
@@ -26,6 +26,7 @@ COLD_START_SPREAD_PCT: float = 0.02  # first OI without history: entries spread 
 TAPE_WINDOW_S: int = 900
 LEVEL_SPAN_PCT: float = 0.05  # the level profile covers ±5 % of price
 RECENT_SWEEP_SECONDS: int = 8  # how late a print may arrive and still meet the sweep that caused it
+COMPLETE_FEEDS: frozenset[str] = frozenset({"bybit"})  # allLiquidation pushes every liquidation
 ONE_PRINT_PER_SECOND: frozenset[str] = frozenset({"binance"})  # forceOrder: latest liquidation per second only
 MAX_CATCHUP_MINUTES: int = 24 * 60  # after a longer silence, skip ahead instead of replaying every minute
 
@@ -71,7 +72,9 @@ class SymbolEngine:
         self._tick_second = -1  # start ms of the second the last sweep covered
         self._tick_swept_side: np.ndarray | None = None
         self._recent_sweeps: dict[int, np.ndarray] = {}
-        self._deferred_marker = np.zeros(0)  # second start ms -> swept (side, venue, tier)
+        self._deferred_marker = np.zeros(0)
+        self._second_counts: dict[int, list[int]] = {}  # second -> prints per venue (recent seconds only)
+        self._complete_venue = next((i for i, v in enumerate(self.venues) if v in COMPLETE_FEEDS), None)  # second start ms -> swept (side, venue, tier)
         self._pending: list[tuple[int, int, float, float, int]] = []  # (venue, side, usd, mark at arrival, ts)
         self._next_tick_ms: int | None = None
         self._next_minute_ms: int | None = None
@@ -127,6 +130,13 @@ class SymbolEngine:
             self.tape.add(ev)
             self._prints_min[vi] += ev.usd
             self._prints_since_oi[vi] += ev.usd
+            sec = ts // SWEEP_TICK_MS
+            counts = self._second_counts.get(sec)
+            if counts is None:
+                counts = self._second_counts[sec] = [0] * len(self.venues)
+                if len(self._second_counts) > RECENT_SWEEP_SECONDS:
+                    del self._second_counts[min(self._second_counts)]
+            counts[vi] += 1
             for j in range(len(self._print_window)):
                 self._print_window[j] = True
             self._pending.append((vi, LONG if ev.side == "long" else SHORT, ev.usd, self.price or ev.price, ts))
@@ -205,16 +215,16 @@ class SymbolEngine:
             b = math.ceil(ref / w - 1e-9) - 1 - grid.origin
             if b >= a:
                 swept = inv.sweep_long(a, b)
-                self._book_sweep(swept, weights)
-                self._side_accumulator()[LONG] += swept
+                self._book_sweep(inv.last_fresh, weights)
+                self._side_accumulator()[LONG] += inv.last_fresh
                 long_sum = float((swept * weights).sum())
         if high > ref:
             a = math.floor(ref / w + 1e-9) + 1 - grid.origin
             b = math.floor(high / w + 1e-9) - grid.origin
             if b >= a:
                 swept = inv.sweep_short(a, b)
-                self._book_sweep(swept, weights)
-                self._side_accumulator()[SHORT] += swept
+                self._book_sweep(inv.last_fresh, weights)
+                self._side_accumulator()[SHORT] += inv.last_fresh
                 short_sum = float((swept * weights).sum())
         if self.zones.zones:
             self.zones.touch(self._now_ms, grid.index_of(low), grid.index_of(high))
@@ -258,6 +268,22 @@ class SymbolEngine:
             out.append((vi, usd, ts, self._kernel_density(vi, side, mark)))
         return out
 
+    def _complete_venue_count(self, ts: int, vi: int) -> float:
+        """Liquidations the complete feed printed in the same second, scaled to this venue's OI.
+
+        The same price path crosses every venue's book, so the complete venue's count is a guide to
+        how many this venue had; it keeps a too-low weight from confirming itself through a too-low
+        expected count (the trap of correcting a 1/s sample with the model's own rate).
+        """
+        cv = self._complete_venue
+        if cv is None or cv == vi:
+            return 0.0
+        counts = self._second_counts.get(ts // SWEEP_TICK_MS)
+        oi_v, oi_c = self._oi_usd[vi], self._oi_usd[cv]
+        if counts is None or not oi_c > 0 or not oi_v > 0:
+            return 0.0
+        return counts[cv] * oi_v / oi_c
+
     def _kernel_density(self, vi: int, side: int, price: float) -> np.ndarray:
         """Tier inventory near `price`: a percent-space Gaussian whose width follows recent volatility."""
         grid, inv = self.grid, self.inventory
@@ -272,7 +298,7 @@ class SymbolEngine:
             return np.zeros(inv.mass.shape[2])
         d = (np.arange(a, b) - centre) / sig_b
         kern = np.exp(-0.5 * d * d)
-        return inv.mass[vi, side, :, a:b] @ kern
+        return inv.fresh[vi, side, :, a:b] @ kern
 
     def _credit_prints(self, densities: list[tuple[int, float, int, np.ndarray]]) -> None:
         """Soft-attribute prints to tiers; a <=1/s venue's print stands for its second's expected count."""
@@ -287,7 +313,9 @@ class SymbolEngine:
             credited = usd
             if (self._one_per_second[vi] and self._tick_swept_side is not None
                     and ts // SWEEP_TICK_MS * SWEEP_TICK_MS == self._tick_second):
-                credited *= self.calibrator.per_second_factor(vi, float(self._tick_swept[vi]) / SWEEP_FRACTION)
+                expected = float(self._tick_swept[vi])  # fresh mass: exact-crossing semantics
+                proxy = self._complete_venue_count(ts, vi)
+                credited *= self.calibrator.per_second_factor(vi, expected, proxy)
             self.calibrator.attribute(vi, credited, density, usd)
 
     def _minute_tick(self, t: int) -> None:
@@ -321,7 +349,7 @@ class SymbolEngine:
             self._oi_base_prev[vi] = base_now
         inv.drop_dust()
         oi_now = np.array([0.0 if math.isnan(b) else b * price for b in self._oi_base])
-        if self.calibrator.minute(oi_now):
+        if self.calibrator.minute(oi_now, inv.fresh.sum(axis=(1, 3))):
             self._version += 1
         if self.tape is not None:
             self.tape.tick(t)
@@ -364,7 +392,7 @@ class SymbolEngine:
         self.history.push(t - MINUTE_MS, pidx, profile[0], profile[1], grid.origin, price)
         if grid.needs_recentre(price):
             assert self.inventory is not None and self.tape is not None
-            grid.recentre(price, [self.inventory.mass, self.tape.layer])
+            grid.recentre(price, [self.inventory.mass, self.inventory.fresh, self.tape.layer])
             self._version += 1
         n = len(self.venues)
         self._min_lo, self._min_hi = math.inf, -math.inf
@@ -434,7 +462,7 @@ class SymbolEngine:
         self.zones.update(end, profile, grid.origin, pidx, strong_usd=0.02 * total_near)
         if grid.needs_recentre(close):
             assert self.inventory is not None and self.tape is not None
-            grid.recentre(close, [self.inventory.mass, self.tape.layer])
+            grid.recentre(close, [self.inventory.mass, self.inventory.fresh, self.tape.layer])
         self._swept_min = np.zeros(len(self.venues))
         self._min_open = close
         self._next_tick_ms = (end // SWEEP_TICK_MS) * SWEEP_TICK_MS

@@ -28,6 +28,10 @@ class Inventory:
         self.grid = grid
         self.venues = venues
         self.mass = np.zeros((len(venues), 2, N_TIERS, grid.size), dtype=np.float64)
+        # The same inventory under exact semantics: a crossing liquidates all of it. Never shown; it is
+        # what the calibrator compares prints with (a 70 % display sweep would bias far tiers by 1/0.7).
+        self.fresh = np.zeros_like(self.mass)
+        self.last_fresh = np.zeros((len(venues), N_TIERS))  # fresh mass the last sweep crossed
         factors = [liquidation_factors(v) for v in venues]
         self.long_factor = np.stack([f[0] for f in factors])  # (V, T)
         self.short_factor = np.stack([f[1] for f in factors])
@@ -39,9 +43,9 @@ class Inventory:
         factor = self.long_factor[venue_idx] if side == LONG else self.short_factor[venue_idx]
         levels = entry * factor  # (T,)
         sigma_pct = float(np.hypot(KERNEL_FLOOR_PCT, spread_pct))
-        self._add_kernel(self.mass[venue_idx, side], levels, sigma_pct, usd)
+        self._add_kernel(venue_idx, side, levels, sigma_pct, usd)
 
-    def _add_kernel(self, rows: np.ndarray, levels: np.ndarray, sigma_pct: float, usd: float) -> None:
+    def _add_kernel(self, venue_idx: int, side: int, levels: np.ndarray, sigma_pct: float, usd: float) -> None:
         """Gaussian (percent space) of total `usd` around each tier's level, one tier per row."""
         grid = self.grid
         centre = grid.local_float(levels)  # (T,)
@@ -54,12 +58,14 @@ class Inventory:
         kern = np.exp(-0.5 * dist * dist)
         kern *= usd / kern.sum(axis=1, keepdims=True)
         np.clip(idx, 0, grid.size - 1, out=idx)  # off-window mass lands on the edge, never lost
-        tier = np.broadcast_to(np.arange(rows.shape[0])[:, None], idx.shape)
-        np.add.at(rows, (tier, idx), kern)
+        tier = np.broadcast_to(np.arange(levels.shape[0])[:, None], idx.shape)
+        np.add.at(self.mass[venue_idx, side], (tier, idx), kern)
+        np.add.at(self.fresh[venue_idx, side], (tier, idx), kern)
 
     def scale_venue(self, venue_idx: int, factor: float) -> None:
         """Proportional change of one venue's inventory (OI closes, decay)."""
         self.mass[venue_idx] *= factor
+        self.fresh[venue_idx] *= factor
 
     def sweep_long(self, low_local: int, high_local: int) -> np.ndarray:
         """Longs liquidate when price falls to their level: sweep buckets [low, high]; returns swept (V, T)."""
@@ -73,7 +79,11 @@ class Inventory:
         lo = max(lo, 0)
         hi = min(hi, self.grid.size - 1)
         if hi < lo:
-            return np.zeros(self.mass.shape[:1] + self.mass.shape[2:3])
+            self.last_fresh = np.zeros(self.mass.shape[:1] + self.mass.shape[2:3])
+            return self.last_fresh.copy()
+        fresh = self.fresh[:, side, :, lo : hi + 1]
+        self.last_fresh = fresh.sum(axis=-1)
+        fresh[...] = 0.0
         seg = self.mass[:, side, :, lo : hi + 1]
         swept = seg.sum(axis=-1)
         swept *= SWEEP_FRACTION
@@ -83,6 +93,7 @@ class Inventory:
     def drop_dust(self) -> None:
         """Zero buckets below MIN_BUCKET_USD (seed: a swept bucket is deleted only when tiny)."""
         self.mass[self.mass < MIN_BUCKET_USD] = 0.0
+        self.fresh[self.fresh < MIN_BUCKET_USD] = 0.0
 
     def weighted(self, weights: np.ndarray) -> np.ndarray:
         """Heatmap profile (2, B): sum over venues and tiers of weight x tier mass. weights is (V, T)."""

@@ -10,12 +10,13 @@ from tnet.engine.views import Zone
 
 STRONG_SHARE: float = 0.6  # a bucket is strong at >= 60 % of the side's peak near price
 STRONG_MIN_FRACTION_OF_MEAN: float = 1.5  # ...and >= 1.5x the side's mean over the range
-SEARCH_RANGE_PCT: float = 0.04  # zones are looked for within ±4 % of price
+SEARCH_RANGE_PCT: float = 0.025  # zones are looked for within ±2.5 % of price
+MAX_WIDTH_BUCKETS: int = 24  # a zone grows with its cluster up to this width, never beyond
 JOIN_GAP_BUCKETS: int = 3  # strong buckets this close belong to one zone
 REINFORCE_GROWTH: float = 1.10  # USD grew >= 10 % since last mark -> reinforced
 EXPIRE_AFTER_MIN: int = 240  # seed: no reinforcement for 4 h ...
 EXPIRE_MIN_DISTANCE_PCT: float = 0.02  # ... and price at least 2 % away -> expired
-FADE_SHARE: float = 0.25  # a zone whose USD fell below 25 % of its peak has faded (closed, not touched)
+FADE_SHARE: float = 0.10  # a zone whose USD fell below 25 % of its peak has faded (closed, not touched)
 MAX_ZONES_PER_SIDE: int = 12
 MAX_ENDED: int = 5000  # bounded memory of finished lifespans
 
@@ -85,7 +86,12 @@ class ZoneManager:
                 self.counters["merged"] += 1
                 self.zones.remove(other)
                 live.remove(other)
-            keep.lo, keep.hi, keep.usd = lo, hi, usd  # the zone follows its cluster
+            # the zone keeps its ground and grows with its cluster (bounded), so a cluster that
+            # flickers in width does not make the zone look faded
+            new_lo, new_hi = min(keep.lo, lo), max(keep.hi, hi)
+            if new_hi - new_lo + 1 <= MAX_WIDTH_BUCKETS:
+                keep.lo, keep.hi = new_lo, new_hi
+            keep.usd = usd
             keep.peak_usd = max(keep.peak_usd, usd)
             keep.strong = keep.strong or usd >= strong_usd
             if usd >= REINFORCE_GROWTH * keep.last_reinforce_usd:
