@@ -29,37 +29,55 @@ async def wait_for(cond: Callable[[], bool], timeout: float, what: str) -> None:
         await asyncio.sleep(0.1)
 
 
-def _settings(tmp_path: Path, **kw: Any) -> Settings:
-    return Settings(source=Source("sim"), state_dir=tmp_path / "state", save_state=False, **kw)
+async def _fast_sim(symbols: list[str], speed: float = 15.0) -> SimServer:
+    """A simulator in scaled time: liquidations come in cascades, minutes apart in real time."""
+    sim = SimServer(port=0, symbols=symbols, seed=1, speed=speed)
+    await sim.start()
+    return sim
 
 
-async def test_every_venue_delivers_liquidations_oi_and_mark_for_three_symbols(tmp_path: Path) -> None:
-    rt = Runtime(resolve_all(SYMBOLS), _settings(tmp_path, sim_faults="burst=40"), engines=False)
-    seen: set[tuple[str, str, str]] = set()
-    rt.event_hooks.append(lambda evs: seen.update((e.type, e.venue, e.symbol) for e in evs))
-    needed = {(t, v, s) for t in ("liquidation", "open_interest", "mark_price") for v in VENUES for s in SYMBOLS}
-    await rt.start()
+def _remote(sim: SimServer, **kw: Any) -> Settings:
+    return Settings(source=Source("sim", host="127.0.0.1", port=sim.port), save_state=False, **kw)
+
+
+async def test_every_venue_delivers_liquidations_oi_and_mark_for_three_symbols() -> None:
+    sim = await _fast_sim(SYMBOLS)
     try:
-        await wait_for(lambda: needed <= seen, 45, f"missing {sorted(needed - seen)[:5]}")
-        health = rt.health()["venues"]
-        assert all(health[v]["state"] == "live" for v in VENUES), health
-        assert all(health[v]["parse_errors"] == 0 for v in VENUES)
+        rt = Runtime(resolve_all(SYMBOLS), _remote(sim, warm_start=False), engines=False)
+        seen: set[tuple[str, str, str]] = set()
+        rt.event_hooks.append(lambda evs: seen.update((e.type, e.venue, e.symbol) for e in evs))
+        needed = {(t, v, s) for t in ("liquidation", "open_interest", "mark_price") for v in VENUES for s in SYMBOLS}
+        await rt.start()
+        try:
+            await wait_for(lambda: needed <= seen, 90, f"missing {sorted(needed - seen)[:5]}")
+            health = rt.health()["venues"]
+            assert all(health[v]["state"] == "live" for v in VENUES), health
+            assert all(health[v]["parse_errors"] == 0 for v in VENUES)
+        finally:
+            await rt.stop()
     finally:
-        await rt.stop()
+        await sim.stop()
 
 
 async def test_record_then_replay_gives_the_same_events(tmp_path: Path) -> None:
     out = tmp_path / "rec.jsonl.gz"
     writer = RecordingWriter(out)
-    live = Runtime(resolve_all(["BTC", "ETH"]), _settings(tmp_path, sim_faults="burst=20"), recorder=writer, engines=False)
+    sim = await _fast_sim(["BTC", "ETH"])
     live_events: list[dict[str, Any]] = []
-    live.event_hooks.append(lambda evs: live_events.extend(event_to_dict(e) for e in evs))
-    await live.start()
     try:
-        await wait_for(lambda: any(e["type"] == "liquidation" for e in live_events) and len(live_events) > 300, 30, "events")
+        live = Runtime(resolve_all(["BTC", "ETH"]), _remote(sim), recorder=writer, engines=False)
+        live.event_hooks.append(lambda evs: live_events.extend(event_to_dict(e) for e in evs))
+        await live.start()
+        try:
+            # Wait for a liquidation that happened after the start (not only OKX's REST backfill).
+            await wait_for(
+                lambda: any(e["type"] == "liquidation" and e["ts_ms"] >= sim.start_ms for e in live_events)
+                and len(live_events) > 300, 60, "live liquidations")
+        finally:
+            await live.stop()
+            writer.close()
     finally:
-        await live.stop()
-        writer.close()
+        await sim.stop()
 
     replayed: list[dict[str, Any]] = []
     settings = Settings(source=Source("replay", path=out), speed=0.0, save_state=False)

@@ -105,7 +105,7 @@ def test_junk_counts_as_parse_error(parser: OkxParser) -> None:
 
 
 def test_instruments_metadata_updates_ct_val(parser: OkxParser) -> None:
-    [path] = SPEC.metadata_requests(resolve_all(["BTC"]))
+    path = SPEC.metadata_requests(resolve_all(["BTC"]))[0]
     body = orjson.dumps({"code": "0", "msg": "", "data": [
         {"instId": "BTC-USDT-SWAP", "instType": "SWAP", "ctVal": "0.001", "ctType": "linear",
          "ctValCcy": "BTC", "settleCcy": "USDT", "lotSz": "0.1"},
@@ -198,3 +198,33 @@ def test_history_requests_pages() -> None:
     ]
     # OI history only serves the latest 1,440 rows: no more than 15 pages are asked for.
     assert sum("open-interest-history" in p for p in SPEC.history_requests(btc, 10**13, 5000)) == 15
+
+
+def test_rest_liquidation_backfill(parser: OkxParser) -> None:
+    # REST rows queried by underlying may omit instId; sizes are contracts (BTC ctVal 0.01).
+    body = orjson.dumps({"code": "0", "msg": "", "data": [
+        {"details": [
+            {"bkLoss": "0", "bkPx": "80000", "ccy": "", "posSide": "short", "side": "buy", "sz": "2", "ts": "1791565600000"},
+            {"bkLoss": "0", "bkPx": "79000", "ccy": "", "posSide": "net", "side": "sell", "sz": "5", "ts": "1791565500000"},
+        ], "instFamily": "BTC-USDT", "instType": "SWAP", "totalLoss": "0", "uly": "BTC-USDT"},
+        {"details": [{"bkLoss": "0", "bkPx": "0.1", "ccy": "", "posSide": "long", "side": "sell", "sz": "9", "ts": "1791565600000"}],
+         "instFamily": "CELO-USDT", "instId": "CELO-USDT-SWAP", "instType": "SWAP", "uly": "CELO-USDT"},
+    ]})
+    path = "/api/v5/public/liquidation-orders?instType=SWAP&uly=BTC-USDT&state=filled&limit=100"
+    events = parser.parse_rest(path, body, 1791565700000)
+    assert parser.stats.parse_errors == 0
+    # Oldest first; CELO (unwatched) dropped.
+    assert [(e.side, e.qty, e.price, e.usd, e.ts_ms) for e in events] == [
+        ("long", 0.05, 79000.0, 3950.0, 1791565500000),
+        ("short", 0.02, 80000.0, 1600.0, 1791565600000),
+    ]
+    assert all(isinstance(e, Liquidation) and e.venue == "okx" and e.symbol == "BTC" for e in events)
+
+
+def test_backfill_is_requested_after_instruments() -> None:
+    reqs = OkxSpec().metadata_requests(resolve_all(["BTC", "ETH"]))
+    assert reqs[0].startswith("/api/v5/public/instruments")
+    assert reqs[1:] == [
+        "/api/v5/public/liquidation-orders?instType=SWAP&uly=BTC-USDT&state=filled&limit=100",
+        "/api/v5/public/liquidation-orders?instType=SWAP&uly=ETH-USDT&state=filled&limit=100",
+    ]

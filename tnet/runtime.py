@@ -23,11 +23,6 @@ ADVANCE_EVERY_S = 1.0
 SAVE_EVERY_S = 60.0
 
 
-def history_paths(spec: VenueSpec, symbol: SymbolInfo) -> tuple[str, ...]:
-    """REST paths (without query) a venue uses for warm-start history, to recognise them in replays."""
-    return tuple({p.split("?", 1)[0] for p in spec.history_requests(symbol, 0, WARM_BARS)})
-
-
 class Runtime:
     """One runtime serves `watch`, `snapshot`, `health`, `record` and `replay`."""
 
@@ -239,8 +234,9 @@ class Runtime:
             for path in spec.metadata_requests(self.infos):
                 body, reason = await fetch(clients[venue], path)
                 if body is not None:
-                    self._record(self.now_ms(), venue, REST_PREFIX + path, body)
-                    out.extend(parser.parse_rest(path, body, self.now_ms()))
+                    recv_ms = self.now_ms()  # one timestamp for the recording and the parse: replays match
+                    self._record(recv_ms, venue, REST_PREFIX + path, body)
+                    out.extend(parser.parse_rest(path, body, recv_ms))
                 else:
                     self.warm_status[venue] = reason
             for info in self.infos:
@@ -249,8 +245,9 @@ class Runtime:
                     if body is None:
                         self.warm_status[venue] = reason
                         break
-                    self._record(self.now_ms(), venue, REST_PREFIX + path, body)
-                    out.extend(parser.parse_rest(path, body, self.now_ms()))
+                    recv_ms = self.now_ms()
+                    self._record(recv_ms, venue, REST_PREFIX + path, body)
+                    out.extend(parser.parse_rest(path, body, recv_ms))
             return out
 
         venues = list(self.specs)
@@ -286,8 +283,9 @@ class Runtime:
                 self.engine_errors += 1
                 self.last_engine_error = f"warm start: {type(exc).__name__}: {exc}"
                 log.exception("warm start failed for %s", symbol)
-        # Parsers may emit non-history events from metadata (none today); feed the rest live.
-        rest = [e for e in history if not isinstance(e, (Bar, OpenInterest))]
+        # Everything else (OKX's REST liquidation backfill) goes through the live path, oldest first,
+        # after the engines hold the history it belongs to.
+        rest = sorted((e for e in history if not isinstance(e, (Bar, OpenInterest))), key=lambda e: e.ts_ms)
         if rest:
             self.dispatch(rest)
 
@@ -298,9 +296,6 @@ class Runtime:
         assert path is not None
         report = self.replay_report = ReadReport()
         speed = self.settings.speed
-        history_prefixes = {
-            v: tuple(p for info in self.infos for p in history_paths(spec, info)) for v, spec in self.specs.items()
-        }
         # Per-venue bound methods, looked up once: this loop runs once per recorded frame.
         venues = {
             v: (self.parsers[v].parse, self.health_by_venue[v], self.health_by_venue[v].on_events)
@@ -331,7 +326,8 @@ class Runtime:
                 elif stream.startswith(REST_PREFIX):
                     rest_path = stream[len(REST_PREFIX):]
                     events = self.parsers[venue].parse_rest(rest_path, frame, recv_ms)
-                    if warm is not None and rest_path.split("?", 1)[0] in history_prefixes[venue]:
+                    if warm is not None:
+                        # Before the first market frame every REST body belongs to the warm start.
                         warm.extend(events)
                         continue
                 else:

@@ -356,6 +356,10 @@ class OkxParser:
             if route == "/api/v5/public/instruments":
                 self._instruments(rows)
                 return []
+            if route == "/api/v5/public/liquidation-orders":
+                # REST rows may omit instId when queried by underlying: rebuild it from uly.
+                items = [{**item, "instId": item.get("instId") or f"{item['uly']}-SWAP"} for item in rows]
+                return sorted(self._liquidations(items, recv_ms), key=lambda ev: ev.ts_ms)
             short = self._short.get(params.get("instId", ""))
             if short is None:
                 return []
@@ -447,7 +451,12 @@ class OkxSpec:
         return []  # OI arrives on the open-interest channel
 
     def metadata_requests(self, symbols: list[SymbolInfo]) -> list[str]:
-        return ["/api/v5/public/instruments?instType=SWAP"]
+        # Instruments first (ctVal), then the recent liquidations OKX serves over REST, so the tape
+        # is not empty on the first frame (no other venue offers public liquidation history).
+        return ["/api/v5/public/instruments?instType=SWAP"] + [
+            f"/api/v5/public/liquidation-orders?instType=SWAP&uly={s.short}-USDT&state=filled&limit=100"
+            for s in symbols
+        ]
 
     def history_requests(self, symbol: SymbolInfo, end_ms: int, bars: int) -> list[str]:
         """Candle pages then OI pages; `after` / `end` return rows strictly earlier than ts."""

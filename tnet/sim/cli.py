@@ -20,6 +20,8 @@ def sim(
     faults: Optional[str] = typer.Option(  # noqa: UP007
         None, "--faults", help="Fault injection, e.g. drop=30,stall=5,malformed=0.01,burst=10.", envvar="TNET_FAULTS"),
     host: str = typer.Option("127.0.0.1", "--host", help="Address to bind.", envvar="TNET_HOST"),
+    activity: float = typer.Option(8.0, "--activity", help="Liquidation liveliness: more, smaller positions at the same OI (1 = the backtest market).",
+                                   envvar="TNET_ACTIVITY"),
 ) -> None:
     """Serve Binance, Bybit and OKX protocols from a simulated market; print endpoints as one JSON line."""
     import asyncio
@@ -37,6 +39,8 @@ def sim(
         fail(f"--port {port} is out of range 0-65535")
     if not (speed > 0 and speed < 1e6):
         fail(f"--speed must be a positive number, got {speed}")
+    if not (0 < activity <= 50):
+        fail(f"--activity must be in (0, 50], got {activity}")
     names: list[str] = []
     for raw in symbols.split(","):
         if not raw.strip():
@@ -58,7 +62,7 @@ def sim(
 
     async def serve() -> None:
         server = SimServer(host=host, port=port, symbols=list(dict.fromkeys(names)), seed=seed, speed=speed,
-                           leverage_mix=mix, faults=fault_cfg)
+                           leverage_mix=mix, faults=fault_cfg, activity=activity)
         try:
             await server.start()
         except OSError as exc:

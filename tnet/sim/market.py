@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -265,9 +265,12 @@ class _BarAcc:
 class _SymbolState:
     """Everything the market tracks for one symbol."""
 
-    def __init__(self, symbol: str, index: int, seed: int, t0_ms: int, n_venues: int) -> None:
+    def __init__(self, symbol: str, index: int, seed: int, t0_ms: int, n_venues: int, activity: float = 1.0) -> None:
         self.symbol = symbol
-        self.params = symbol_params(symbol)
+        base = symbol_params(symbol)
+        # activity: more, smaller aggregate positions (same open interest) -> proportionally more prints
+        self.params = replace(base, positions_per_venue=max(int(base.positions_per_venue * activity), 10),
+                              median_usd=base.median_usd / activity)
         self.path_rng = np.random.default_rng([seed, index, 1])
         self.rng = np.random.default_rng([seed, index, 2])
         self.pub_rng = np.random.default_rng([seed, index, 3])  # publishing choices only (OKX coverage)
@@ -338,7 +341,9 @@ class Market:
                  venues: tuple[str, ...] = ALL_VENUES,
                  mark_ms: dict[str, int] | None = None,
                  oi_ms: dict[str, int | None] | None = None,
-                 prehistory_ms: int = DAY_MS) -> None:
+                 prehistory_ms: int = DAY_MS, activity: float = 1.0) -> None:
+        if not (activity > 0 and math.isfinite(activity)):
+            raise ValueError("activity must be a positive number")
         if not symbols:
             raise ValueError("Market needs at least one symbol")
         for v in venues:
@@ -365,7 +370,7 @@ class Market:
         self.start_ms = int(start_ms)
         # pre-history starts on a bar boundary so the day before start is made of whole bars
         t0 = ((self.start_ms - prehistory_ms) // BAR_MS) * BAR_MS
-        self._states = {s: _SymbolState(s, i, seed, t0, 3) for i, s in enumerate(self.symbols)}
+        self._states = {s: _SymbolState(s, i, seed, t0, 3, activity) for i, s in enumerate(self.symbols)}
         self.now_ms = t0
         for st in self._states.values():
             self._populate(st, t0)

@@ -63,6 +63,7 @@ class RestApi:
             "/api/v5/public/open-interest": self.okx_open_interest,
             "/api/v5/market/history-candles": self.okx_history_candles,
             "/api/v5/rubik/stat/contracts/open-interest-history": self.okx_oi_history,
+            "/api/v5/public/liquidation-orders": self.okx_liquidation_orders,
         }
 
     def handle(self, path: str, query: Query) -> Reply:
@@ -296,6 +297,24 @@ class RestApi:
         rows = [[str(b.ts_ms + ms), num_str(b.oi_usd / b.close / ct, 2), num_str(b.oi_usd / b.close, 4),
                  num_str(b.oi_usd, 4)] for b in reversed(bars)]
         return self._okx_ok(rows)
+
+
+    def okx_liquidation_orders(self, q: Query) -> Reply:
+        """Recent published OKX liquidations of one underlying (REST backfill), newest first, in contracts."""
+        self._okx_inst_type(q)
+        uly = _one(q, "uly") or ""
+        short = self._symbol(uly, "-USDT")
+        limit = _int(q, "limit", 100, 1, 100) or 100
+        now = self._now()
+        recs = [r for r in self.market.liquidations_all(short, "okx", end_ms=now) if r.published][-limit:]
+        ct = okx_ct_val(short)
+        details = [
+            {"bkLoss": "0", "bkPx": price_str(r.fill_price), "ccy": "", "posSide": r.side,
+             "side": "sell" if r.side == "long" else "buy", "sz": num_str(r.qty / ct, 2), "ts": str(r.ts_ms)}
+            for r in reversed(recs)
+        ]
+        return self._okx_ok([{"details": details, "instFamily": f"{short}-USDT", "instId": f"{short}-USDT-SWAP",
+                              "instType": "SWAP", "totalLoss": "0", "uly": f"{short}-USDT"}])
 
 
 class UnknownSymbol(Exception):
