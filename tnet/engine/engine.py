@@ -72,7 +72,6 @@ class SymbolEngine:
         self._tick_second = -1  # start ms of the second the last sweep covered
         self._tick_swept_side: np.ndarray | None = None
         self._recent_sweeps: dict[int, np.ndarray] = {}
-        self._deferred_marker = np.zeros(0)
         self._second_counts: dict[int, list[int]] = {}  # second -> prints per venue (recent seconds only)
         self._complete_venue = next((i for i, v in enumerate(self.venues) if v in COMPLETE_FEEDS), None)  # second start ms -> swept (side, venue, tier)
         self._pending: list[tuple[int, int, float, float, int]] = []  # (venue, side, usd, mark at arrival, ts)
@@ -248,25 +247,45 @@ class SymbolEngine:
         self._tick_swept += per_venue
         self._version += 1
 
-    def _print_densities(self) -> list[tuple[int, float, int, np.ndarray]]:
-        """Each buffered print's tier densities near its price: (venue, usd, ts, density per tier)."""
+    def _print_densities(self) -> list[tuple[int, int, float, int, np.ndarray | None]]:
+        """Each buffered print with its tier densities: (venue, side, usd, ts, density or None).
+
+        The density is what each tier lost when price crossed in the print's second (the exact E-step),
+        else the tier inventory near its price (percent-space kernel). None means the print belongs to
+        the second this tick is about to sweep: it is resolved after the sweep.
+        """
         pending, self._pending = self._pending, []
-        out = []
+        sweeping = (self._next_tick_ms or 0) - SWEEP_TICK_MS
+        out: list[tuple[int, int, float, int, np.ndarray | None]] = []
         for vi, side, usd, mark, ts in pending:
             if self.price > 0 and abs(mark / self.price - 1.0) > MAX_PRINT_DISTANCE:
                 continue
-            swept = self._recent_sweeps.get(ts // SWEEP_TICK_MS * SWEEP_TICK_MS)
-            if swept is None:
-                # prints of the second being swept right now: the sweep runs after this, so wait for it
-                swept = self._deferred_marker if ts // SWEEP_TICK_MS * SWEEP_TICK_MS == self._next_tick_ms - SWEEP_TICK_MS else None
-            if swept is self._deferred_marker:
-                out.append((vi, usd, ts, np.array([side], dtype=np.float64)))
-                continue
-            if swept is not None and swept[side, vi].any():
-                out.append((vi, usd, ts, swept[side, vi].copy()))
-                continue
-            out.append((vi, usd, ts, self._kernel_density(vi, side, mark)))
+            second = ts // SWEEP_TICK_MS * SWEEP_TICK_MS
+            swept = self._recent_sweeps.get(second)
+            if swept is None and second == sweeping:
+                out.append((vi, side, usd, ts, None))
+            elif swept is not None and swept[side, vi].any():
+                out.append((vi, side, usd, ts, swept[side, vi].copy()))
+            else:
+                out.append((vi, side, usd, ts, self._kernel_density(vi, side, mark)))
         return out
+
+    def _credit_prints(self, densities: list[tuple[int, int, float, int, np.ndarray | None]]) -> None:
+        """Soft-attribute prints to tiers; a <=1/s venue's print stands for its second's expected count."""
+        for vi, side, usd, ts, density in densities:
+            if density is None:
+                swept = self._recent_sweeps.get(ts // SWEEP_TICK_MS * SWEEP_TICK_MS)
+                if swept is not None and swept[side, vi].any():
+                    density = swept[side, vi]
+                else:
+                    density = self._kernel_density(vi, side, self.price)
+            credited = usd
+            if (self._one_per_second[vi] and self._tick_swept_side is not None
+                    and ts // SWEEP_TICK_MS * SWEEP_TICK_MS == self._tick_second):
+                expected = float(self._tick_swept[vi])  # fresh mass: exact-crossing semantics
+                proxy = self._complete_venue_count(ts, vi)
+                credited *= self.calibrator.per_second_factor(vi, expected, proxy)
+            self.calibrator.attribute(vi, credited, density, usd)
 
     def _complete_venue_count(self, ts: int, vi: int) -> float:
         """Liquidations the complete feed printed in the same second, scaled to this venue's OI.
@@ -299,24 +318,6 @@ class SymbolEngine:
         d = (np.arange(a, b) - centre) / sig_b
         kern = np.exp(-0.5 * d * d)
         return inv.fresh[vi, side, :, a:b] @ kern
-
-    def _credit_prints(self, densities: list[tuple[int, float, int, np.ndarray]]) -> None:
-        """Soft-attribute prints to tiers; a <=1/s venue's print stands for its second's expected count."""
-        for vi, usd, ts, density in densities:
-            if density.shape == (1,):  # print of the second just swept: use that sweep, else the kernel
-                side = int(density[0])
-                swept = self._recent_sweeps.get(ts // SWEEP_TICK_MS * SWEEP_TICK_MS)
-                if swept is not None and swept[side, vi].any():
-                    density = swept[side, vi]
-                else:
-                    density = self._kernel_density(vi, side, self.price)
-            credited = usd
-            if (self._one_per_second[vi] and self._tick_swept_side is not None
-                    and ts // SWEEP_TICK_MS * SWEEP_TICK_MS == self._tick_second):
-                expected = float(self._tick_swept[vi])  # fresh mass: exact-crossing semantics
-                proxy = self._complete_venue_count(ts, vi)
-                credited *= self.calibrator.per_second_factor(vi, expected, proxy)
-            self.calibrator.attribute(vi, credited, density, usd)
 
     def _minute_tick(self, t: int) -> None:
         """Each minute: open/close inventory from OI changes, turnover, calibrate, zones, history."""

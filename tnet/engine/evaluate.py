@@ -44,7 +44,7 @@ class _Origin:
     price: float
     origin: int  # grid origin (absolute index of local bucket 0)
     bucket_usd: float
-    model: np.ndarray  # (B,) long + short predicted USD
+    model: np.ndarray  # (B,) predicted USD of the side that can liquidate there (long below price, short above)
     static: np.ndarray
     oracle: np.ndarray  # (B,) the simulator's true inventory on the same buckets (upper bound)
     low: float = math.inf
@@ -105,6 +105,7 @@ def run_sim(seed: int = 0, hours: float = 36.0, leverage_mix: dict | None = None
     trajectory: list[dict[str, Any]] = []
     tvd_at_shift: dict[str, float] = {}
     tvd_before_shift: dict[str, float] = {}
+    floor_before_shift: dict[str, float] = {}
     origins: list[_Origin] = []
     open_origins: list[_Origin] = []
     next_origin = start
@@ -115,6 +116,7 @@ def run_sim(seed: int = 0, hours: float = 36.0, leverage_mix: dict | None = None
         t += STEP_MS
         if shift_ms is not None and t - STEP_MS < shift_ms <= t:
             tvd_before_shift = {v: tvd(engine.calibrator.per_venue[i].weights, truth[v]) for i, v in enumerate(venues)}
+            floor_before_shift = {v: _tvd_floor(engine.calibrator.per_venue[i], truth[v]) for i, v in enumerate(venues)}
             market.set_leverage_mix(shift_mix)  # type: ignore[arg-type]
             truth = {v: _truth_vec(w) for v, w in market.truth_leverage_mix().items()}
             tvd_at_shift = {v: tvd(engine.calibrator.per_venue[i].weights, truth[v]) for i, v in enumerate(venues)}
@@ -141,7 +143,7 @@ def run_sim(seed: int = 0, hours: float = 36.0, leverage_mix: dict | None = None
                     o.realised[b] = o.realised.get(b, 0.0) + rec.qty * rec.mark
         open_origins = [o for o in open_origins if t < o.t_ms + HORIZON_MS]
         if t >= next_origin and t + HORIZON_MS <= end and engine.grid is not None and static.grid is not None:
-            prof = engine.profile().sum(axis=0).copy()
+            prof = _side_aware(engine.profile(), engine.grid.local(price))
             sprof = _aligned(static, engine)
             o = _Origin(t, price, engine.grid.origin, engine.grid.bucket_usd, prof, sprof,
                         _truth_profile(market, symbol, engine))
@@ -181,6 +183,7 @@ def run_sim(seed: int = 0, hours: float = 36.0, leverage_mix: dict | None = None
         }
         if shift_ms is not None:
             entry["tvd_before_shift"] = round(tvd_before_shift.get(v, float("nan")), 4)
+            entry["tvd_floor_before_shift"] = round(floor_before_shift.get(v, float("nan")), 4)
             entry["tvd_at_shift"] = round(tvd_at_shift.get(v, float("nan")), 4)
             sh = (shift_ms - start) / 3_600_000
             after = [r[v] for r in trajectory if sh < r["hour"] <= sh + 12]
@@ -236,10 +239,17 @@ def _truth_profile(market: Any, symbol: str, ref: SymbolEngine) -> np.ndarray:
     return np.bincount(idx[ok], weights=usd[ok], minlength=ref.grid.size)
 
 
+def _side_aware(profile: np.ndarray, price_local: int) -> np.ndarray:
+    """Score per bucket: long USD below the price, short USD above (the only side that can liquidate there)."""
+    out = profile[1].copy()
+    out[: price_local + 1] = profile[0, : price_local + 1]
+    return out
+
+
 def _aligned(other: SymbolEngine, ref: SymbolEngine) -> np.ndarray:
     """`other`'s summed profile re-indexed onto `ref`'s grid window (their origins may differ)."""
     assert other.grid is not None and ref.grid is not None
-    prof = other.profile().sum(axis=0)
+    prof = _side_aware(other.profile(), other.grid.local(other.price))
     out = np.zeros(ref.grid.size)
     shift = other.grid.origin - ref.grid.origin
     a = max(shift, 0)
