@@ -91,3 +91,23 @@ def test_kill_minus_nine_during_saves_never_leaves_a_corrupt_file(tmp_path: Path
         assert state is not None, "the file must be the old or the new version, never corrupt"
         assert state["venues"]["bybit"]["events"] >= 0
         assert not list(tmp_path.glob("*.corrupt-*"))
+
+
+def test_restart_keeps_learning_from_saved_evidence_not_from_zero() -> None:
+    # a venue that learned "125x is rare" from prints and exposure must not forget the prints on restart
+    eng = SymbolEngine("BTC", ("bybit",))
+    cal = eng.calibrator.per_venue[0]
+    cal.exposure[:] = 400e6
+    cal.attributed[:] = 400e6 * np.array([0.1] * 9 + [0.001])
+    cal.mean_print_usd = 50_000.0
+    state = eng.calibration_state()
+    resumed = SymbolEngine("BTC", ("bybit",), calibration=state)
+    before = resumed.calibrator.per_venue[0].weights.copy()
+    tier_mass = np.full((1, 10), 300e6)
+    for _ in range(25):
+        resumed.calibrator.minute(np.array([300e6]), tier_mass)
+    after = resumed.calibrator.per_venue[0].weights
+    # the saved prints still say 125x is rare: it keeps falling after the restart (with no evidence
+    # carried over, every tier would look print-less and 125x would keep its share)
+    assert after[9] < 0.6 * before[9]
+    assert np.isfinite(after).all() and after.sum() == pytest.approx(1.0)

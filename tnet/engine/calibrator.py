@@ -61,6 +61,9 @@ class VenueCalibration:
         self.print_usd = np.zeros(PRINT_MEMORY)
         self.print_minute = np.zeros(PRINT_MEMORY)
         self.print_count = 0
+        # evidence restored from a saved state (the print memory itself is not saved): forgotten like
+        # the rest, so a restart resumes where it stopped instead of judging exposure without prints
+        self.carried = np.zeros(N_TIERS)
 
     def to_dict(self) -> dict:
         """JSON-able state."""
@@ -81,6 +84,7 @@ class VenueCalibration:
             arr = np.asarray(data.get(name, np.zeros(N_TIERS)), dtype=np.float64)
             if arr.shape == (N_TIERS,) and np.all(np.isfinite(arr)):
                 setattr(out, name, np.maximum(arr, 0.0))
+        out.carried = out.attributed.copy()
         out.events = int(data.get("events", 0))
         out.mean_print_usd = max(float(data.get("mean_print_usd", out.mean_print_usd)), 1.0)
         out.sampling = float(min(max(data.get("sampling", out.sampling), 0.02), 1.5))
@@ -161,6 +165,7 @@ class Calibrator:
         forget = 0.5 ** (1.0 / EVIDENCE_HALF_LIFE_MIN)
         for cal in self.per_venue:
             cal.exposure *= forget
+            cal.carried *= forget
             cal.printed_sweep_usd *= forget
             cal.oi_drop_sweep_usd *= forget
         self._minutes += 1
@@ -205,14 +210,14 @@ class Calibrator:
         """R per tier: remembered prints re-attributed with the current weights, older ones forgotten."""
         n = min(cal.print_count, PRINT_MEMORY)
         if n == 0:
-            return np.zeros(N_TIERS)
+            return cal.carried.copy()
         dens = cal.print_density[:n]
         resp = dens * cal.weights
         total = resp.sum(axis=1, keepdims=True)
         ok = total[:, 0] > 0
         age = self._minutes - cal.print_minute[:n]
         usd = cal.print_usd[:n] * 0.5 ** (age / EVIDENCE_HALF_LIFE_MIN)
-        return (resp[ok] / total[ok] * usd[ok, None]).sum(axis=0)
+        return (resp[ok] / total[ok] * usd[ok, None]).sum(axis=0) + cal.carried
 
     def state(self) -> dict:
         """JSON-able state of every venue."""
