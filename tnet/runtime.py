@@ -269,9 +269,16 @@ class Runtime:
         self._apply_history(history)
 
     def _apply_history(self, history: list[Event]) -> None:
-        """Split history events per symbol and hand them to each engine's warm start."""
+        """Split history events per symbol and hand them to each engine's warm start.
+
+        Venues include the bar still in progress; it is dropped, because a bar's end is where the
+        engine's clock lands after the warm start, and a clock ahead of the feed would hold every
+        periodic update back until real time caught up.
+        """
+        # "Now" is when the last history response arrived: recorded, so a replay cuts the same bars.
+        now_ms = max((e.recv_ms for e in history), default=self.now_ms())
         for symbol, engine in self.engines.items():
-            bars = [e for e in history if isinstance(e, Bar) and e.symbol == symbol]
+            bars = [e for e in history if isinstance(e, Bar) and e.symbol == symbol and e.ts_ms + e.interval_ms <= now_ms]
             ois = [e for e in history if isinstance(e, OpenInterest) and e.symbol == symbol]
             if not bars:
                 continue
