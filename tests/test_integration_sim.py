@@ -142,3 +142,20 @@ async def test_malformed_frames_are_counted_not_fatal(tmp_path: Path, venue: str
             await rt.stop()
     finally:
         await sim.stop()
+
+
+async def test_warm_start_fills_the_map_and_live_ticks_run_at_once(tmp_path: Path) -> None:
+    settings = Settings(source=Source("sim"), save_state=False, state_dir=tmp_path)
+    rt = Runtime(resolve_all(["SOL"]), settings)
+    await rt.start()
+    try:
+        first = rt.view("SOL", heatmap=True)
+        # Full on the first frame: 24 h of history bars have built a profile and heatmap columns.
+        assert first.warm and first.price > 0
+        assert sum(lv.long_usd + lv.short_usd for lv in first.levels) > 0
+        assert first.heatmap is not None and first.heatmap.long_usd.shape[0] >= 60
+        # OKX's REST backfill reaches the calibrator within seconds, which needs the engine's
+        # periodic ticks to run now (the engine clock must not sit at the end of an unfinished bar).
+        await wait_for(lambda: rt.view("SOL", heatmap=False).calibration["okx"].events > 0, 10, "OKX backfill attributed")
+    finally:
+        await rt.stop()
