@@ -70,3 +70,30 @@ class VenueSpec(Protocol):
     def metadata_requests(self, symbols: list[SymbolInfo]) -> list[str]: ...
 
     def history_requests(self, symbol: SymbolInfo, end_ms: int, bars: int) -> list[str]: ...
+
+
+MAX_VENUE_ERRORS = 20  # error replies kept per parser (bounded: a bad feed can repeat forever)
+_INF = float("inf")
+
+
+def remember_error(stats: ParserStats, text: str) -> None:
+    """Keep the last MAX_VENUE_ERRORS venue error texts, each cut to 200 characters."""
+    stats.venue_errors.append(text[:200])
+    if len(stats.venue_errors) > MAX_VENUE_ERRORS:
+        del stats.venue_errors[:-MAX_VENUE_ERRORS]
+
+
+def positive(value: object) -> float:
+    """float(value) if it is finite and > 0, else ValueError (NaN strings, zeros, junk)."""
+    number = float(value)  # type: ignore[arg-type]
+    if not 0.0 < number < _INF:
+        raise ValueError(f"not a positive finite number: {value!r}")
+    return number
+
+
+def non_negative(value: object) -> float:
+    """float(value) if it is finite and >= 0, else ValueError."""
+    number = float(value)  # type: ignore[arg-type]
+    if not 0.0 <= number < _INF:
+        raise ValueError(f"not a finite non-negative number: {value!r}")
+    return number

@@ -12,6 +12,9 @@ import orjson
 from msgspec import UNSET, UnsetType
 
 from tnet.connectors.base import Endpoints, ParserStats, RestPoll
+from tnet.connectors.base import non_negative as _non_negative
+from tnet.connectors.base import positive as _positive
+from tnet.connectors.base import remember_error as _remember_error
 from tnet.events import Bar, Event, Liquidation, MarkPrice, OpenInterest, Trades
 from tnet.symbols import SymbolInfo
 
@@ -20,7 +23,6 @@ BAR_MS = 300_000  # history is always 5-minute bars
 KLINES_PAGE = 1500  # /fapi/v1/klines max limit
 OI_HIST_PAGE = 500  # /futures/data/openInterestHist max limit
 SUBSCRIBE_CHUNK = 200  # streams per SUBSCRIBE frame; a handful of frames stays under 10 msgs/s
-MAX_VENUE_ERRORS = 20
 
 _INF = math.inf
 _NAN = math.nan
@@ -83,27 +85,10 @@ class _Combined(msgspec.Struct, gc=False):
 _decode_combined = msgspec.json.Decoder(_Combined, strict=False).decode
 
 
-def _remember_error(stats: ParserStats, text: str) -> None:
-    """Keep the last MAX_VENUE_ERRORS error texts (bounded: a bad feed can repeat forever)."""
-    stats.venue_errors.append(text[:200])
-    if len(stats.venue_errors) > MAX_VENUE_ERRORS:
-        del stats.venue_errors[:-MAX_VENUE_ERRORS]
 
 
-def _positive(value: object) -> float:
-    """float(value) if it is finite and > 0, else ValueError (NaN strings, zeros, junk)."""
-    number = float(value)  # type: ignore[arg-type]
-    if not 0.0 < number < _INF:
-        raise ValueError(f"not a positive finite number: {value!r}")
-    return number
 
 
-def _non_negative(value: object) -> float:
-    """float(value) if it is finite and >= 0, else ValueError."""
-    number = float(value)  # type: ignore[arg-type]
-    if not 0.0 <= number < _INF:
-        raise ValueError(f"not a finite non-negative number: {value!r}")
-    return number
 
 
 class BinanceParser:

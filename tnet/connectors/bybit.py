@@ -13,6 +13,9 @@ import orjson
 from msgspec import UNSET, UnsetType
 
 from tnet.connectors.base import Endpoints, ParserStats, RestPoll
+from tnet.connectors.base import non_negative as _non_negative
+from tnet.connectors.base import positive as _positive
+from tnet.connectors.base import remember_error as _remember_error
 from tnet.events import Bar, Event, Liquidation, MarkPrice, OpenInterest, Trades
 from tnet.symbols import SymbolInfo
 
@@ -21,7 +24,6 @@ BAR_MS = 300_000
 KLINE_PAGE = 1000  # /v5/market/kline max limit (older docs said 200; 1000 since 2023)
 OI_PAGE = 200  # /v5/market/open-interest max limit
 MAX_ARGS_CHARS = 20_000  # a public connection's args must stay under 21,000 characters
-MAX_VENUE_ERRORS = 20
 MAX_REMEMBERED_CLOSES = 20_000  # kline closes kept per symbol to price OI history
 
 _INF = math.inf
@@ -102,27 +104,10 @@ def _fast_decoder(pairs: tuple[tuple[str, str], ...]) -> Callable[[str | bytes],
     return msgspec.json.Decoder(Union[tuple(classes)], strict=False).decode  # type: ignore
 
 
-def _remember_error(stats: ParserStats, text: str) -> None:
-    """Keep the last MAX_VENUE_ERRORS error texts."""
-    stats.venue_errors.append(text[:200])
-    if len(stats.venue_errors) > MAX_VENUE_ERRORS:
-        del stats.venue_errors[:-MAX_VENUE_ERRORS]
 
 
-def _positive(value: object) -> float:
-    """float(value) if it is finite and > 0, else ValueError."""
-    number = float(value)  # type: ignore[arg-type]
-    if not 0.0 < number < _INF:
-        raise ValueError(f"not a positive finite number: {value!r}")
-    return number
 
 
-def _non_negative(value: object) -> float:
-    """float(value) if it is finite and >= 0, else ValueError."""
-    number = float(value)  # type: ignore[arg-type]
-    if not 0.0 <= number < _INF:
-        raise ValueError(f"not a finite non-negative number: {value!r}")
-    return number
 
 
 class BybitParser:

@@ -12,6 +12,9 @@ import orjson
 from msgspec import UNSET, UnsetType
 
 from tnet.connectors.base import Endpoints, ParserStats, RestPoll
+from tnet.connectors.base import non_negative as _non_negative
+from tnet.connectors.base import positive as _positive
+from tnet.connectors.base import remember_error as _remember_error
 from tnet.events import Bar, Event, Liquidation, MarkPrice, OpenInterest, Trades
 from tnet.symbols import SymbolInfo
 
@@ -21,7 +24,6 @@ CANDLES_PAGE = 100  # history-candles: 100 rows per page (documented max is 300 
 OI_HIST_PAGE = 100  # rubik open-interest-history: max 100 rows per page
 OI_HIST_MAX_ROWS = 1440  # the endpoint only serves the latest 1,440 entries
 MAX_ARGS_BYTES = 60_000  # total args of one request must stay under 64 KB
-MAX_VENUE_ERRORS = 20
 
 _INF = math.inf
 _NAN = math.nan
@@ -81,27 +83,10 @@ class _Frame(msgspec.Struct, gc=False):
 _decode_frame = msgspec.json.Decoder(_Frame, strict=False).decode
 
 
-def _remember_error(stats: ParserStats, text: str) -> None:
-    """Keep the last MAX_VENUE_ERRORS error texts."""
-    stats.venue_errors.append(text[:200])
-    if len(stats.venue_errors) > MAX_VENUE_ERRORS:
-        del stats.venue_errors[:-MAX_VENUE_ERRORS]
 
 
-def _positive(value: object) -> float:
-    """float(value) if it is finite and > 0, else ValueError."""
-    number = float(value)  # type: ignore[arg-type]
-    if not 0.0 < number < _INF:
-        raise ValueError(f"not a positive finite number: {value!r}")
-    return number
 
 
-def _non_negative(value: object) -> float:
-    """float(value) if it is finite and >= 0, else ValueError."""
-    number = float(value)  # type: ignore[arg-type]
-    if not 0.0 <= number < _INF:
-        raise ValueError(f"not a finite non-negative number: {value!r}")
-    return number
 
 
 def _is_pong(frame: object) -> bool:
