@@ -246,3 +246,23 @@ def test_health_line_reasons_hint_and_notes(palette: Palette) -> None:
     assert "xxx" not in narrow and "okx DOWN: DNS failure" in narrow  # a long note never hides a venue
     all_down = strip_text(health_line({"venues": {"okx": down}}, 120, palette))
     assert NO_DATA_HINT in all_down
+
+
+def test_contrast_follows_the_visible_distribution() -> None:
+    from tnet.ui.render import heatmap as hmr
+    from tnet.ui.render.scale import DECADES
+
+    # 100 cells from 1k to 1M (log-uniform): p99 ~ 0.93M, p20 ~ 4k -> ~2.37 + 0.3 decades, capped at DECADES.
+    broad = np.logspace(3, 6, 100)
+    top, decades = hmr.contrast(broad)
+    assert abs(top - np.percentile(broad, 99)) < 1e-6
+    assert decades == DECADES
+    # A map spread evenly between 8M and 10M gets the minimum span, so 8M is not drawn as bright as 10M.
+    narrow = np.linspace(8e6, 10e6, 200)
+    top, decades = hmr.contrast(narrow)
+    assert decades == hmr.MIN_DECADES and 9.9e6 < top <= 10e6
+    assert hmr.cell_codes(np.array([[8e6, 1e6]]), top, None, decades).tolist()[0][1] == 0  # 1M is below the ramp
+    # Too few cells to judge: the plain maximum and the default span.
+    assert hmr.contrast(np.array([0.0, 5.0, 7.0])) == (7.0, DECADES)
+    # Smoothing moves a fifth of the way per frame.
+    assert hmr.update_decades(2.0, 1.0) == 1.8 and hmr.update_decades(None, 1.0) == 1.0

@@ -11,7 +11,7 @@ from textual.strip import Strip
 from tnet.engine.views import HeatmapView, Level
 from tnet.ui.render.heatmap import Viewport, price_resample
 from tnet.ui.render.palette import Palette
-from tnet.ui.render.scale import N_LEVELS, format_price, format_usd, level_floor, price_decimals
+from tnet.ui.render.scale import DECADES, N_LEVELS, format_price, format_usd, level_floor, price_decimals
 from tnet.ui.render.text import fit, line
 
 AXIS_LABEL_EVERY = 4  # terminal rows between price labels
@@ -73,14 +73,14 @@ def time_axis(vp: Viewport, width: int, palette: Palette) -> Strip:
     return line([("".join(chars)[:width], palette.muted)], width, palette.text)
 
 
-def legend_values(vmax: float) -> tuple[float, float]:
+def legend_values(vmax: float, decades: float = DECADES) -> tuple[float, float]:
     """(lowest USD drawn, vmax): the two ends of the colour legend."""
-    return level_floor(1, vmax), vmax
+    return level_floor(1, vmax, decades=decades), vmax
 
 
-def legend(vmax: float, width: int, palette: Palette, label: str = "liq USD/cell") -> Strip:
+def legend(vmax: float, width: int, palette: Palette, label: str = "liq USD/cell", decades: float = DECADES) -> Strip:
     """Colour legend: '<label> <low> ██…██ <high>', one coloured block per level."""
-    low, high = legend_values(vmax)
+    low, high = legend_values(vmax, decades)
     parts = [(f"{label} ", palette.muted), (format_usd(low) + " ", palette.text)]
     block = max(1, min(2, (width - 30) // N_LEVELS))
     for level in range(1, N_LEVELS + 1):

@@ -32,6 +32,7 @@ class ChartState:
 
     price_window: tuple[float, float] | None = None
     vmax: float | None = None
+    decades: float | None = None
     last_viewport: heatmap.Viewport | None = None
     last_codes: np.ndarray | None = field(default=None, repr=False)
 
@@ -84,8 +85,10 @@ def chart_lines(
     t_end, col_ms = heatmap.time_window(view.ts_ms, settings.window_ms, heat_w, hm.t0_ms, hm.col_ms)
     vp = heatmap.Viewport(top, row_usd, 2 * rows, t_end, col_ms, heat_w)
     values = heatmap.resample(hm, vp, settings.side)
-    state.vmax = heatmap.update_vmax(state.vmax, float(values.max()) if values.size else 0.0)
-    codes = heatmap.cell_codes(values, state.vmax, heatmap.price_path_rows(hm, vp))
+    scale_top, decades = heatmap.contrast(values)
+    state.vmax = heatmap.update_vmax(state.vmax, scale_top)
+    state.decades = heatmap.update_decades(state.decades, decades)
+    codes = heatmap.cell_codes(values, state.vmax, heatmap.price_path_rows(hm, vp), state.decades)
     marks = heatmap.print_markers(hm.prints, vp, BIG_USD)
     state.last_viewport, state.last_codes = vp, codes
 
@@ -96,5 +99,5 @@ def chart_lines(
     label = line([(" ▲ short liq", palette.side["short"]), ("  ▼ long liq", palette.side["long"])], prof_w + AXIS_W, palette.text)
     out.append(Strip.join([axes.time_axis(vp, heat_w, palette), label]))
     side_label = {"both": "liq USD/cell", "long": "long liq USD", "short": "short liq USD"}[settings.side]
-    out.append(axes.legend(state.vmax, width, palette, side_label))
+    out.append(axes.legend(state.vmax, width, palette, side_label, state.decades))
     return out[:height]

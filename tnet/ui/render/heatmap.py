@@ -15,8 +15,9 @@ from textual.strip import Strip
 
 from tnet.engine.views import HeatmapView
 from tnet.ui.render.palette import EMPTY, PRICE, Palette
-from tnet.ui.render.scale import N_LEVELS, nice_ceil, quantize
+from tnet.ui.render.scale import DECADES, N_LEVELS, nice_ceil, quantize
 
+MIN_DECADES = 0.8  # never less than this span of USD on the ramp (a flat map stays mostly one colour)
 UPPER_HALF = "▀"
 SMALL_PRINT = "•"
 BIG_PRINT = "●"
@@ -90,6 +91,27 @@ def time_window(ts_ms: int, window_ms: int, cols: int, t0_ms: int, src_col_ms: i
     return int(t_end), col_ms
 
 
+def contrast(values: np.ndarray) -> tuple[float, float]:
+    """(top, decades) of the colour scale from the visible cells' distribution.
+
+    The ramp runs from the 99th percentile of the non-empty cells down to a little below their
+    20th, so a map whose mass is spread broadly still shows its structure instead of one bright
+    block; a handful of outliers saturate rather than darken everything else.
+    """
+    nonzero = values[values > 0]
+    if nonzero.size < 16:
+        return (float(values.max()) if values.size else 0.0), DECADES
+    hi, lo = np.percentile(nonzero, [99.0, 20.0])
+    if not (hi > 0 and lo > 0):
+        return float(hi), DECADES
+    return float(hi), float(min(max(np.log10(hi / lo) + 0.3, MIN_DECADES), DECADES))
+
+
+def update_decades(prev: float | None, target: float) -> float:
+    """Smooth the contrast between frames so colours do not flicker."""
+    return target if prev is None else 0.8 * prev + 0.2 * target
+
+
 def update_vmax(prev: float | None, visible_max: float) -> float:
     """Colour-scale maximum with hysteresis: jumps up at once, comes down only after a 4x fall."""
     if visible_max <= 0:
@@ -160,9 +182,9 @@ def price_path_rows(hm: HeatmapView, vp: Viewport) -> np.ndarray:
     return rows
 
 
-def cell_codes(values: np.ndarray, vmax: float, path_rows: np.ndarray | None) -> np.ndarray:
+def cell_codes(values: np.ndarray, vmax: float, path_rows: np.ndarray | None, decades: float = DECADES) -> np.ndarray:
     """Heatmap codes per display cell: 0 empty, 1..N ramp, PRICE where the price path passes."""
-    codes = quantize(values, vmax)
+    codes = quantize(values, vmax, decades=decades)
     if path_rows is None:
         return codes
     n_rows = codes.shape[0]
