@@ -101,3 +101,10 @@ def test_headless_health_against_the_simulator_never_imports_textual() -> None:
         assert v["state"] == "live"
         assert v["msgs_per_s"] > 0
         assert v["latency_ms_p50"] is not None and v["latency_ms_p50"] >= 0
+
+
+def test_options_read_tnet_environment_variables() -> None:
+    res = tnet("health", env={"TNET_EXCHANGES": "kraken"})
+    assert res.returncode == 2 and "unknown exchange 'kraken'" in res.stderr
+    res = tnet("backtest", "--bars", "/no/such.csv", env={"TNET_COLUMNS": "ts=a"})
+    assert res.returncode != 0 and "Traceback" not in res.stderr

@@ -10,7 +10,8 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
-    context_settings={"auto_envvar_prefix": "TNET", "help_option_names": ["-h", "--help"]},
+    # Every option names its own TNET_<NAME> environment variable (DESIGN.md §1).
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 
 

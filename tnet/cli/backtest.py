@@ -43,18 +43,18 @@ def parse_mix(text: str) -> dict[str, dict[int, float]]:
 
 
 def backtest(
-    sim: Annotated[bool, typer.Option("--sim", help="Evaluate on the simulator (ground truth known).")] = False,
-    bars: Annotated[Path | None, typer.Option("--bars", help="CSV of real bars to evaluate sweep skill on.")] = None,
+    sim: Annotated[bool, typer.Option("--sim", envvar="TNET_SIM", help="Evaluate on the simulator (ground truth known).")] = False,
+    bars: Annotated[Path | None, typer.Option("--bars", envvar="TNET_BARS", help="CSV of real bars to evaluate sweep skill on.")] = None,
     columns: Annotated[str | None, typer.Option(
-        "--columns", help="Column map: ts=...,open=...,high=...,low=...,close=...,oi_usd=...,liq_long_usd=...,liq_short_usd=...")] = None,
-    seed: Annotated[int, typer.Option("--seed", help="Simulator seed.")] = 0,
-    hours: Annotated[float, typer.Option("--hours", min=2.0, help="Simulated hours (--sim).")] = 36.0,
+        "--columns", envvar="TNET_COLUMNS", help="Column map: ts=...,open=...,high=...,low=...,close=...,oi_usd=...,liq_long_usd=...,liq_short_usd=...")] = None,
+    seed: Annotated[int, typer.Option("--seed", envvar="TNET_SEED", help="Simulator seed.")] = 0,
+    hours: Annotated[float, typer.Option("--hours", envvar="TNET_HOURS", min=2.0, help="Simulated hours (--sim).")] = 36.0,
     leverage_mix: Annotated[str | None, typer.Option(
-        "--leverage-mix", help="Hidden mix (JSON or file; per venue or one flat mix). Default: mostly 3x-10x.")] = None,
-    shift_at: Annotated[float | None, typer.Option("--shift-at", help="Hour at which the hidden mix shifts.")] = None,
-    shift_mix: Annotated[str | None, typer.Option("--shift-mix", help="Mix after the shift (JSON or file).")] = None,
-    symbol: Annotated[str, typer.Option("--symbol", help="Symbol to simulate / label the bars with.")] = "BTC",
-    json_out: Annotated[bool, typer.Option("--json", help="Print the tnet.backtest/1 JSON.")] = False,
+        "--leverage-mix", envvar="TNET_LEVERAGE_MIX", help="Hidden mix (JSON or file; per venue or one flat mix). Default: mostly 3x-10x.")] = None,
+    shift_at: Annotated[float | None, typer.Option("--shift-at", envvar="TNET_SHIFT_AT", help="Hour at which the hidden mix shifts.")] = None,
+    shift_mix: Annotated[str | None, typer.Option("--shift-mix", envvar="TNET_SHIFT_MIX", help="Mix after the shift (JSON or file).")] = None,
+    symbol: Annotated[str, typer.Option("--symbol", envvar="TNET_SYMBOL", help="Symbol to simulate / label the bars with.")] = "BTC",
+    json_out: Annotated[bool, typer.Option("--json", envvar="TNET_JSON", help="Print the tnet.backtest/1 JSON.")] = False,
 ) -> None:
     """Evaluate prediction skill: --sim (capture@10%, calibration TVD, zones) or --bars CSV (sweep Spearman)."""
     if sim == (bars is not None):

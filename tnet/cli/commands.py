@@ -34,7 +34,7 @@ def _dumps(obj: Any, pretty: bool = False) -> str:
 def health(
     symbols: SymbolsArg = None,
     seconds: Annotated[float, typer.Option("--seconds", envvar="TNET_SECONDS", min=1, help="How long to listen.")] = 5.0,
-    json_out: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+    json_out: Annotated[bool, typer.Option("--json", envvar="TNET_JSON", help="Print JSON instead of a table.")] = False,
     source: SourceOpt = None,
     exchanges: ExchangesOpt = None,
     state_dir: StateDirOpt = None,
@@ -182,9 +182,9 @@ def _recording_symbols(path: Path) -> list[str] | None:
 def replay(
     file: Annotated[Path, typer.Argument(help="A recording made by `tnet record`.")],
     speed: Annotated[str, typer.Option("--speed", envvar="TNET_SPEED", help="Playback speed multiplier, or 'max'.")] = "max",
-    events: Annotated[bool, typer.Option("--events", help="Print normalized events as JSON Lines.")] = False,
-    symbols: Annotated[str | None, typer.Option("--symbols", help="Comma-separated symbols (default: from the recording).")] = None,
-    heatmap: Annotated[bool, typer.Option("--heatmap", help="Include the heatmap matrix in the final snapshots.")] = False,
+    events: Annotated[bool, typer.Option("--events", envvar="TNET_EVENTS", help="Print normalized events as JSON Lines.")] = False,
+    symbols: Annotated[str | None, typer.Option("--symbols", envvar="TNET_SYMBOLS", help="Comma-separated symbols (default: from the recording).")] = None,
+    heatmap: Annotated[bool, typer.Option("--heatmap", envvar="TNET_HEATMAP", help="Include the heatmap matrix in the final snapshots.")] = False,
     exchanges: ExchangesOpt = None,
     state_dir: StateDirOpt = None,
     config: ConfigOpt = None,
@@ -258,11 +258,11 @@ def replay(
 def snapshot(
     symbol: Annotated[str, typer.Argument(help="Short symbol, e.g. BTC.")],
     seconds: Annotated[float, typer.Option("--seconds", envvar="TNET_SECONDS", min=0, help="Collect for N seconds before the snapshot.")] = 20.0,
-    json_out: Annotated[bool | None, typer.Option("--json/--no-json", help="JSON output (default when stdout is not a terminal).")] = None,
-    table: Annotated[bool, typer.Option("--table", help="Rich tables.")] = False,
-    svg: Annotated[Path | None, typer.Option("--svg", help="Write a picture of the heatmap to this SVG file.")] = None,
-    heatmap: Annotated[bool, typer.Option("--heatmap", help="Include the time x price matrix in JSON.")] = False,
-    speed: Annotated[str, typer.Option("--speed", help="Replay speed when --source replay:FILE.")] = "max",
+    json_out: Annotated[bool | None, typer.Option("--json/--no-json", envvar="TNET_JSON", help="JSON output (default when stdout is not a terminal).")] = None,
+    table: Annotated[bool, typer.Option("--table", envvar="TNET_TABLE", help="Rich tables.")] = False,
+    svg: Annotated[Path | None, typer.Option("--svg", envvar="TNET_SVG", help="Write a picture of the heatmap to this SVG file.")] = None,
+    heatmap: Annotated[bool, typer.Option("--heatmap", envvar="TNET_HEATMAP", help="Include the time x price matrix in JSON.")] = False,
+    speed: Annotated[str, typer.Option("--speed", envvar="TNET_SPEED", help="Replay speed when --source replay:FILE.")] = "max",
     source: SourceOpt = None,
     exchanges: ExchangesOpt = None,
     state_dir: StateDirOpt = None,
@@ -353,7 +353,7 @@ def watch(
 
 def demo(
     theme: Annotated[str | None, typer.Option("--theme", envvar="TNET_THEME", help="Theme name (see themes/).")] = None,
-    seed: Annotated[int, typer.Option("--seed", help="Simulator seed.")] = 0,
+    seed: Annotated[int, typer.Option("--seed", envvar="TNET_SEED", help="Simulator seed.")] = 0,
     state_dir: StateDirOpt = None,
     config: ConfigOpt = None,
 ) -> None:
