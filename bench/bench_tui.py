@@ -30,14 +30,15 @@ def child_main(args: argparse.Namespace) -> None:
     """Runs inside the pty: the app on the requested runtime."""
     from tnet.ui.app import TnetApp
 
-    if args.runtime == "sim":
+    if args.runtime in ("sim", "remote"):
         import tempfile
 
         from tnet.config import Settings, parse_source
         from tnet.runtime import Runtime
         from tnet.symbols import resolve
 
-        settings = Settings(source=parse_source("sim"), state_dir=Path(tempfile.mkdtemp(prefix="tnet-bench-")),
+        source = f"sim@{args.addr}" if args.runtime == "remote" else "sim"
+        settings = Settings(source=parse_source(source), state_dir=Path(tempfile.mkdtemp(prefix="tnet-bench-")),
                             save_state=False, sim_seed=5)
         runtime = Runtime([resolve(s) for s in ("BTC", "ETH", "SOL")], settings)
         if args.headless:  # the same runtime with no UI: its CPU is the baseline the UI adds to
@@ -142,7 +143,8 @@ class Pty:
 
 def measure(args: argparse.Namespace, prints: int, label: str, headless: bool = False) -> dict[str, float]:
     """Start the app, warm up, then measure steady CPU and bytes/s, then key latency."""
-    argv = [sys.executable, __file__, "--child", "--runtime", args.runtime, "--prints", str(prints), "--hz", str(args.hz)]
+    argv = [sys.executable, __file__, "--child", "--runtime", args.runtime, "--prints", str(prints), "--hz", str(args.hz),
+            "--addr", args.addr]
     if headless:
         argv.append("--headless")
     term = Pty(argv, args.cols, args.rows, args.colors)
@@ -178,11 +180,25 @@ def measure(args: argparse.Namespace, prints: int, label: str, headless: bool = 
         term.close()
 
 
+def start_sim(faults: str) -> tuple["subprocess.Popen[str]", str]:
+    """`tnet sim` in its own process (as a trader would run it); returns it and its HOST:PORT."""
+    import json
+    import subprocess
+
+    cmd = [sys.executable, "-m", "tnet", "sim", "--port", "0", "--seed", "5"] + (["--faults", faults] if faults else [])
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    endpoints = json.loads(proc.stdout.readline())
+    return proc, f"{endpoints['host']}:{endpoints['port']}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--headless", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--runtime", choices=("fake", "sim"), default="fake")
+    parser.add_argument("--runtime", choices=("fake", "sim", "remote"), default="fake",
+                        help="remote: `tnet sim` in another process (steady, then --faults burst=10)")
+    parser.add_argument("--addr", default="", help=argparse.SUPPRESS)
     parser.add_argument("--prints", type=int, default=1, help="fake runtime: prints per symbol per second (steady)")
     parser.add_argument("--busy", type=int, default=8, help="fake runtime: prints per symbol per second (busy market)")
     parser.add_argument("--burst", type=int, default=4000, help="fake runtime: prints per symbol per second (burst)")
@@ -198,6 +214,25 @@ def main() -> None:
         child_main(args)
         return
     print(f"bench_tui: {args.cols}x{args.rows} {args.colors}, runtime={args.runtime}, refresh {args.hz:g} Hz")
+    if args.runtime == "remote":
+        results = {}
+        for label, faults in (("steady", ""), ("burst x10", "burst=10")):
+            sim = start_sim(faults)
+            try:
+                args.addr = sim[1]
+                headless = measure(args, 0, f"{label}: runtime, no UI", headless=True)
+                full = measure(args, 0, f"{label}: tnet watch BTC ETH SOL")
+                results[label] = (headless, full)
+            finally:
+                sim[0].terminate()
+                sim[0].wait(10)
+        steady, burst = results["steady"][1], results["burst x10"][1]
+        for name, ok in [("whole process CPU < 10 % (steady)", steady["cpu_pct"] < 10),
+                         ("output <= 20 KB/s (steady)", steady["kb_per_s"] <= 20),
+                         ("keys within 100 ms (steady)", steady["key_ms_max"] <= 100),
+                         ("keys within 100 ms (burst x10)", burst["key_ms_max"] <= 100)]:
+            print(f"  {'PASS' if ok else 'MISS'}  {name}")
+        return
     if args.runtime == "sim":
         idle = measure(args, 0, "baseline: runtime + simulator, no UI", headless=True)
         steady = measure(args, 0, "steady: runtime + simulator + UI")
