@@ -30,6 +30,15 @@ def _dumps(obj: Any, pretty: bool = False) -> str:
     return orjson.dumps(obj, option=opts).decode()
 
 
+def _live_settings(command: str, symbols: list[str] | None, **options: Any) -> tuple[Any, list[Any]]:
+    """Settings for a command that needs feeds (live or simulator), never a recording."""
+    settings, infos = settings_and_symbols(symbols or ["BTC"], **options)
+    if settings.source.kind == "replay":
+        fail(f"{command} needs live feeds or a simulator: use --source live, sim or sim@HOST:PORT")
+    settings.save_state = False
+    return settings, infos
+
+
 # --------------------------------------------------------------------------- health
 def health(
     symbols: SymbolsArg = None,
@@ -41,13 +50,10 @@ def health(
     config: ConfigOpt = None,
 ) -> None:
     """Connect to every feed for N seconds and report per-venue health. Exit 0 all live, 1 degraded, 2 any down."""
-    settings, infos = settings_and_symbols(
-        symbols or ["BTC"], source=source, exchanges=exchanges, state_dir=state_dir, config=config
+    settings, infos = _live_settings(
+        "health", symbols, source=source, exchanges=exchanges, state_dir=state_dir, config=config
     )
-    if settings.source.kind == "replay":
-        fail("health needs live feeds or a simulator: use --source live, sim or sim@HOST:PORT")
     settings.warm_start = False
-    settings.save_state = False
 
     async def main() -> dict[str, Any]:
         import asyncio
@@ -123,12 +129,9 @@ def record(
     config: ConfigOpt = None,
 ) -> None:
     """Write every raw frame (and REST response) received to a JSON Lines file."""
-    settings, infos = settings_and_symbols(
-        symbols or ["BTC"], source=source, exchanges=exchanges, state_dir=state_dir, config=config
+    settings, infos = _live_settings(
+        "record", symbols, source=source, exchanges=exchanges, state_dir=state_dir, config=config
     )
-    if settings.source.kind == "replay":
-        fail("record needs live feeds or a simulator: use --source live, sim or sim@HOST:PORT")
-    settings.save_state = False
     from tnet.storage.recording import RecordingWriter
 
     try:
