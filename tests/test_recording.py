@@ -82,3 +82,25 @@ def test_blank_lines_are_ignored(tmp_path: Path) -> None:
     path.write_bytes(path.read_bytes() + b"\n\n")
     report = ReadReport()
     assert len(list(read_recording(path, report))) == 3 and report.ok
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=200, deadline=None)
+@given(frames=st.lists(st.text(), min_size=1, max_size=5), venue=st.text(min_size=1, max_size=8),
+       stream=st.text(min_size=1, max_size=12))
+def test_any_frame_text_round_trips(tmp_path_factory: object, frames: list[str], venue: str, stream: str) -> None:
+    # Quotes, backslashes, control characters, '","frame":"' inside the frame, non-ASCII: a frame
+    # comes back exactly as it was written.
+    path = tmp_path_factory.mktemp("rt") / "a.jsonl"  # type: ignore[attr-defined]
+    w = RecordingWriter(path)
+    for i, f in enumerate(frames):
+        w.write(i, venue, stream, f)
+    w.close()
+    report = ReadReport()
+    got = list(read_recording(path, report))
+    assert report.ok
+    assert [(r.recv_ms, r.venue, r.stream, r.frame) for r in got] == [(i, venue, stream, f) for i, f in enumerate(frames)]
+
