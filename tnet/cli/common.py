@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import signal
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -68,6 +66,8 @@ def settings_and_symbols(
 
 def run_async(main: Callable[[], Awaitable[T]]) -> T:
     """Run a headless coroutine; Ctrl-C / SIGTERM end it cleanly (the coroutine's finally blocks run)."""
+    import asyncio  # imported here: `tnet --help` must stay fast
+    import signal
 
     async def runner() -> T:
         loop = asyncio.get_running_loop()
