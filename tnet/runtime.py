@@ -144,8 +144,10 @@ class Runtime:
             from tnet.sim.server import SimServer, parse_faults
 
             faults = parse_faults(self.settings.sim_faults) if self.settings.sim_faults else None
-            self.sim = SimServer(
-                port=0, symbols=self.symbols, seed=self.settings.sim_seed, speed=1.0, faults=faults
+            # Building the market (a simulated day of history) takes about a second of numpy work:
+            # off the event loop, so the UI stays responsive while it starts.
+            self.sim = await asyncio.to_thread(
+                SimServer, port=0, symbols=self.symbols, seed=self.settings.sim_seed, speed=1.0, faults=faults
             )
             await self.sim.start()
         from tnet.connectors.supervisor import RestPoller, VenueConnection, make_http_client
