@@ -262,7 +262,7 @@ def snapshot(
     symbol: Annotated[str, typer.Argument(help="Short symbol, e.g. BTC.")],
     seconds: Annotated[float, typer.Option("--seconds", envvar="TNET_SECONDS", min=0, help="Collect for N seconds before the snapshot.")] = 20.0,
     json_out: Annotated[bool | None, typer.Option("--json/--no-json", envvar="TNET_JSON", help="JSON output (default when stdout is not a terminal).")] = None,
-    table: Annotated[bool, typer.Option("--table", envvar="TNET_TABLE", help="Rich tables.")] = False,
+    table: Annotated[bool, typer.Option("--table", envvar="TNET_TABLE", help="Rich tables (default on a terminal).")] = False,
     svg: Annotated[Path | None, typer.Option("--svg", envvar="TNET_SVG", help="Write a picture of the heatmap to this SVG file.")] = None,
     heatmap: Annotated[bool, typer.Option("--heatmap", envvar="TNET_HEATMAP", help="Include the time x price matrix in JSON.")] = False,
     speed: Annotated[str, typer.Option("--speed", envvar="TNET_SPEED", help="Replay speed when --source replay:FILE.")] = "max",
@@ -307,14 +307,16 @@ def snapshot(
         except OSError as exc:
             fail(f"cannot write {str(svg)!r}: {exc.strerror}")
         warn(f"wrote heatmap picture to {svg}")
-    if table:
+    # JSON when asked or when piped; on a terminal the tables, unless only a picture was asked for.
+    want_json = json_out if json_out is not None else not sys.stdout.isatty()
+    if want_json and not table:
+        typer.echo(_dumps(snap, pretty=sys.stdout.isatty()))
+    elif table or svg is None:
         from rich.console import Console
 
         console = Console()
         for renderable in snapshot_tables(snap):
             console.print(renderable)
-    elif json_out or (json_out is None and (not sys.stdout.isatty() or svg is None)):
-        typer.echo(_dumps(snap, pretty=sys.stdout.isatty()))
 
 
 # --------------------------------------------------------------------------- TUI

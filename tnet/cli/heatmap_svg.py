@@ -16,6 +16,31 @@ _RAMP = np.array(
 )
 
 
+MAX_COLS = 240
+MAX_ROWS = 160
+
+
+def _pool(values: np.ndarray, col_pool: int, row_pool: int) -> np.ndarray:
+    """Pool a (cols, rows) USD matrix: mean over `col_pool` columns, sum over `row_pool` price rows."""
+    cols, rows = values.shape
+    pad_c, pad_r = (-cols) % col_pool, (-rows) % row_pool
+    v = np.pad(values, ((pad_c, 0), (0, pad_r)))  # pad old columns, keep the newest aligned at the right
+    v = v.reshape(v.shape[0] // col_pool, col_pool, v.shape[1] // row_pool, row_pool)
+    return v.sum(axis=3).mean(axis=1)
+
+
+def _pool_path(path: np.ndarray, col_pool: int) -> np.ndarray:
+    """The last known price of each pooled column."""
+    pad = (-len(path)) % col_pool
+    p = np.concatenate([np.full(pad, np.nan), path]).reshape(-1, col_pool)
+    out = np.full(p.shape[0], np.nan)
+    for i, row in enumerate(p):
+        ok = row[np.isfinite(row)]
+        if ok.size:
+            out[i] = ok[-1]
+    return out
+
+
 def _colour(t: float) -> str:
     t = min(max(t, 0.0), 1.0) * (len(_RAMP) - 1)
     i = min(int(t), len(_RAMP) - 2)
@@ -37,33 +62,45 @@ def render_heatmap_svg(view: Any, width: int = 1200, height: int = 640) -> str:
         parts.append(f'<text x="{margin_l}" y="{height // 2}" fill="#e0e0e0">no data yet</text></svg>')
         return "\n".join(parts)
     total = np.asarray(hm.long_usd, dtype=np.float64) + np.asarray(hm.short_usd, dtype=np.float64)
+    # One SVG rect per cell: pool to at most MAX_COLS x MAX_ROWS so a 24 h map stays a small file.
+    col_pool = -(-total.shape[0] // MAX_COLS)
+    row_pool = -(-total.shape[1] // MAX_ROWS)
+    total = _pool(total, col_pool, row_pool)
+    col_ms = hm.col_ms * col_pool
+    bucket = hm.bucket_usd * row_pool
+    path = _pool_path(np.asarray(hm.price_path, dtype=np.float64), col_pool)
     cols, rows = total.shape
-    vmax = float(np.nanmax(total)) if np.isfinite(total).any() else 0.0
     cw, rh = pw / cols, ph / rows
-    if vmax > 0:
-        scaled = np.log1p(np.maximum(total, 0) / vmax * 1000.0) / math.log1p(1000.0)
+    nonzero = total[total > 0]
+    vmax = 0.0
+    if nonzero.size:
+        # Colour from the 20th to the 99th percentile of the non-empty cells (log), as the TUI does:
+        # a map whose mass is spread broadly still shows its structure.
+        vmax, vmin = (float(x) for x in np.percentile(nonzero, [99.0, 20.0]))
+        span = math.log(max(vmax / vmin, 10.0))
+        scaled = np.log(np.maximum(total, 1e-12) / (vmax * math.exp(-span))) / span
         for j in range(cols):
             for i in range(rows):
                 v = scaled[j, i]
-                if v < 0.02:
+                if total[j, i] <= 0 or v < 0.02:
                     continue
                 x = margin_l + j * cw
                 y = margin_t + ph - (i + 1) * rh
                 parts.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{cw + 0.3:.1f}" height="{rh + 0.3:.1f}" fill="{_colour(v)}"/>')
-    price_hi = hm.price_lo + rows * hm.bucket_usd
+    price_hi = hm.price_lo + rows * bucket
 
     def ypix(price: float) -> float:
         return margin_t + ph - (price - hm.price_lo) / (price_hi - hm.price_lo) * ph
 
     pts = [
         f"{margin_l + (j + 0.5) * cw:.1f},{ypix(p):.1f}"
-        for j, p in enumerate(hm.price_path)
+        for j, p in enumerate(path)
         if np.isfinite(p) and hm.price_lo <= p <= price_hi
     ]
     if len(pts) > 1:
         parts.append(f'<polyline points="{" ".join(pts)}" fill="none" stroke="#ffffff" stroke-width="1.2"/>')
     for ts, price, side, usd in hm.prints:
-        j = (ts - hm.t0_ms) / hm.col_ms
+        j = (ts - hm.t0_ms) / col_ms
         if 0 <= j < cols and hm.price_lo <= price <= price_hi:
             r = 2 + min(6.0, math.log10(max(usd, 10.0)) - 1)
             colour = "#ff5555" if side == "long" else "#55ff88"
@@ -74,10 +111,10 @@ def render_heatmap_svg(view: Any, width: int = 1200, height: int = 640) -> str:
     if view.price:
         y = ypix(view.price)
         parts.append(f'<line x1="{margin_l}" x2="{margin_l + pw}" y1="{y:.1f}" y2="{y:.1f}" stroke="#00e5ff" stroke-dasharray="4 3"/>')
-    span_min = cols * hm.col_ms / 60000
+    span_min = cols * col_ms / 60000
     parts.append(f'<text x="{margin_l}" y="{height - 12}" fill="#b0b0b0">-{span_min:.0f} min</text>')
     parts.append(f'<text x="{margin_l + pw - 30}" y="{height - 12}" fill="#b0b0b0">now</text>')
-    parts.append(f'<text x="{width - 300}" y="22" fill="#b0b0b0">colour: log USD, max ${vmax:,.0f}/bucket</text>')
+    parts.append(f'<text x="{width - 330}" y="22" fill="#b0b0b0">colour: log USD per cell, bright ≥ ${vmax:,.0f}</text>')
     parts.append("</svg>")
     return "\n".join(parts)
 
