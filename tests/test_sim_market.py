@@ -286,3 +286,17 @@ def test_any_step_sizes_keep_the_invariants(steps: list[int], seed: int) -> None
     bars = m.history_bars("SOL", "bybit", t, n=10_000)
     for a, b in zip(bars, bars[1:]):
         assert b.ts_ms - a.ts_ms == BAR_MS and b.open == a.close
+
+
+def test_windowed_liquidation_query_matches_a_full_scan() -> None:
+    m = Market(["BTC", "SOL"], seed=3, burst=3.0, leverage_mix={v: {50: 0.5, 100: 0.5} for v in ("binance", "bybit", "okx")})
+    t = m.now_ms
+    for step in [100, 1_000, 60_000, 250, 5_000] * 40:  # mixed step sizes
+        t += step
+        m.step(t)
+    everything = m.liquidations_all()
+    assert len(everything) > 50
+    for start, end in [(t - 1_000, t), (t - 120_000, t - 30_000), (m.start_ms, t), (t - 61_000, t - 60_500)]:
+        for symbol in (None, "SOL"):
+            brute = [r for r in everything if start <= r.ts_ms <= end and (symbol is None or r.symbol == symbol)]
+            assert m.liquidations_all(symbol, start_ms=start, end_ms=end) == brute

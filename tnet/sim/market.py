@@ -367,6 +367,7 @@ class Market:
         self._tiers = np.array(LEVERAGE_TIERS, dtype=np.int16)
         self._venue_mask = np.array([v in self.venues for v in ALL_VENUES])
         self._liqs: deque[LiqRecord] = deque(maxlen=2_000_000)
+        self._max_step_ms = 0  # longest step so far: bounds how far back a window query must scan
         self.start_ms = int(start_ms)
         # pre-history starts on a bar boundary so the day before start is made of whole bars
         t0 = ((self.start_ms - prehistory_ms) // BAR_MS) * BAR_MS
@@ -451,18 +452,27 @@ class Market:
 
     def liquidations_all(self, symbol: str | None = None, venue: str | None = None,
                          start_ms: int | None = None, end_ms: int | None = None) -> list[LiqRecord]:
-        """Every liquidation that happened (published or not), oldest first, filtered."""
+        """Every liquidation that happened (published or not), oldest first, filtered.
+
+        With `start_ms`, the scan runs newest-first and stops early: records are appended step by
+        step, each inside its step's interval, so once a record is older than `start_ms` by more than
+        the longest step (plus fill fragments' milliseconds) nothing before it can qualify. A
+        backtest asks for each second's window; a full scan made that quadratic.
+        """
+        def keep(r: LiqRecord) -> bool:
+            return ((symbol is None or r.symbol == symbol) and (venue is None or r.venue == venue)
+                    and (start_ms is None or r.ts_ms >= start_ms) and (end_ms is None or r.ts_ms <= end_ms))
+
+        if start_ms is None:
+            return [r for r in self._liqs if keep(r)]
+        stop = start_ms - self._max_step_ms - 1_000
         out = []
-        for r in self._liqs:
-            if symbol is not None and r.symbol != symbol:
-                continue
-            if venue is not None and r.venue != venue:
-                continue
-            if start_ms is not None and r.ts_ms < start_ms:
-                continue
-            if end_ms is not None and r.ts_ms > end_ms:
-                continue
-            out.append(r)
+        for r in reversed(self._liqs):
+            if r.ts_ms < stop:
+                break
+            if keep(r):
+                out.append(r)
+        out.reverse()
         return out
 
     # ------------------------------------------------------------------ internals
@@ -522,6 +532,8 @@ class Market:
         if now_ms < self.now_ms:
             raise ValueError(f"time went backwards: {now_ms} < {self.now_ms}")
         events: list[Event] = []
+        if now_ms - self.now_ms > self._max_step_ms:
+            self._max_step_ms = now_ms - self.now_ms
         for st in self._states.values():
             t = self.now_ms
             while t < now_ms:
