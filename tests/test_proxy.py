@@ -30,6 +30,21 @@ async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> N
         writer.close()
 
 
+async def _run_until_live(settings: Settings) -> None:
+    """Start a runtime, wait until every venue is live and the warm start has run, stop it."""
+    rt = Runtime(resolve_all(["BTC"]), settings)
+    await rt.start()
+    try:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 20
+        while not all(v["state"] == "live" for v in rt.health()["venues"].values()):
+            assert loop.time() < deadline, rt.health()
+            await asyncio.sleep(0.2)
+        assert rt.view("BTC", heatmap=False).warm
+    finally:
+        await rt.stop()
+
+
 @pytest.fixture
 async def sim_and_proxy() -> AsyncIterator[tuple[int, int, list[str]]]:
     sim = SimServer(port=0, symbols=["BTC"], seed=2)
@@ -63,17 +78,7 @@ async def test_websockets_and_rest_go_through_the_configured_proxy(sim_and_proxy
         source=Source("live"), state_dir=tmp_path, save_state=False, proxy=f"http://127.0.0.1:{proxy_port}",
         endpoints={v: Endpoints(ws=f"ws://{base}", rest=f"http://{base}") for v in ("binance", "bybit", "okx")},
     )
-    rt = Runtime(resolve_all(["BTC"]), settings)
-    await rt.start()
-    try:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + 20
-        while not all(v["state"] == "live" for v in rt.health()["venues"].values()):
-            assert loop.time() < deadline, rt.health()
-            await asyncio.sleep(0.2)
-        assert rt.view("BTC", heatmap=False).warm  # the REST history came through the proxy too
-    finally:
-        await rt.stop()
+    await _run_until_live(settings)  # live WebSockets, and warm: the REST history came through too
     assert sum(s.startswith(f"CONNECT {base}") for s in seen) >= 3  # one tunnel per venue WebSocket
     assert any(s.startswith(f"GET http://{base}/fapi/v1/klines") for s in seen)  # REST, forwarded
 
@@ -117,15 +122,5 @@ async def test_socks5_proxy_from_all_proxy(socks_proxy: tuple[int, int, list[str
         source=Source("live"), state_dir=tmp_path, save_state=False,
         endpoints={v: Endpoints(ws=f"ws://{base}", rest=f"http://{base}") for v in ("binance", "bybit", "okx")},
     )
-    rt = Runtime(resolve_all(["BTC"]), settings)
-    await rt.start()
-    try:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + 20
-        while not all(v["state"] == "live" for v in rt.health()["venues"].values()):
-            assert loop.time() < deadline, rt.health()
-            await asyncio.sleep(0.2)
-        assert rt.view("BTC", heatmap=False).warm
-    finally:
-        await rt.stop()
+    await _run_until_live(settings)
     assert seen.count(base) >= 4  # the three WebSockets and the REST calls, all by name through SOCKS

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from tnet.events import Event
 from tnet.symbols import SymbolInfo
@@ -97,3 +98,18 @@ def non_negative(value: object) -> float:
     if not 0.0 <= number < _INF:
         raise ValueError(f"not a finite non-negative number: {value!r}")
     return number
+
+
+def rows_to_events(rows: list, make: Callable[[Any], Event], stats: ParserStats) -> list[Event]:
+    """One event per REST history row, oldest first; a bad row is counted and skipped.
+
+    One bad row must not lose the rest of a warm start.
+    """
+    out: list[Event] = []
+    for row in rows:
+        try:
+            out.append(make(row))
+        except Exception:
+            stats.parse_errors += 1
+    out.sort(key=lambda event: event.ts_ms)
+    return out

@@ -11,7 +11,7 @@ import msgspec
 import orjson
 from msgspec import UNSET, UnsetType
 
-from tnet.connectors.base import Endpoints, ParserStats, RestPoll
+from tnet.connectors.base import Endpoints, ParserStats, RestPoll, rows_to_events
 from tnet.connectors.base import non_negative as _non_negative
 from tnet.connectors.base import positive as _positive
 from tnet.connectors.base import remember_error as _remember_error
@@ -286,36 +286,18 @@ class BinanceParser:
         short = self._short.get(params.get("symbol", ""))
         if short is None:
             return []
-        bars: list[Event] = []
-        for row in rows:
-            try:
-                # [openTime, o, h, l, c, volume(base), closeTime, quoteVol, trades, takerBuyBase, ...]
-                bars.append(
-                    Bar(VENUE, short, int(row[0]), recv_ms, BAR_MS, _positive(row[1]),
-                        _positive(row[2]), _positive(row[3]), _positive(row[4]),
-                        _non_negative(row[5]), _non_negative(row[9]), _NAN)
-                )
-            except Exception:
-                self.stats.parse_errors += 1  # one bad row must not lose the whole warm start
-        bars.sort(key=lambda bar: bar.ts_ms)
-        return bars
+        # [openTime, o, h, l, c, volume(base), closeTime, quoteVol, trades, takerBuyBase, ...]
+        return rows_to_events(rows, lambda row: Bar(
+            VENUE, short, int(row[0]), recv_ms, BAR_MS, _positive(row[1]), _positive(row[2]), _positive(row[3]),
+            _positive(row[4]), _non_negative(row[5]), _non_negative(row[9]), _NAN), self.stats)
 
     def _oi_history(self, rows: list, params: dict[str, str], recv_ms: int) -> list[Event]:
         short = self._short.get(params.get("symbol", ""))
         if short is None:
             return []
-        out: list[Event] = []
-        for row in rows:
-            try:
-                out.append(
-                    OpenInterest(VENUE, short, int(row["timestamp"]), recv_ms,
-                                 _non_negative(row["sumOpenInterest"]),
-                                 _non_negative(row["sumOpenInterestValue"]))
-                )
-            except Exception:
-                self.stats.parse_errors += 1
-        out.sort(key=lambda event: event.ts_ms)
-        return out
+        return rows_to_events(rows, lambda row: OpenInterest(
+            VENUE, short, int(row["timestamp"]), recv_ms, _non_negative(row["sumOpenInterest"]),
+            _non_negative(row["sumOpenInterestValue"])), self.stats)
 
 
 class BinanceSpec:

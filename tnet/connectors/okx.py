@@ -11,7 +11,7 @@ import msgspec
 import orjson
 from msgspec import UNSET, UnsetType
 
-from tnet.connectors.base import Endpoints, ParserStats, RestPoll
+from tnet.connectors.base import Endpoints, ParserStats, RestPoll, rows_to_events
 from tnet.connectors.base import non_negative as _non_negative
 from tnet.connectors.base import positive as _positive
 from tnet.connectors.base import remember_error as _remember_error
@@ -368,33 +368,17 @@ class OkxParser:
                     self.stats.parse_errors += 1
 
     def _candles(self, short: str, rows: list, recv_ms: int) -> list[Event]:
-        bars: list[Event] = []
         # [ts, o, h, l, c, vol(contracts), volCcy(base), volCcyQuote, confirm], newest first.
         # The newest row may be unconfirmed (bar in progress); it is kept like Binance's.
-        for row in rows:
-            try:
-                bars.append(
-                    Bar(VENUE, short, int(row[0]), recv_ms, BAR_MS, _positive(row[1]),
-                        _positive(row[2]), _positive(row[3]), _positive(row[4]),
-                        _non_negative(row[6]), _NAN, _NAN)
-                )
-            except Exception:
-                self.stats.parse_errors += 1
-        bars.sort(key=lambda bar: bar.ts_ms)
-        return bars
+        return rows_to_events(rows, lambda row: Bar(
+            VENUE, short, int(row[0]), recv_ms, BAR_MS, _positive(row[1]), _positive(row[2]), _positive(row[3]),
+            _positive(row[4]), _non_negative(row[6]), _NAN, _NAN), self.stats)
 
     def _oi_history(self, short: str, rows: list, recv_ms: int) -> list[Event]:
         # Rows are [ts, oi(contracts), oiCcy(base), oiUsd] strings (OKX docs "Get contract open
         # interest history", checked against a mirror of okx.com/docs-v5 of 2025).
-        out: list[Event] = []
-        for row in rows:
-            try:
-                out.append(OpenInterest(VENUE, short, int(row[0]), recv_ms,
-                                        _non_negative(row[2]), _non_negative(row[3])))
-            except Exception:
-                self.stats.parse_errors += 1
-        out.sort(key=lambda event: event.ts_ms)
-        return out
+        return rows_to_events(rows, lambda row: OpenInterest(
+            VENUE, short, int(row[0]), recv_ms, _non_negative(row[2]), _non_negative(row[3])), self.stats)
 
 
 class OkxSpec:
