@@ -3,6 +3,15 @@
 from __future__ import annotations
 
 from tnet.connectors.health import VenueHealth, overall_exit_code
+from tnet.events import MarkPrice, Trades
+
+
+def mark(symbol: str, ts: int) -> MarkPrice:
+    return MarkPrice("binance", symbol, ts, ts, 1.0)
+
+
+def trade(symbol: str, ts: int) -> Trades:
+    return Trades("binance", symbol, ts, ts, 1.0, 1.0, 0.0)
 
 
 def test_states_follow_the_canary() -> None:
@@ -12,14 +21,14 @@ def test_states_follow_the_canary() -> None:
     assert h.state(0, ["BTC"]) == ("down", "DNS failure (no route to the venue?)")
     h.on_connected(10_000)
     assert h.state(10_500, ["BTC"])[0] == "connecting"  # subscribed, no data yet
-    h.on_event("BTC", 10_900, 11_000, canary=True)
+    h.on_events([mark("BTC", 10_900)], 11_000)
     assert h.state(12_000, ["BTC"]) == ("live", "")
     # A non-canary event does not keep the feed alive.
-    h.on_event("BTC", 16_900, 17_000, canary=False)
+    h.on_events([trade("BTC", 16_900)], 17_000)
     state, reason = h.state(17_000, ["BTC"])
     assert state == "stale" and "BTC" in reason and "6s" in reason
     # One stale symbol degrades the venue even if another is live.
-    h.on_event("ETH", 16_990, 17_000, canary=True)
+    h.on_events([mark("ETH", 16_990)], 17_000)
     assert h.state(17_000, ["BTC", "ETH"])[0] == "stale"
     assert h.state(17_000, ["ETH"])[0] == "live"
 
@@ -39,7 +48,7 @@ def test_latency_percentiles_over_the_last_200_events() -> None:
     for i in range(300):
         # The first 100 events are slow (1000 ms) and fall out of the 200-event window.
         lat = 1000 if i < 100 else (i - 100) % 100 + 1  # 1..100 twice
-        h.on_event("BTC", 50_000 - lat, 50_000, canary=True)
+        h.on_events([mark("BTC", 50_000 - lat)], 50_000)
     rep = h.report(50_000, ["BTC"])
     assert rep["latency_ms_p50"] in (50.0, 51.0)
     assert rep["latency_ms_p99"] in (99.0, 100.0)

@@ -67,16 +67,6 @@ class VenueHealth:
         self.last_msg_ms = recv_ms
         self.frame_times.append(recv_ms)
 
-    def on_event(self, symbol: str, ts_ms: int, recv_ms: int, canary: bool) -> None:
-        """A normalized event for `symbol`; `canary` marks the liveness stream (mark price)."""
-        if canary:
-            sym = self.symbols.get(symbol)
-            if sym is None:
-                sym = self.symbols[symbol] = SymbolHealth()
-            sym.last_canary_ms = recv_ms
-        if ts_ms > 0:
-            self.latency_ms.append(recv_ms - ts_ms)
-
     def on_events(self, events: list, recv_ms: int) -> None:  # type: ignore[type-arg]
         """Every event of one frame (hot path: one call per frame, not per event)."""
         append = self.latency_ms.append
