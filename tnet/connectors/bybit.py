@@ -110,6 +110,23 @@ def _fast_decoder(pairs: tuple[tuple[str, str], ...]) -> Callable[[str | bytes],
 
 
 
+
+def _append_oi(out: list[Event], state: dict, short: str, ts: int, recv_ms: int) -> None:
+    """Open interest from a merged ticker: the one-sided fields (2026-06) when present.
+
+    [UNCERTAIN] otherwise the older openInterest / openInterestValue, passed through unchanged: the
+    docs call openInterest "both sides" since 2023 yet show it equal to single for REST.
+    """
+    single = state.get("singleOpenInterest")
+    single_usd = state.get("singleOpenInterestValue")
+    if single is not None and single_usd is not None:
+        out.append(OpenInterest(VENUE, short, ts, recv_ms, single, single_usd))
+        return
+    both = state.get("openInterest")
+    both_usd = state.get("openInterestValue")
+    if both is not None and both_usd is not None:
+        out.append(OpenInterest(VENUE, short, ts, recv_ms, both, both_usd))
+
 class BybitParser:
     """Parses public linear frames (topic-routed) and the REST bodies BybitSpec asks for."""
 
@@ -194,15 +211,7 @@ class BybitParser:
                            ("openInterestValue", data.openInterestValue)):
             if value is not UNSET:
                 state[key] = value  # type: ignore[assignment]
-        single = state.get("singleOpenInterest")
-        single_usd = state.get("singleOpenInterestValue")
-        if single is not None and single_usd is not None:
-            out.append(OpenInterest(VENUE, short, ts, recv_ms, single, single_usd))
-        else:
-            both = state.get("openInterest")
-            both_usd = state.get("openInterestValue")
-            if both is not None and both_usd is not None:
-                out.append(OpenInterest(VENUE, short, ts, recv_ms, both, both_usd))
+        _append_oi(out, state, short, ts, recv_ms)
         return out
 
     def _parse_generic(self, frame: str | bytes | msgspec.Raw, recv_ms: int) -> list[Event]:
@@ -297,17 +306,7 @@ class BybitParser:
         if state is None:
             state = self._tickers[short] = {}
         state.update(changed)
-        single = state.get("singleOpenInterest")
-        single_usd = state.get("singleOpenInterestValue")
-        if single is not None and single_usd is not None:
-            out.append(OpenInterest(VENUE, short, ts, recv_ms, single, single_usd))
-        else:
-            # Pre-2026-06 fields. [UNCERTAIN] the docs call openInterest "both sides" since 2023
-            # yet show it equal to single for REST; passed through unchanged as the brief says.
-            both = state.get("openInterest")
-            both_usd = state.get("openInterestValue")
-            if both is not None and both_usd is not None:
-                out.append(OpenInterest(VENUE, short, ts, recv_ms, both, both_usd))
+        _append_oi(out, state, short, ts, recv_ms)
         return out
 
     def _control(self, msg: dict) -> list[Event]:
