@@ -82,7 +82,7 @@ def _replay_seconds(path: Path, symbols: list[str], engines: bool) -> tuple[floa
         rt = Runtime(resolve_all(symbols), settings, engines=engines)
         t0 = time.process_time()
         await rt.start()
-        await rt.replay_done.wait()
+        await rt.run()
         elapsed = time.process_time() - t0
         await rt.stop()
         return elapsed, rt.events_total

@@ -84,9 +84,9 @@ async def test_record_then_replay_gives_the_same_events(tmp_path: Path) -> None:
     rp = Runtime(resolve_all(["BTC", "ETH"]), settings, engines=False)
     rp.event_hooks.append(lambda evs: replayed.extend(event_to_dict(e) for e in evs))
     await rp.start()
-    await asyncio.wait_for(rp.replay_done.wait(), 30)
+    await asyncio.wait_for(rp.run(), 30)
     await rp.stop()
-    assert rp.replay_report is not None and rp.replay_report.ok
+    assert rp.source.report.ok
     assert replayed == live_events
     assert {e["type"] for e in replayed} >= {"liquidation", "open_interest", "mark_price", "trades"}
 
@@ -98,13 +98,13 @@ async def test_feeds_go_down_under_drop_faults_and_come_back_resubscribed(tmp_pa
     try:
         settings = Settings(source=Source("sim", host="127.0.0.1", port=sim.port), save_state=False, warm_start=False)
         rt = Runtime(resolve_all(["BTC"]), settings, engines=False)
-        for conn_health in rt.health_by_venue.values():
+        for conn_health in rt.source.health_by_venue.values():
             conn_health.stale_after_s = 5.0
         marks_after: dict[str, int] = {v: 0 for v in VENUES}
 
         def count(evs: list[Event]) -> None:
             for e in evs:
-                if e.type == "mark_price" and rt.health_by_venue[e.venue].reconnects >= 2:
+                if e.type == "mark_price" and rt.source.health_by_venue[e.venue].reconnects >= 2:
                     marks_after[e.venue] += 1
 
         rt.event_hooks.append(count)

@@ -58,4 +58,4 @@ async def test_tui_on_simulator_shows_heatmap_tape_zones_and_live_venues(tmp_pat
         assert zone_rows >= 1, zones
         await pilot.press("q")
         await pilot.pause(0.5)
-    assert runtime.sim is None  # stop() shut the simulator down
+    assert runtime.source.sim is None  # stop() shut the simulator down

@@ -56,14 +56,12 @@ def health(
     settings.warm_start = False
 
     async def main() -> dict[str, Any]:
-        import asyncio
-
         from tnet.runtime import Runtime
 
         runtime = Runtime(infos, settings, engines=False)
         try:
             await runtime.start()
-            await asyncio.sleep(seconds)
+            await runtime.run(seconds)
             report = runtime.health()
         finally:
             await runtime.stop()
@@ -144,17 +142,12 @@ def record(
     writer.write(int(time.time() * 1000), "tnet", "meta", orjson.dumps(meta).decode())
 
     async def main() -> None:
-        import asyncio
-
         from tnet.runtime import Runtime
 
         runtime = Runtime(infos, settings, recorder=writer, engines=False)
         try:
             await runtime.start()
-            if seconds > 0:
-                await asyncio.sleep(seconds)
-            else:
-                await asyncio.Event().wait()
+            await runtime.run(seconds or None)
         finally:
             await runtime.stop()
 
@@ -221,16 +214,16 @@ def replay(
         t0 = time.perf_counter()
         try:
             await runtime.start()
-            await runtime.replay_done.wait()
+            await runtime.run()
         finally:
             await runtime.stop()
         return runtime, time.perf_counter() - t0
 
     runtime, elapsed = run_async(main)
-    report = runtime.replay_report
+    report = runtime.source.report
     from tnet.storage.recording import describe
 
-    damage = describe(report, file) if report else ""
+    damage = describe(report, file)
     if events:
         out.flush()
     else:
@@ -240,9 +233,9 @@ def replay(
         summary = {
             "schema": "tnet.replay/1",
             "file": str(file),
-            "lines": report.lines if report else 0,
-            "bad_lines": report.bad_lines if report else [],
-            "truncated": report.truncated if report else "",
+            "lines": report.lines,
+            "bad_lines": report.bad_lines,
+            "truncated": report.truncated,
             "events": runtime.events_total,
             "elapsed_s": round(elapsed, 3),
             "stats": runtime.stats(),
@@ -279,17 +272,12 @@ def snapshot(
         settings.save_state = False
 
     async def main() -> tuple[Any, dict[str, Any]]:
-        import asyncio
-
         from tnet.runtime import Runtime
 
         runtime = Runtime(infos, settings)
         try:
             await runtime.start()
-            if settings.source.kind == "replay":
-                await runtime.replay_done.wait()
-            else:
-                await asyncio.sleep(seconds)
+            await runtime.run(seconds)
             view = runtime.view(infos[0].short, heatmap=heatmap or svg is not None)
             return view, runtime.health()
         finally:

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from tnet.connectors.base import Endpoints, Parser, RestPoll, VenueSpec
 from tnet.connectors.health import VenueHealth
 from tnet.events import Event
+from tnet.storage.recording import REST_PREFIX
 from tnet.symbols import SymbolInfo
 
 log = logging.getLogger(__name__)
@@ -85,6 +86,39 @@ def classify_error(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
+class FramePath:
+    """One venue's read path (health, recording, parse, sink): live connections and replays share it."""
+
+    __slots__ = ("venue", "parser", "health", "sink", "record", "_on_frame", "_on_events", "_parse")
+
+    def __init__(self, venue: str, parser: Parser, health: VenueHealth, sink: Sink, record: RecordFn | None = None) -> None:
+        self.venue = venue
+        self.parser = parser
+        self.health = health
+        self.sink = sink
+        self.record = record
+        # Bound once: `market` runs once per frame received.
+        self._on_frame = health.on_frame
+        self._on_events = health.on_events
+        self._parse = parser.parse
+
+    def market(self, recv_ms: int, frame: str | bytes) -> None:
+        """One WebSocket frame: counted, recorded, parsed; its events go to the sink."""
+        self._on_frame(recv_ms)
+        if self.record is not None:
+            self.record(recv_ms, self.venue, "market", frame)  # type: ignore[arg-type]
+        events = self._parse(frame, recv_ms)
+        if events:
+            self._on_events(events, recv_ms)
+            self.sink(events)
+
+    def rest(self, recv_ms: int, path: str, body: str) -> list[Event]:
+        """One REST body: recorded and parsed; the caller decides where the events go (warm start or sink)."""
+        if self.record is not None:
+            self.record(recv_ms, self.venue, REST_PREFIX + path, body)
+        return self.parser.parse_rest(path, body, recv_ms)
+
+
 class SilentFeed(Exception):
     """The canary stream went quiet for too long: reconnect."""
 
@@ -112,10 +146,8 @@ class VenueConnection:
         self.spec = spec
         self.symbols = symbols
         self.url = spec.ws_url(endpoints, symbols)
-        self.parser = parser
         self.health = health
-        self.sink = sink
-        self.record = record
+        self.frames = FramePath(spec.name, parser, health, sink, record)
         self.proxy = None if is_loopback(self.url) else proxy
         self.clock = clock
         self.silence_s = silence_s if silence_s is not None else max(4 * spec.stale_after_s, 20.0)
@@ -183,22 +215,10 @@ class VenueConnection:
             raise ConnectionError("connection closed")
 
     async def _read(self, ws: object) -> None:
-        venue = self.spec.name
-        parser = self.parser
-        health = self.health
-        record = self.record
-        sink = self.sink
         clock = self.clock
-        on_events = health.on_events
+        market = self.frames.market
         async for frame in ws:  # type: ignore[attr-defined]
-            recv_ms = int(clock() * 1000)
-            health.on_frame(recv_ms)
-            if record is not None:
-                record(recv_ms, venue, "market", frame)
-            events = parser.parse(frame, recv_ms)
-            if events:
-                on_events(events, recv_ms)
-                sink(events)
+            market(int(clock() * 1000), frame)
 
     async def _fail(self, ws: object, exc: Exception) -> None:
         self._failure = exc
@@ -262,22 +282,15 @@ class RestPoller:
 
     def __init__(
         self,
-        venue: str,
         client: object,
         polls: list[RestPoll],
-        parser: Parser,
-        health: VenueHealth,
-        sink: Sink,
-        record: RecordFn | None = None,
+        frames: FramePath,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self.venue = venue
         self.client = client
         self.polls = polls
-        self.parser = parser
-        self.health = health
-        self.sink = sink
-        self.record = record
+        self.frames = frames
+        self.health = frames.health
         self.clock = clock
         self.last_error = ""
 
@@ -297,9 +310,7 @@ class RestPoller:
                 if "HTTP 429" in reason or "HTTP 418" in reason:
                     delay = 60.0
             else:
-                if self.record is not None:
-                    self.record(recv_ms, self.venue, "rest:" + poll.path, body)
-                events = self.parser.parse_rest(poll.path, body, recv_ms)
+                events = self.frames.rest(recv_ms, poll.path, body)
                 if events:
-                    self.sink(events)
+                    self.frames.sink(events)
             await asyncio.sleep(delay)

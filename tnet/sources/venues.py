@@ -1,0 +1,121 @@
+"""Venue WebSockets and REST polls as a source: the live exchanges, or the simulator (in-process or sim@HOST:PORT)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from tnet.connectors.base import Endpoints
+from tnet.connectors.supervisor import FramePath
+from tnet.events import Event
+from tnet.sources.base import Feed, VenueFrames
+
+WARM_BARS = 288  # 24 h of 5-minute bars
+WARM_TIMEOUT_S = 8.0
+
+
+class VenueSource(VenueFrames):
+    """Connections to every selected venue, warm-started from their REST history."""
+
+    sim: Any = None  # the in-process simulator while it runs (`--source sim`)
+
+    def endpoints(self, venue: str) -> Endpoints:
+        """Venue endpoints: in-process/remote simulator, else config overrides over the defaults."""
+        default = self.specs[venue].default_endpoints
+        src = self.settings.source
+        if src.kind == "sim":
+            host = src.host or "127.0.0.1"
+            port = src.port if src.host else self.sim.port
+            hostport = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+            return Endpoints(ws=f"ws://{hostport}", rest=f"http://{hostport}")
+        over = self.settings.endpoints.get(venue)
+        if over is None:
+            return default
+        return Endpoints(ws=over.ws or default.ws, rest=over.rest or default.rest)
+
+    async def start(self, feed: Feed) -> None:
+        src = self.settings.source
+        if src.kind == "sim" and not src.host:
+            from tnet.sim.server import SimServer, parse_faults
+
+            faults = parse_faults(self.settings.sim_faults) if self.settings.sim_faults else None
+            # Building the market (a simulated day of history) takes about a second of numpy work:
+            # off the event loop, so the UI stays responsive while it starts.
+            self.sim = await asyncio.to_thread(
+                SimServer, port=0, symbols=self.symbols, seed=self.settings.sim_seed, speed=1.0, faults=faults
+            )
+            await self.sim.start()
+        from tnet.connectors.supervisor import RestPoller, VenueConnection, make_http_client
+
+        proxy = self.settings.proxy_url()
+        self._clients = {v: make_http_client(proxy, self.endpoints(v).rest) for v in self.specs}
+        paths = {
+            v: FramePath(v, self.parsers[v], self.health_by_venue[v], feed.dispatch, feed.record) for v in self.specs
+        }
+        if self.settings.warm_start:
+            await self._warm_start(feed, paths)
+        for venue, spec in self.specs.items():
+            conn = VenueConnection(
+                spec, self.infos, self.endpoints(venue), self.parsers[venue], self.health_by_venue[venue],
+                feed.dispatch, record=feed.record, proxy=proxy, clock=feed.clock,
+            )
+            self._tasks.append(asyncio.create_task(conn.run(), name=f"ws:{venue}"))
+            polls = spec.rest_polls(self.infos)
+            if polls:
+                poller = RestPoller(self._clients[venue], polls, paths[venue], clock=feed.clock)
+                self._tasks.append(asyncio.create_task(poller.run(), name=f"rest:{venue}"))
+
+    async def stop(self) -> None:
+        await super().stop()
+        for client in getattr(self, "_clients", {}).values():
+            try:
+                await client.aclose()
+            except Exception:
+                pass
+        self._clients = {}
+        if self.sim is not None:
+            await self.sim.stop()
+            self.sim = None
+
+    async def _warm_start(self, feed: Feed, paths: dict[str, FramePath]) -> None:
+        """Fetch 24 h of 5-minute bars and OI history from every venue and hand them to the feed's warm start."""
+        from tnet.connectors.supervisor import fetch
+
+        end_ms = self.sim.market.now_ms if self.sim is not None else feed.now_ms()
+
+        async def one_venue(venue: str) -> list[Event]:
+            spec, client, path_ = self.specs[venue], self._clients[venue], paths[venue]
+            out: list[Event] = []
+            for path in spec.metadata_requests(self.infos):
+                body, reason = await fetch(client, path)
+                if body is not None:
+                    # one timestamp for the recording and the parse: replays match
+                    out.extend(path_.rest(feed.now_ms(), path, body))
+                else:
+                    self.warm_status[venue] = reason
+            for info in self.infos:
+                for path in spec.history_requests(info, end_ms, WARM_BARS):
+                    body, reason = await fetch(client, path)
+                    if body is None:
+                        self.warm_status[venue] = reason
+                        break
+                    out.extend(path_.rest(feed.now_ms(), path, body))
+            return out
+
+        venues = list(self.specs)
+        try:
+            results = await asyncio.wait_for(
+                asyncio.gather(*(one_venue(v) for v in venues), return_exceptions=True), WARM_TIMEOUT_S
+            )
+        except asyncio.TimeoutError:
+            for v in venues:
+                self.warm_status.setdefault(v, "warm start timed out")
+            return
+        history: list[Event] = []
+        for venue, res in zip(venues, results):
+            if isinstance(res, BaseException):
+                self.warm_status[venue] = f"{type(res).__name__}: {res}"
+            else:
+                history.extend(res)
+                self.warm_status.setdefault(venue, "ok")
+        feed.apply_history(history)
