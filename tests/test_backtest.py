@@ -105,6 +105,7 @@ def test_leverage_mix_parsing() -> None:
         parse_mix("{not json")
 
 
+@pytest.mark.slow
 def test_cli_sim_short_run_reports_every_section() -> None:
     res = CliRunner().invoke(app, ["--sim", "--hours", "3", "--seed", "1", "--json"])
     assert res.exit_code == 0, res.output

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from tnet.engine.engine import SymbolEngine
 from tnet.engine.evaluate import DEFAULT_TEST_MIX, tvd
@@ -10,6 +11,7 @@ from tnet.engine.ladder import TIERS, prior_weights
 from tnet.sim.market import Market
 
 
+@pytest.mark.slow
 def test_learns_a_mostly_low_leverage_mix_on_the_simulator() -> None:
     venues = ("binance", "bybit", "okx")
     market = Market(["BTC"], seed=0, leverage_mix={v: DEFAULT_TEST_MIX for v in venues},

@@ -3,81 +3,61 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from tnet.config import Settings, Source
 from tnet.events import Event, event_to_dict
 from tnet.runtime import Runtime
-from tnet.sim.server import SimServer, parse_faults
 from tnet.storage.recording import RecordingWriter
 from tnet.symbols import resolve_all
 
+if TYPE_CHECKING:
+    from conftest import SimSettings, StartSim, WaitUntil
+
 SYMBOLS = ["BTC", "ETH", "SOL"]
 VENUES = ("binance", "bybit", "okx")
+FAST = 15.0  # scaled time: liquidations come in cascades, minutes apart in real time
 
 
-async def wait_for(cond: Callable[[], bool], timeout: float, what: str) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not cond():
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.1)
-
-
-async def _fast_sim(symbols: list[str], speed: float = 15.0) -> SimServer:
-    """A simulator in scaled time: liquidations come in cascades, minutes apart in real time."""
-    sim = SimServer(port=0, symbols=symbols, seed=1, speed=speed)
-    await sim.start()
-    return sim
-
-
-def _remote(sim: SimServer, **kw: Any) -> Settings:
-    return Settings(source=Source("sim", host="127.0.0.1", port=sim.port), save_state=False, **kw)
-
-
-async def test_every_venue_delivers_liquidations_oi_and_mark_for_three_symbols() -> None:
-    sim = await _fast_sim(SYMBOLS)
+@pytest.mark.slow
+async def test_every_venue_delivers_liquidations_oi_and_mark_for_three_symbols(start_sim: StartSim, sim_settings: SimSettings,
+                                                                                wait_until: WaitUntil) -> None:
+    sim = await start_sim(SYMBOLS, speed=FAST)
+    rt = Runtime(resolve_all(SYMBOLS), sim_settings(sim, warm_start=False), engines=False)
+    seen: set[tuple[str, str, str]] = set()
+    rt.event_hooks.append(lambda evs: seen.update((e.type, e.venue, e.symbol) for e in evs))
+    needed = {(t, v, s) for t in ("liquidation", "open_interest", "mark_price") for v in VENUES for s in SYMBOLS}
+    await rt.start()
     try:
-        rt = Runtime(resolve_all(SYMBOLS), _remote(sim, warm_start=False), engines=False)
-        seen: set[tuple[str, str, str]] = set()
-        rt.event_hooks.append(lambda evs: seen.update((e.type, e.venue, e.symbol) for e in evs))
-        needed = {(t, v, s) for t in ("liquidation", "open_interest", "mark_price") for v in VENUES for s in SYMBOLS}
-        await rt.start()
-        try:
-            await wait_for(lambda: needed <= seen, 90, f"missing {sorted(needed - seen)[:5]}")
-            health = rt.health()["venues"]
-            assert all(health[v]["state"] == "live" for v in VENUES), health
-            assert all(health[v]["parse_errors"] == 0 for v in VENUES)
-        finally:
-            await rt.stop()
+        await wait_until(lambda: needed <= seen, 90, f"missing {sorted(needed - seen)[:5]}")
+        health = rt.health()["venues"]
+        assert all(health[v]["state"] == "live" for v in VENUES), health
+        assert all(health[v]["parse_errors"] == 0 for v in VENUES)
     finally:
-        await sim.stop()
+        await rt.stop()
 
 
-async def test_record_then_replay_gives_the_same_events(tmp_path: Path) -> None:
+@pytest.mark.slow
+async def test_record_then_replay_gives_the_same_events(tmp_path: Path, start_sim: StartSim, sim_settings: SimSettings,
+                                                        wait_until: WaitUntil) -> None:
     out = tmp_path / "rec.jsonl.gz"
     writer = RecordingWriter(out)
-    sim = await _fast_sim(["BTC", "ETH"])
+    sim = await start_sim(["BTC", "ETH"], speed=FAST)
     live_events: list[dict[str, Any]] = []
+    live = Runtime(resolve_all(["BTC", "ETH"]), sim_settings(sim), recorder=writer, engines=False)
+    live.event_hooks.append(lambda evs: live_events.extend(event_to_dict(e) for e in evs))
+    await live.start()
     try:
-        live = Runtime(resolve_all(["BTC", "ETH"]), _remote(sim), recorder=writer, engines=False)
-        live.event_hooks.append(lambda evs: live_events.extend(event_to_dict(e) for e in evs))
-        await live.start()
-        try:
-            # Wait for a liquidation that happened after the start (not only OKX's REST backfill).
-            await wait_for(
-                lambda: any(e["type"] == "liquidation" and e["ts_ms"] >= sim.start_ms for e in live_events)
-                and len(live_events) > 300, 60, "live liquidations")
-        finally:
-            await live.stop()
-            writer.close()
+        # Wait for a liquidation that happened after the start (not only OKX's REST backfill).
+        await wait_until(
+            lambda: any(e["type"] == "liquidation" and e["ts_ms"] >= sim.start_ms for e in live_events)
+            and len(live_events) > 300, 60, "live liquidations")
     finally:
-        await sim.stop()
+        await live.stop()
+        writer.close()
 
     replayed: list[dict[str, Any]] = []
     settings = Settings(source=Source("replay", path=out), speed=0.0, save_state=False)
@@ -91,71 +71,27 @@ async def test_record_then_replay_gives_the_same_events(tmp_path: Path) -> None:
     assert {e["type"] for e in replayed} >= {"liquidation", "open_interest", "mark_price", "trades"}
 
 
-async def test_feeds_go_down_under_drop_faults_and_come_back_resubscribed(tmp_path: Path) -> None:
+async def test_feeds_go_down_under_drop_faults_and_come_back_resubscribed(start_sim: StartSim, sim_settings: SimSettings,
+                                                                           wait_until: WaitUntil) -> None:
     # A remote simulator that closes every connection every 3 s.
-    sim = SimServer(port=0, symbols=["BTC"], seed=3, faults=parse_faults("drop=3"))
-    await sim.start()
-    try:
-        settings = Settings(source=Source("sim", host="127.0.0.1", port=sim.port), save_state=False, warm_start=False)
-        rt = Runtime(resolve_all(["BTC"]), settings, engines=False)
-        for conn_health in rt.source.health_by_venue.values():
-            conn_health.stale_after_s = 5.0
-        marks_after: dict[str, int] = {v: 0 for v in VENUES}
+    sim = await start_sim(["BTC"], seed=3, faults="drop=3")
+    rt = Runtime(resolve_all(["BTC"]), sim_settings(sim, warm_start=False), engines=False)
+    for conn_health in rt.source.health_by_venue.values():
+        conn_health.stale_after_s = 5.0
+    marks_after: dict[str, int] = {v: 0 for v in VENUES}
 
-        def count(evs: list[Event]) -> None:
-            for e in evs:
-                if e.type == "mark_price" and rt.source.health_by_venue[e.venue].reconnects >= 2:
-                    marks_after[e.venue] += 1
+    def count(evs: list[Event]) -> None:
+        for e in evs:
+            if e.type == "mark_price" and rt.source.health_by_venue[e.venue].reconnects >= 2:
+                marks_after[e.venue] += 1
 
-        rt.event_hooks.append(count)
-        await rt.start()
-        try:
-            # Each venue is dropped at least twice, reconnects by itself and delivers data again
-            # (mark prices only flow after a fresh subscription, so this proves resubscription).
-            await wait_for(lambda: all(n > 0 for n in marks_after.values()), 40, f"data after reconnect {marks_after}")
-            await wait_for(lambda: all(h["state"] == "live" for h in rt.health()["venues"].values()), 10, "live again")
-            for v, h in rt.health()["venues"].items():
-                assert h["reconnects"] >= 2, (v, h)
-        finally:
-            await rt.stop()
-    finally:
-        await sim.stop()
-
-
-@pytest.mark.parametrize("venue", VENUES)
-async def test_malformed_frames_are_counted_not_fatal(tmp_path: Path, venue: str) -> None:
-    sim = SimServer(port=0, symbols=["BTC"], seed=5, faults=parse_faults("malformed=0.2"))
-    await sim.start()
-    try:
-        settings = Settings(source=Source("sim", host="127.0.0.1", port=sim.port), exchanges=(venue,),
-                            save_state=False, warm_start=False)
-        rt = Runtime(resolve_all(["BTC"]), settings, engines=False)
-        marks = []
-        rt.event_hooks.append(lambda evs: marks.extend(e for e in evs if e.type == "mark_price"))
-        await rt.start()
-        try:
-            await wait_for(lambda: rt.health()["venues"][venue]["parse_errors"] >= 3 and len(marks) >= 5, 30, "errors")
-            h = rt.health()["venues"][venue]
-            assert h["reconnects"] == 0  # junk never kills the connection
-            assert h["state"] == "live"
-        finally:
-            await rt.stop()
-    finally:
-        await sim.stop()
-
-
-async def test_warm_start_fills_the_map_and_live_ticks_run_at_once(tmp_path: Path) -> None:
-    settings = Settings(source=Source("sim"), save_state=False, state_dir=tmp_path)
-    rt = Runtime(resolve_all(["SOL"]), settings)
+    rt.event_hooks.append(count)
     await rt.start()
     try:
-        first = rt.view("SOL", heatmap=True)
-        # Full on the first frame: 24 h of history bars have built a profile and heatmap columns.
-        assert first.warm and first.price > 0
-        assert sum(lv.long_usd + lv.short_usd for lv in first.levels) > 0
-        assert first.heatmap is not None and first.heatmap.long_usd.shape[0] >= 60
-        # OKX's REST backfill reaches the calibrator within seconds, which needs the engine's
-        # periodic ticks to run now (the engine clock must not sit at the end of an unfinished bar).
-        await wait_for(lambda: rt.view("SOL", heatmap=False).calibration["okx"].events > 0, 10, "OKX backfill attributed")
-    finally:
-        await rt.stop()
+        # Each venue is dropped at least twice, reconnects by itself and delivers data again
+        # (mark prices only flow after a fresh subscription, so this proves resubscription).
+        await wait_until(lambda: all(n > 0 for n in marks_after.values()), 40, f"data after reconnect {marks_after}")
+        await wait_until(lambda: all(h["state"] == "live" for h in rt.health()["venues"].values()), 10, "live again")
+        for v, h in rt.health()["venues"].items():
+            assert h["reconnects"] >= 2, (v, h)
+>>>>>>> 6a3c99f (Tests scale: shared fixtures in tests/conftest.py (wait_until, start_sim on an ephemeral port, sim_settings, state_dir, recording) replace copied wait loops; slow marker on >10 s tests; README and .ci/run run pytest -n 2 (xdist), a test keeps them identical)

@@ -9,14 +9,17 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from tnet.config import Settings, Source
 from tnet.connectors.base import Endpoints
 from tnet.runtime import Runtime
-from tnet.sim.server import SimServer
 from tnet.symbols import resolve_all
+
+if TYPE_CHECKING:
+    from conftest import StartSim, WaitUntil
 
 
 async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -30,25 +33,21 @@ async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> N
         writer.close()
 
 
-async def _run_until_live(settings: Settings) -> None:
+async def _run_until_live(settings: Settings, wait_until: WaitUntil) -> None:
     """Start a runtime, wait until every venue is live and the warm start has run, stop it."""
     rt = Runtime(resolve_all(["BTC"]), settings)
     await rt.start()
     try:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + 20
-        while not all(v["state"] == "live" for v in rt.health()["venues"].values()):
-            assert loop.time() < deadline, rt.health()
-            await asyncio.sleep(0.2)
+        await wait_until(lambda: all(v["state"] == "live" for v in rt.health()["venues"].values()), 20,
+                         "every venue live through the proxy")
         assert rt.view("BTC", heatmap=False).warm
     finally:
         await rt.stop()
 
 
 @pytest.fixture
-async def sim_and_proxy() -> AsyncIterator[tuple[int, int, list[str]]]:
-    sim = SimServer(port=0, symbols=["BTC"], seed=2)
-    await sim.start()
+async def sim_and_proxy(start_sim: StartSim) -> AsyncIterator[tuple[int, int, list[str]]]:
+    sim = await start_sim(["BTC"], seed=2)
     seen: list[str] = []
 
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -68,17 +67,17 @@ async def sim_and_proxy() -> AsyncIterator[tuple[int, int, list[str]]]:
         yield sim.port, proxy.sockets[0].getsockname()[1], seen
     finally:
         proxy.close()
-        await sim.stop()
 
 
-async def test_websockets_and_rest_go_through_the_configured_proxy(sim_and_proxy: tuple[int, int, list[str]], tmp_path: Path) -> None:
+async def test_websockets_and_rest_go_through_the_configured_proxy(sim_and_proxy: tuple[int, int, list[str]],
+                                                                  state_dir: Path, wait_until: WaitUntil) -> None:
     sim_port, proxy_port, seen = sim_and_proxy
     base = f"sim.test:{sim_port}"
     settings = Settings(
-        source=Source("live"), state_dir=tmp_path, save_state=False, proxy=f"http://127.0.0.1:{proxy_port}",
+        source=Source("live"), state_dir=state_dir, save_state=False, proxy=f"http://127.0.0.1:{proxy_port}",
         endpoints={v: Endpoints(ws=f"ws://{base}", rest=f"http://{base}") for v in ("binance", "bybit", "okx")},
     )
-    await _run_until_live(settings)  # live WebSockets, and warm: the REST history came through too
+    await _run_until_live(settings, wait_until)  # live WebSockets, and warm: the REST history came through too
     assert sum(s.startswith(f"CONNECT {base}") for s in seen) >= 3  # one tunnel per venue WebSocket
     assert any(s.startswith(f"GET http://{base}/fapi/v1/klines") for s in seen)  # REST, forwarded
 
@@ -111,16 +110,16 @@ async def socks_proxy(sim_and_proxy: tuple[int, int, list[str]]) -> AsyncIterato
         server.close()
 
 
-async def test_socks5_proxy_from_all_proxy(socks_proxy: tuple[int, int, list[str]], tmp_path: Path,
-                                           monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_socks5_proxy_from_all_proxy(socks_proxy: tuple[int, int, list[str]], state_dir: Path,
+                                           wait_until: WaitUntil, monkeypatch: pytest.MonkeyPatch) -> None:
     sim_port, proxy_port, seen = socks_proxy
     for name in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("ALL_PROXY", f"socks5h://127.0.0.1:{proxy_port}")  # the usual `ssh -D` setup
     base = f"sim.test:{sim_port}"
     settings = Settings(
-        source=Source("live"), state_dir=tmp_path, save_state=False,
+        source=Source("live"), state_dir=state_dir, save_state=False,
         endpoints={v: Endpoints(ws=f"ws://{base}", rest=f"http://{base}") for v in ("binance", "bybit", "okx")},
     )
-    await _run_until_live(settings)
+    await _run_until_live(settings, wait_until)
     assert seen.count(base) >= 4  # the three WebSockets and the REST calls, all by name through SOCKS

@@ -2,25 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import orjson
 
 from tnet.storage.recording import ReadReport, RecordingWriter, describe, read_recording
 
+if TYPE_CHECKING:
+    from conftest import Recording
 
-def _write(path: Path, n: int) -> None:
-    w = RecordingWriter(path)
+
+def _frames(n: int) -> Iterator[tuple[int, str, str, str | bytes]]:
+    """n market frames, then one REST body given as bytes."""
     for i in range(n):
-        w.write(1_000 + i, "bybit", "market", '{"topic":"tickers.BTCUSDT","i":%d}' % i)
-    w.write(5_000, "binance", "rest:/fapi/v1/openInterest?symbol=BTCUSDT", b'{"openInterest":"1"}')
-    w.close()
+        yield 1_000 + i, "bybit", "market", '{"topic":"tickers.BTCUSDT","i":%d}' % i
+    yield 5_000, "binance", "rest:/fapi/v1/openInterest?symbol=BTCUSDT", b'{"openInterest":"1"}'
 
 
-def test_round_trip_plain_and_gzip(tmp_path: Path) -> None:
-    for name in ("a.jsonl", "a.jsonl.gz"):
-        path = tmp_path / name
-        _write(path, 50)
+def test_round_trip_plain_and_gzip(recording: Recording) -> None:
+    paths = [recording(_frames(50), name) for name in ("a.jsonl", "a.jsonl.gz")]
+    for path in paths:
         report = ReadReport()
         recs = list(read_recording(path, report))
         assert report.ok and report.lines == 51
@@ -28,19 +31,17 @@ def test_round_trip_plain_and_gzip(tmp_path: Path) -> None:
         assert orjson.loads(recs[7].frame)["i"] == 7
         assert recs[-1].stream == "rest:/fapi/v1/openInterest?symbol=BTCUSDT"
         assert recs[-1].frame == '{"openInterest":"1"}'
-    assert (tmp_path / "a.jsonl.gz").read_bytes()[:2] == b"\x1f\x8b"
+    assert paths[1].read_bytes()[:2] == b"\x1f\x8b"
 
 
-def test_each_line_has_the_documented_keys(tmp_path: Path) -> None:
-    path = tmp_path / "a.jsonl"
-    _write(path, 1)
+def test_each_line_has_the_documented_keys(recording: Recording) -> None:
+    path = recording(_frames(1), "a.jsonl")
     first = orjson.loads(path.read_bytes().splitlines()[0])
     assert set(first) == {"recv_ms", "venue", "stream", "frame"}
 
 
-def test_bad_lines_are_skipped_and_numbered(tmp_path: Path) -> None:
-    path = tmp_path / "a.jsonl"
-    _write(path, 5)
+def test_bad_lines_are_skipped_and_numbered(recording: Recording) -> None:
+    path = recording(_frames(5), "a.jsonl")
     lines = path.read_bytes().splitlines(keepends=True)
     lines[1] = b"{garbage\n"
     lines[3] = b'{"recv_ms": 1, "venue": "x"}\n'  # missing keys
@@ -52,9 +53,8 @@ def test_bad_lines_are_skipped_and_numbered(tmp_path: Path) -> None:
     assert "2, 4" in describe(report, path)
 
 
-def test_truncated_plain_file_stops_at_the_damage(tmp_path: Path) -> None:
-    path = tmp_path / "a.jsonl"
-    _write(path, 10)
+def test_truncated_plain_file_stops_at_the_damage(recording: Recording) -> None:
+    path = recording(_frames(10), "a.jsonl")
     data = path.read_bytes()
     path.write_bytes(data[: len(data) - 15])  # cut inside the last line
     report = ReadReport()
@@ -63,9 +63,8 @@ def test_truncated_plain_file_stops_at_the_damage(tmp_path: Path) -> None:
     assert "incomplete" in report.truncated
 
 
-def test_truncated_gzip_reads_what_is_there(tmp_path: Path) -> None:
-    path = tmp_path / "a.jsonl.gz"
-    _write(path, 2000)
+def test_truncated_gzip_reads_what_is_there(recording: Recording) -> None:
+    path = recording(_frames(2000), "a.jsonl.gz")
     data = path.read_bytes()
     path.write_bytes(data[: len(data) // 2])
     report = ReadReport()
@@ -76,9 +75,8 @@ def test_truncated_gzip_reads_what_is_there(tmp_path: Path) -> None:
     assert [r.recv_ms for r in recs[:100]] == list(range(1000, 1100))
 
 
-def test_blank_lines_are_ignored(tmp_path: Path) -> None:
-    path = tmp_path / "a.jsonl"
-    _write(path, 2)
+def test_blank_lines_are_ignored(recording: Recording) -> None:
+    path = recording(_frames(2), "a.jsonl")
     path.write_bytes(path.read_bytes() + b"\n\n")
     report = ReadReport()
     assert len(list(read_recording(path, report))) == 3 and report.ok

@@ -103,6 +103,7 @@ async def test_binance_combined_stream_from_url_and_legacy_path_is_silent(server
 # ------------------------------------------------------------------ data on all venues
 
 
+@pytest.mark.slow
 async def test_data_arrives_for_every_symbol_on_every_venue(server: SimServer) -> None:
     bn_streams = [f"{s.lower()}usdt@{k}" for s in SYMBOLS for k in ("markPrice@1s", "aggTrade")]
     by_topics = [f"{t}.{s}USDT" for s in SYMBOLS for t in ("tickers", "publicTrade")]

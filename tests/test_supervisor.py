@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import TYPE_CHECKING
 
 import pytest
 from websockets.asyncio.server import ServerConnection, serve
@@ -16,6 +17,9 @@ from tnet.connectors.supervisor import Backoff, VenueConnection, classify_error,
 from tnet.connectors.venues import get_spec
 from tnet.symbols import resolve
 
+if TYPE_CHECKING:
+    from conftest import WaitUntil
+
 
 def _connection(port: int, health: VenueHealth, **kw: object) -> VenueConnection:
     spec = get_spec("binance")
@@ -26,17 +30,23 @@ def _connection(port: int, health: VenueHealth, **kw: object) -> VenueConnection
     )
 
 
-async def _run_until(conn: VenueConnection, cond: object, timeout: float = 8.0) -> None:
-    task = asyncio.create_task(conn.run())
-    try:
-        deadline = asyncio.get_running_loop().time() + timeout
-        while not cond():  # type: ignore[operator]
-            assert asyncio.get_running_loop().time() < deadline, f"timed out; health={conn.health}"
-            await asyncio.sleep(0.05)
-    finally:
-        task.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await task
+RunUntil = Callable[..., Awaitable[None]]
+
+
+@pytest.fixture
+def run_until(wait_until: WaitUntil) -> RunUntil:
+    """`await run_until(conn, cond)`: run the connection until `cond()` holds, then cancel it."""
+
+    async def run(conn: VenueConnection, cond: Callable[[], object], timeout: float = 8.0) -> None:
+        task = asyncio.create_task(conn.run())
+        try:
+            await wait_until(cond, timeout, "the connection's expected state")
+        finally:
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+
+    return run
 
 
 @pytest.fixture
@@ -51,25 +61,25 @@ async def geo_blocked() -> AsyncIterator[int]:
         yield server.sockets[0].getsockname()[1]
 
 
-async def test_http_451_on_upgrade_is_reported_as_a_geo_block(geo_blocked: int) -> None:
+async def test_http_451_on_upgrade_is_reported_as_a_geo_block(geo_blocked: int, run_until: RunUntil) -> None:
     health = VenueHealth("binance", 5.0)
     conn = _connection(geo_blocked, health)
-    await _run_until(conn, lambda: health.state_reason)
+    await run_until(conn, lambda: health.state_reason)
     assert health.state_reason.startswith("HTTP 451 on upgrade")
     assert "geo-blocked" in health.state_reason
     assert health.state(0, ["BTC"])[0] == "down"
 
 
-async def test_connection_refused() -> None:
+async def test_connection_refused(run_until: RunUntil) -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     health = VenueHealth("binance", 5.0)
-    await _run_until(_connection(port, health), lambda: health.state_reason)
+    await run_until(_connection(port, health), lambda: health.state_reason)
     assert health.state_reason == "connection refused"
 
 
-async def test_handshake_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_handshake_timeout(monkeypatch: pytest.MonkeyPatch, run_until: RunUntil) -> None:
     monkeypatch.setattr(supervisor, "CONNECT_TIMEOUT_S", 0.5)
 
     async def never_answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -79,13 +89,13 @@ async def test_handshake_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
     port = server.sockets[0].getsockname()[1]
     health = VenueHealth("binance", 5.0)
     try:
-        await _run_until(_connection(port, health), lambda: health.state_reason)
+        await run_until(_connection(port, health), lambda: health.state_reason)
     finally:
         server.close()
     assert health.state_reason == "timeout"
 
 
-async def test_silent_feed_is_detected_and_reconnected() -> None:
+async def test_silent_feed_is_detected_and_reconnected(run_until: RunUntil) -> None:
     subscribes: list[str] = []
 
     async def silent(ws: ServerConnection) -> None:
@@ -104,7 +114,7 @@ async def test_silent_feed_is_detected_and_reconnected() -> None:
         health = RecordingHealth("binance", 5.0)
         conn = _connection(port, health, silence_s=1.0)
         conn.backoff = Backoff(base_s=0.05, cap_s=0.1)
-        await _run_until(conn, lambda: health.reconnects >= 1 and len(subscribes) >= 2)
+        await run_until(conn, lambda: health.reconnects >= 1 and len(subscribes) >= 2)
     assert reasons and reasons[0].startswith("silent: no data for")
     # Every connection resubscribed.
     assert all("SUBSCRIBE" in s for s in subscribes)

@@ -31,6 +31,7 @@ def _text(app: TnetApp, name: str) -> str:
     return "\n".join(strip_text(s) for s in app.panels[name].lines)
 
 
+@pytest.mark.slow
 async def test_tui_on_simulator_shows_heatmap_tape_zones_and_live_venues(tmp_path: Path) -> None:
     runtime = _runtime(tmp_path)
     app = TnetApp(runtime, refresh_hz=4.0)
