@@ -94,4 +94,39 @@ async def test_feeds_go_down_under_drop_faults_and_come_back_resubscribed(start_
         await wait_until(lambda: all(h["state"] == "live" for h in rt.health()["venues"].values()), 10, "live again")
         for v, h in rt.health()["venues"].items():
             assert h["reconnects"] >= 2, (v, h)
->>>>>>> 6a3c99f (Tests scale: shared fixtures in tests/conftest.py (wait_until, start_sim on an ephemeral port, sim_settings, state_dir, recording) replace copied wait loops; slow marker on >10 s tests; README and .ci/run run pytest -n 2 (xdist), a test keeps them identical)
+    finally:
+        await rt.stop()
+
+
+@pytest.mark.parametrize("venue", VENUES)
+async def test_malformed_frames_are_counted_not_fatal(venue: str, start_sim: StartSim, sim_settings: SimSettings,
+                                                 wait_until: WaitUntil) -> None:
+    sim = await start_sim(["BTC"], seed=5, faults="malformed=0.2")
+    rt = Runtime(resolve_all(["BTC"]), sim_settings(sim, exchanges=(venue,), warm_start=False), engines=False)
+    marks = []
+    rt.event_hooks.append(lambda evs: marks.extend(e for e in evs if e.type == "mark_price"))
+    await rt.start()
+    try:
+        await wait_until(lambda: rt.health()["venues"][venue]["parse_errors"] >= 3 and len(marks) >= 5, 30, "errors")
+        h = rt.health()["venues"][venue]
+        assert h["reconnects"] == 0  # junk never kills the connection
+        assert h["state"] == "live"
+    finally:
+        await rt.stop()
+
+
+async def test_warm_start_fills_the_map_and_live_ticks_run_at_once(state_dir: Path, wait_until: WaitUntil) -> None:
+    settings = Settings(source=Source("sim"), save_state=False, state_dir=state_dir)
+    rt = Runtime(resolve_all(["SOL"]), settings)
+    await rt.start()
+    try:
+        first = rt.view("SOL", heatmap=True)
+        # Full on the first frame: 24 h of history bars have built a profile and heatmap columns.
+        assert first.warm and first.price > 0
+        assert sum(lv.long_usd + lv.short_usd for lv in first.levels) > 0
+        assert first.heatmap is not None and first.heatmap.long_usd.shape[0] >= 60
+        # OKX's REST backfill reaches the calibrator within seconds, which needs the engine's
+        # periodic ticks to run now (the engine clock must not sit at the end of an unfinished bar).
+        await wait_until(lambda: rt.view("SOL", heatmap=False).calibration["okx"].events > 0, 10, "OKX backfill attributed")
+    finally:
+        await rt.stop()
