@@ -93,8 +93,9 @@ class Settings:
     extra_symbols: dict[str, float] = field(default_factory=dict)  # short name -> OKX ctVal
     sim_seed: int = 0
     sim_faults: str | None = None
-    save_state: bool = True
+    save_state: bool = True  # False for simulator and replay runs unless --state-dir is given
     warm_start: bool = True
+    watch: tuple[str, ...] = ()  # symbols `tnet watch` shows when none are named
 
     def proxy_url(self) -> str | None:
         """The proxy to use for venues (config first, then the usual environment variables)."""
@@ -130,7 +131,7 @@ def load_config_file(path: Path | None, required: bool) -> dict[str, Any]:
         data = tomllib.loads(raw.decode("utf-8", errors="replace"))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"config file {str(path)!r} is not valid TOML: {exc}") from None
-    known = {"exchanges", "state_dir", "endpoints", "proxy", "theme", "symbols", "source"}
+    known = {"exchanges", "state_dir", "endpoints", "proxy", "theme", "symbols", "source", "watch"}
     unknown = sorted(set(data) - known)
     if unknown:
         raise ConfigError(f"config file {str(path)!r}: unknown key {unknown[0]!r} (known: {', '.join(sorted(known))})")
@@ -159,6 +160,13 @@ def build_settings(
     sd = state_dir or data.get("state_dir")
     if sd:
         settings.state_dir = Path(str(sd)).expanduser()
+    # Simulated and replayed data must never teach (or be taught by) the live calibrator,
+    # unless the user points such a run at a state directory of its own.
+    settings.save_state = settings.source.kind not in ("sim", "replay") or state_dir is not None
+    watch = data.get("watch", [])
+    if not isinstance(watch, list) or not all(isinstance(w, str) and w.strip() for w in watch):
+        raise ConfigError('config watch: expected a list of short symbols, e.g. watch = ["BTC", "ETH"]')
+    settings.watch = tuple(w.strip().upper() for w in watch)
     settings.theme = theme or data.get("theme")
     proxy = data.get("proxy")
     if proxy is not None:

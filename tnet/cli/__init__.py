@@ -2,18 +2,35 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
 app = typer.Typer(
     name="tnet",
     help="Terminal liquidation monitor for crypto perpetual futures (Binance, Bybit, OKX).",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion for bash, zsh, fish
     pretty_exceptions_enable=False,
     rich_markup_mode=None,  # plain help: importing Rich for it alone costs ~0.1 s of `tnet --help`
     # Every option names its own TNET_<NAME> environment variable (DESIGN.md §1).
     context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+
+def _version(value: bool) -> None:
+    if value:
+        from tnet import __version__
+
+        typer.echo(f"tnet {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    show_version: Annotated[bool, typer.Option("--version", "-V", callback=_version, is_eager=True, help="Print the version and exit.")] = False,
+) -> None:
+    """Terminal liquidation monitor for crypto perpetual futures (Binance, Bybit, OKX)."""
 
 
 def _register() -> None:

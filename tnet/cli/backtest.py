@@ -64,9 +64,9 @@ def backtest(
     else:
         report = _sim(seed, hours, leverage_mix, shift_at, shift_mix, symbol, quiet=json_out)
     if json_out or not sys.stdout.isatty():
-        import orjson
+        from tnet.cli.common import dumps
 
-        typer.echo(orjson.dumps(report, option=orjson.OPT_INDENT_2 if json_out else 0).decode())
+        typer.echo(dumps(report, pretty=json_out))
     else:
         _print_rich(report)
 
@@ -101,7 +101,7 @@ def _sim(seed: int, hours: float, mix_text: str | None, shift_at: float | None, 
     progress = None
     if not quiet and sys.stderr.isatty():
         def progress(row: dict) -> None:
-            typer.echo(f"\rhour {row['hour']:.0f}/{hours:g}", err=True, nl=False)
+            typer.echo(f"\rsimulating hour {row['hour']:.0f}/{hours:g}", err=True, nl=False)
     try:
         from tnet.symbols import normalize_short
 
@@ -110,7 +110,19 @@ def _sim(seed: int, hours: float, mix_text: str | None, shift_at: float | None, 
                        progress=progress)
     except (KeyError, ValueError) as exc:
         _fail(str(exc).strip("'\""))
+    finally:
+        if progress is not None:
+            typer.echo("\r\x1b[K", err=True, nl=False)  # clear the progress line before the tables
     raise AssertionError("unreachable")
+
+
+def _cell(value: Any, digits: int = 3) -> str:
+    """A table cell: numbers rounded, unknown as '-' (never 'None')."""
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.{digits}f}"
+    return str(value)
 
 
 def _print_rich(report: dict[str, Any]) -> None:
@@ -121,23 +133,33 @@ def _print_rich(report: dict[str, Any]) -> None:
     if report["mode"] == "bars":
         t = Table(title=f"sweep skill (Spearman) over {report['bars']} bars")
         for col in ("side", "model", "baseline", "point map only"):
-            t.add_column(col)
+            t.add_column(col, justify="right")
         for side in ("long", "short"):
             s = report["sweep_spearman"][side]
-            t.add_row(side, str(s["model"]), str(s["baseline"]), str(s["point_map_only"]))
+            t.add_row(side, _cell(s["model"]), _cell(s["baseline"]), _cell(s.get("point_map_only")))
         console.print(t)
         return
     cap = report["capture_at_10pct"]
     t = Table(title=f"capture@10% (seed {report['seed']}, {report['hours']:g} h, {report['origins']} origins)")
     for k in cap:
-        t.add_column(k)
-    t.add_row(*[f"{v:.3f}" if v is not None else "-" for v in cap.values()])
+        t.add_column(k, justify="right")
+    t.add_row(*[_cell(v) for v in cap.values()])
     console.print(t)
     c = Table(title="calibration (total variation distance learned vs hidden mix)")
     for col in ("venue", "tvd start", "tvd 24h", "tvd end", "tvd after shift", "prints"):
-        c.add_column(col)
+        c.add_column(col, justify="right")
     for venue, e in report["calibration"].items():
-        c.add_row(venue, str(e["tvd_start"]), str(e.get("tvd_24h")), str(e["tvd_end"]),
-                  str(e.get("tvd_after_shift", "-")), str(e["prints"]))
+        c.add_row(venue, _cell(e["tvd_start"]), _cell(e.get("tvd_24h")), _cell(e["tvd_end"]),
+                  _cell(e.get("tvd_after_shift")), _cell(e["prints"]))
     console.print(c)
-    console.print(f"zones: {report['zones']}")
+    z = report["zones"]
+    zt = Table(title="zones")
+    zt.add_column("median lifespan", justify="right")
+    zt.add_column("swept rate", justify="right")
+    zt.add_column("strong gone before touch", justify="right")
+    zt.add_row(f"{_cell(z.get('median_lifespan_min'), 1)} min", _cell(z.get("swept_rate")),
+               _cell(z.get("strong_gone_before_touch")))
+    console.print(zt)
+    counters = z.get("counters") or {}
+    if counters:
+        console.print("zone events: " + ", ".join(f"{k} {v}" for k, v in counters.items()), highlight=False)

@@ -14,6 +14,8 @@ from tnet.cli.common import (
     ExchangesOpt,
     SourceOpt,
     StateDirOpt,
+    check_writable,
+    dumps,
     fail,
     run_async,
     settings_and_symbols,
@@ -23,11 +25,27 @@ from tnet.cli.common import (
 SymbolsArg = Annotated[list[str] | None, typer.Argument(help="Short symbols: BTC ETH SOL ...", show_default=False)]
 
 
-def _dumps(obj: Any, pretty: bool = False) -> str:
-    import orjson
+NO_DATA_EXIT = 1  # a snapshot or replay that saw no data for a symbol (bad input is 2)
+JsonOpt = Annotated[bool | None, typer.Option("--json/--no-json", envvar="TNET_JSON", help="JSON output (default when stdout is not a terminal).")]
 
-    opts = orjson.OPT_SERIALIZE_NUMPY | (orjson.OPT_INDENT_2 if pretty else 0)
-    return orjson.dumps(obj, option=opts).decode()
+
+def _want_json(json_out: bool | None) -> bool:
+    """JSON when asked, or by default when stdout is not a terminal (a pipe, a file, cron)."""
+    return json_out if json_out is not None else not sys.stdout.isatty()
+
+
+def _all_down(report: dict[str, Any]) -> bool:
+    venues = report.get("venues") or {}
+    return bool(venues) and all(v.get("state") == "down" for v in venues.values())
+
+
+def _venue_problems(report: dict[str, Any]) -> str:
+    """'binance down (DNS failure); bybit connecting' — why there is no data, in one line."""
+    parts = []
+    for name, v in (report.get("venues") or {}).items():
+        why = f" ({v['reason']})" if v.get("reason") else ""
+        parts.append(f"{name} {v.get('state', '?')}{why}")
+    return "; ".join(parts)
 
 
 def _live_settings(command: str, symbols: list[str] | None, **options: Any) -> tuple[Any, list[Any]]:
@@ -78,7 +96,7 @@ def health(
     code = overall_exit_code(report["venues"])
     report["exit_code"] = code
     if json_out or not sys.stdout.isatty():
-        typer.echo(_dumps(report, pretty=json_out and sys.stdout.isatty()))
+        typer.echo(dumps(report, pretty=json_out and sys.stdout.isatty()))
     else:
         _print_health_table(report)
     raise typer.Exit(code)
@@ -121,6 +139,7 @@ def record(
     out: Annotated[Path, typer.Argument(help="Output file (.jsonl, or .jsonl.gz to compress).")],
     symbols: SymbolsArg = None,
     seconds: Annotated[float, typer.Option("--seconds", envvar="TNET_SECONDS", min=0, help="Stop after N seconds (0 = until Ctrl-C).")] = 0.0,
+    force: Annotated[bool, typer.Option("--force", help="Replace OUT if it exists (only once something was recorded).")] = False,
     source: SourceOpt = None,
     exchanges: ExchangesOpt = None,
     state_dir: StateDirOpt = None,
@@ -130,10 +149,15 @@ def record(
     settings, infos = _live_settings(
         "record", symbols, source=source, exchanges=exchanges, state_dir=state_dir, config=config
     )
+    if out.exists() and not force:
+        fail(f"{str(out)!r} exists; add --force to replace it (or choose another name)")
+    check_writable(out, "recording")
     from tnet.storage.recording import RecordingWriter
 
     try:
-        writer = RecordingWriter(out)
+        # Written beside OUT and renamed over it only once a frame arrived: an existing file is
+        # never lost to a run that recorded nothing (no network, Ctrl-C at once).
+        writer = RecordingWriter(out, staged=True)
     except OSError as exc:
         fail(f"cannot write {str(out)!r}: {exc.strerror}")
     import orjson
@@ -141,7 +165,7 @@ def record(
     meta = {"tnet": "recording/1", "symbols": [i.short for i in infos], "exchanges": list(settings.exchanges)}
     writer.write(int(time.time() * 1000), "tnet", "meta", orjson.dumps(meta).decode())
 
-    async def main() -> None:
+    async def main() -> dict[str, Any]:
         from tnet.runtime import Runtime
 
         runtime = Runtime(infos, settings, recorder=writer, engines=False)
@@ -150,12 +174,22 @@ def record(
             await runtime.run(seconds or None)
         finally:
             await runtime.stop()
+            report = runtime.health()
+        return report
 
+    report: dict[str, Any] = {}
     try:
-        run_async(main)
+        report = run_async(main)
     finally:
-        writer.close()
-        warn(f"recorded {writer.records} frames ({writer.bytes / 1e6:.2f} MB) to {out}")
+        frames = writer.records - 1  # the meta line is not a frame
+        if frames > 0:
+            writer.commit()
+            warn(f"recorded {frames} frames ({writer.bytes / 1e6:.2f} MB) to {out}")
+        else:
+            writer.discard()
+    if frames <= 0:
+        kept = " (the existing file is unchanged)" if out.exists() else ""
+        fail(f"recorded nothing{kept}: {_venue_problems(report) or 'no frames arrived'}", NO_DATA_EXIT)
 
 
 # --------------------------------------------------------------------------- replay
@@ -180,19 +214,20 @@ def replay(
     speed: Annotated[str, typer.Option("--speed", envvar="TNET_SPEED", help="Playback speed multiplier, or 'max'.")] = "max",
     events: Annotated[bool, typer.Option("--events", envvar="TNET_EVENTS", help="Print normalized events as JSON Lines.")] = False,
     symbols: Annotated[str | None, typer.Option("--symbols", envvar="TNET_SYMBOLS", help="Comma-separated symbols (default: from the recording).")] = None,
+    json_out: JsonOpt = None,
     heatmap: Annotated[bool, typer.Option("--heatmap", envvar="TNET_HEATMAP", help="Include the heatmap matrix in the final snapshots.")] = False,
     exchanges: ExchangesOpt = None,
     state_dir: StateDirOpt = None,
     config: ConfigOpt = None,
 ) -> None:
-    """Feed a recording through the normalizers and engine, headless; print events or a final snapshot."""
+    """Feed a recording through the normalizers and engine, headless; print events or a final summary."""
     if not file.is_file():
         fail(f"recording {str(file)!r} is not a readable file")
-    names = symbols.split(",") if symbols else (_recording_symbols(file) or ["BTC", "ETH", "SOL"])
+    recorded = _recording_symbols(file)
+    names = symbols.split(",") if symbols else (recorded or ["BTC", "ETH", "SOL"])
     settings, infos = settings_and_symbols(
         names, source=f"replay:{file}", exchanges=exchanges, state_dir=state_dir, config=config, speed=speed
     )
-    settings.save_state = False  # a replay never overwrites the live calibrator state
     out = sys.stdout
 
     async def main() -> Any:
@@ -200,15 +235,10 @@ def replay(
 
         runtime = Runtime(infos, settings, engines=not events)
         if events:
-            import orjson
-
             from tnet.events import event_to_dict
 
-            write = out.buffer.write if hasattr(out, "buffer") else (lambda b: out.write(b.decode()))
-
             def emit(evs: list[Any]) -> None:
-                for ev in evs:
-                    write(orjson.dumps(event_to_dict(ev)) + b"\n")
+                out.write("".join(dumps(event_to_dict(ev)) + "\n" for ev in evs))
 
             runtime.event_hooks.append(emit)
         t0 = time.perf_counter()
@@ -226,10 +256,16 @@ def replay(
     damage = describe(report, file)
     if events:
         out.flush()
+        if runtime.events_total == 0:
+            fail(f"no events in {str(file)!r}{_holds(recorded)}", NO_DATA_EXIT)
     else:
         from tnet.cli.snapshot_schema import snapshot_dict
 
         health_report = runtime.health()
+        snaps = {s: snapshot_dict(runtime.view(s, heatmap=heatmap), health_report, heatmap=heatmap) for s in runtime.symbols}
+        empty = [s for s, snap in snaps.items() if snap["price"] is None]
+        if len(empty) == len(snaps):
+            fail(f"no data for {', '.join(empty)} in {str(file)!r}{_holds(recorded)}", NO_DATA_EXIT)
         summary = {
             "schema": "tnet.replay/1",
             "file": str(file),
@@ -239,22 +275,63 @@ def replay(
             "events": runtime.events_total,
             "elapsed_s": round(elapsed, 3),
             "stats": runtime.stats(),
-            "snapshots": {
-                s: snapshot_dict(runtime.view(s, heatmap=heatmap), health_report, heatmap=heatmap)
-                for s in runtime.symbols
-            },
+            "snapshots": snaps,
         }
-        typer.echo(_dumps(summary, pretty=sys.stdout.isatty()))
+        if _want_json(json_out):
+            typer.echo(dumps(summary, pretty=sys.stdout.isatty()))
+        else:
+            _print_replay_tables(summary)
+        if empty:
+            warn(f"no data for {', '.join(empty)} in {file}{_holds(recorded)}")
     if damage:
         warn(damage)
         raise typer.Exit(1)
 
 
+def _holds(recorded: list[str] | None) -> str:
+    """' (it holds BTC, ETH)' when the recording says which symbols it has."""
+    return f" (it holds {', '.join(recorded)})" if recorded else ""
+
+
+def _print_replay_tables(summary: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from tnet.cli.snapshot_schema import snapshot_tables
+
+    console = Console()
+    head = Table(title=f"replay of {summary['file']}")
+    for col in ("lines", "events", "bad lines", "parse errors", "seconds"):
+        head.add_column(col, justify="right")
+    head.add_row(str(summary["lines"]), str(summary["events"]), str(len(summary["bad_lines"])),
+                 str(summary["stats"]["parse_errors"]), f"{summary['elapsed_s']:.2f}")
+    console.print(head)
+    for snap in summary["snapshots"].values():
+        if snap["price"] is not None:
+            for renderable in snapshot_tables(snap):
+                console.print(renderable)
+
+
 # --------------------------------------------------------------------------- snapshot
+async def _collect(runtime: Any, seconds: float) -> None:
+    """Collect for `seconds` (a recording: to its end), or stop early once every venue is down."""
+    import asyncio
+
+    if runtime.source.finite:
+        await runtime.run()
+        return
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    while (left := deadline - loop.time()) > 0:
+        await asyncio.sleep(min(0.25, left))
+        if _all_down(runtime.health()):
+            return
+
+
 def snapshot(
     symbol: Annotated[str, typer.Argument(help="Short symbol, e.g. BTC.")],
     seconds: Annotated[float, typer.Option("--seconds", envvar="TNET_SECONDS", min=0, help="Collect for N seconds before the snapshot.")] = 20.0,
-    json_out: Annotated[bool | None, typer.Option("--json/--no-json", envvar="TNET_JSON", help="JSON output (default when stdout is not a terminal).")] = None,
+    json_out: JsonOpt = None,
     table: Annotated[bool, typer.Option("--table", envvar="TNET_TABLE", help="Rich tables (default on a terminal).")] = False,
     svg: Annotated[Path | None, typer.Option("--svg", envvar="TNET_SVG", help="Write a picture of the heatmap to this SVG file.")] = None,
     heatmap: Annotated[bool, typer.Option("--heatmap", envvar="TNET_HEATMAP", help="Include the time x price matrix in JSON.")] = False,
@@ -264,12 +341,12 @@ def snapshot(
     state_dir: StateDirOpt = None,
     config: ConfigOpt = None,
 ) -> None:
-    """Collect for --seconds (or replay a recording) and print one snapshot of SYMBOL."""
+    """Collect for --seconds (or replay a recording) and print one snapshot of SYMBOL; exit 1 when no data came."""
     settings, infos = settings_and_symbols(
         [symbol], source=source, exchanges=exchanges, state_dir=state_dir, config=config, speed=speed
     )
-    if settings.source.kind == "replay":
-        settings.save_state = False
+    if svg is not None:
+        check_writable(svg, "picture")
 
     async def main() -> tuple[Any, dict[str, Any]]:
         from tnet.runtime import Runtime
@@ -277,7 +354,7 @@ def snapshot(
         runtime = Runtime(infos, settings)
         try:
             await runtime.start()
-            await runtime.run(seconds)
+            await _collect(runtime, seconds)
             view = runtime.view(infos[0].short, heatmap=heatmap or svg is not None)
             return view, runtime.health()
         finally:
@@ -287,6 +364,14 @@ def snapshot(
     from tnet.cli.snapshot_schema import snapshot_dict, snapshot_tables
 
     snap = snapshot_dict(view, health_report, heatmap=heatmap)
+    if snap["price"] is None:
+        src = settings.source
+        if src.kind == "replay":
+            assert src.path is not None
+            where = f"in {str(src.path)!r}{_holds(_recording_symbols(src.path))}"
+        else:
+            where = f"from {src}: {_venue_problems(health_report)}"
+        fail(f"no data for {infos[0].short} {where}", NO_DATA_EXIT)
     if svg is not None:
         from tnet.cli.heatmap_svg import write_heatmap_svg
 
@@ -296,9 +381,8 @@ def snapshot(
             fail(f"cannot write {str(svg)!r}: {exc.strerror}")
         warn(f"wrote heatmap picture to {svg}")
     # JSON when asked or when piped; on a terminal the tables, unless only a picture was asked for.
-    want_json = json_out if json_out is not None else not sys.stdout.isatty()
-    if want_json and not table:
-        typer.echo(_dumps(snap, pretty=sys.stdout.isatty()))
+    if _want_json(json_out) and not table:
+        typer.echo(dumps(snap, pretty=sys.stdout.isatty()))
     elif table or svg is None:
         from rich.console import Console
 
@@ -309,6 +393,10 @@ def snapshot(
 
 # --------------------------------------------------------------------------- TUI
 def _run_tui(symbols: list[str], settings_kwargs: dict[str, Any], min_usd: float, seed: int | None = None) -> None:
+    if not symbols:  # `tnet watch` alone: the config's list, else BTC
+        from tnet.cli.common import load_settings
+
+        symbols = list(load_settings(**settings_kwargs).watch) or ["BTC"]
     settings, infos = settings_and_symbols(symbols, **settings_kwargs)
     if seed is not None:
         settings.sim_seed = seed
@@ -327,7 +415,7 @@ def _run_tui(symbols: list[str], settings_kwargs: dict[str, Any], min_usd: float
 
 
 def watch(
-    symbols: Annotated[list[str], typer.Argument(help="Short symbols: BTC ETH SOL ...")],
+    symbols: Annotated[list[str] | None, typer.Argument(help="Short symbols: BTC ETH SOL ... (default: `watch` in the config, else BTC).", show_default=False)] = None,
     theme: Annotated[str | None, typer.Option("--theme", envvar="TNET_THEME", help="Theme name (see themes/).")] = None,
     min_usd: Annotated[float, typer.Option("--min-usd", envvar="TNET_MIN_USD", min=0, help="Hide tape prints below this USD size.")] = 0.0,
     speed: Annotated[str, typer.Option("--speed", envvar="TNET_SPEED", help="Replay speed with --source replay:FILE (or 'max').")] = "1",
@@ -338,7 +426,7 @@ def watch(
 ) -> None:
     """The terminal UI: liquidation heatmap, tape, zones, feed health, calibration."""
     _run_tui(
-        symbols,
+        symbols or [],
         dict(source=source, exchanges=exchanges, state_dir=state_dir, config=config, theme=theme, speed=speed),
         min_usd,
     )
@@ -351,13 +439,10 @@ def demo(
     config: ConfigOpt = None,
 ) -> None:
     """`watch BTC ETH SOL` against the built-in simulator: works with no network."""
-    import tempfile
-
-    # The demo learns into a throwaway state dir unless one is given: it must not touch live calibration.
-    sd = state_dir or Path(tempfile.mkdtemp(prefix="tnet-demo-"))
+    # A simulator run keeps no calibrator state unless --state-dir is given (tnet.config).
     _run_tui(
         ["BTC", "ETH", "SOL"],
-        dict(source="sim", exchanges=None, state_dir=sd, config=config, theme=theme),
+        dict(source="sim", exchanges=None, state_dir=state_dir, config=config, theme=theme),
         0.0,
         seed=seed,
     )

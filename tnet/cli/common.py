@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import os
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -40,8 +42,40 @@ def warn(message: str) -> None:
     typer.echo(f"tnet: {message}", err=True)
 
 
-def settings_and_symbols(
-    symbols: list[str],
+def _clean(obj: Any) -> Any:
+    """JSON-ready copy: floats at 12 significant digits (no `0.18805000000000002`), NaN/inf as null."""
+    if isinstance(obj, float):
+        return float(f"{obj:.12g}") if obj == obj and obj not in (math.inf, -math.inf) else None
+    if isinstance(obj, dict):
+        return {k: _clean(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_clean(v) for v in obj]
+    if hasattr(obj, "tolist"):  # numpy arrays and scalars
+        return _clean(obj.tolist())
+    return obj
+
+
+def dumps(obj: Any, pretty: bool = False) -> str:
+    """The JSON every command prints (orjson; floats cleaned as above)."""
+    import orjson
+
+    return orjson.dumps(_clean(obj), option=orjson.OPT_INDENT_2 if pretty else 0).decode()
+
+
+def check_writable(path: Path, what: str) -> None:
+    """Fail now (one line) if `path` cannot be written, before minutes of collecting are wasted."""
+    path = path.expanduser()
+    parent = path.parent if str(path.parent) else Path(".")
+    if path.is_dir():
+        fail(f"cannot write {what} {str(path)!r}: it is a directory")
+    if not parent.is_dir():
+        fail(f"cannot write {what} {str(path)!r}: folder {str(parent)!r} does not exist")
+    target = path if path.exists() else parent
+    if not os.access(target, os.W_OK):
+        fail(f"cannot write {what} {str(path)!r}: permission denied")
+
+
+def load_settings(
     *,
     source: str | None,
     exchanges: str | None,
@@ -49,17 +83,26 @@ def settings_and_symbols(
     config: Path | None,
     theme: str | None = None,
     speed: str | None = None,
-) -> tuple[Any, list[Any]]:
-    """Build Settings and resolve symbols, turning any bad input into a one-line error."""
+) -> Any:
+    """Build Settings from the config file and options, turning bad input into a one-line error."""
     from tnet.config import ConfigError, build_settings
-    from tnet.symbols import UnknownSymbol, resolve_all
 
     try:
-        settings = build_settings(
+        return build_settings(
             config=config, source=source, exchanges=exchanges, state_dir=state_dir, theme=theme, speed=speed
         )
+    except ConfigError as exc:
+        fail(str(exc))
+
+
+def settings_and_symbols(symbols: list[str], **options: Any) -> tuple[Any, list[Any]]:
+    """Settings (see load_settings) and the resolved symbols; bad input is a one-line error."""
+    from tnet.symbols import UnknownSymbol, resolve_all
+
+    settings = load_settings(**options)
+    try:
         infos = resolve_all(symbols, settings.extra_symbols)
-    except (ConfigError, UnknownSymbol) as exc:
+    except UnknownSymbol as exc:
         fail(str(exc))
     return settings, infos
 

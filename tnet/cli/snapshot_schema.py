@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import math
+from datetime import datetime, timezone
 from typing import Any
+
+from tnet.ui.render.scale import format_age
 
 SCHEMA = "tnet.snapshot/1"
 
@@ -20,7 +23,7 @@ def snapshot_dict(view: Any, health: dict[str, Any], heatmap: bool = False) -> d
         "schema": SCHEMA,
         "symbol": view.symbol,
         "ts_ms": view.ts_ms,
-        "price": _num(view.price),
+        "price": _num(view.price) if view.price > 0 else None,  # 0.0 means no mark price yet
         "bucket_usd": _num(view.bucket_usd),
         "warm": view.warm,
         "levels": [
@@ -88,7 +91,8 @@ def snapshot_tables(snap: dict[str, Any]) -> list[Any]:
     from rich.table import Table
 
     out: list[Any] = []
-    head = Table(title=f"{snap['symbol']}  price {snap['price'] or 0:,.2f}  bucket ${snap['bucket_usd'] or 0:g}")
+    price_text = "unknown" if snap["price"] is None else f"{snap['price']:,.2f}"
+    head = Table(title=f"{snap['symbol']}  price {price_text}  bucket ${snap['bucket_usd'] or 0:g}")
     head.add_column("venue")
     head.add_column("open interest", justify="right")
     head.add_column("health")
@@ -121,9 +125,11 @@ def snapshot_tables(snap: dict[str, Any]) -> list[Any]:
     out.append(zones)
 
     tape = Table(title=f"Tape (last {snap['tape']['window_s']}s: longs {_usd(snap['tape']['long_usd'])}, shorts {_usd(snap['tape']['short_usd'])})")
-    for col in ("venue", "side", "usd", "price"):
-        tape.add_column(col, justify="right" if col in ("usd", "price") else "left")
+    for col in ("time UTC", "age", "venue", "side", "usd", "price"):
+        tape.add_column(col, justify="right" if col in ("age", "usd", "price") else "left")
     for ev in snap["tape"]["events"][:15]:
-        tape.add_row(ev["venue"], ev["side"], _usd(ev["usd"]), f"{ev['price']:,.2f}")
+        ts = datetime.fromtimestamp(ev["ts_ms"] / 1000, tz=timezone.utc)
+        tape.add_row(ts.strftime("%H:%M:%S"), format_age((snap["ts_ms"] - ev["ts_ms"]) / 1000),
+                     ev["venue"], ev["side"], _usd(ev["usd"]), f"{ev['price']:,.2f}")
     out.append(tape)
     return out

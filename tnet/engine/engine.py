@@ -502,8 +502,9 @@ class SymbolEngine:
                                      weights=[float(x) for x in c.weights], events=c.events)
             for c in self.calibrator.per_venue
         }
-        oi = {v: (0.0 if math.isnan(self._oi_usd[i]) else float(self._oi_usd[i])) for i, v in enumerate(self.venues)}
-        oi["total_usd"] = float(sum(oi.values()))
+        oi = {v: float(self._oi_usd[i]) for i, v in enumerate(self.venues)}  # nan: not heard yet
+        known = [x for x in oi.values() if not math.isnan(x)]
+        oi["total_usd"] = float(sum(known)) if known else math.nan
         grid = self.grid
         if grid is None or self.tape is None:
             empty_tape = TapeView(events=[], clusters=[], long_usd=0.0, short_usd=0.0, window_s=TAPE_WINDOW_S)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import os
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -25,16 +26,22 @@ class Record(NamedTuple):
 
 
 class RecordingWriter:
-    """Appends records to a file; buffered, flushed periodically and on close."""
+    """Appends records to a file; buffered, flushed periodically and on close.
 
-    def __init__(self, path: Path) -> None:
+    `staged=True` writes to a hidden sibling that `commit()` renames over `path` and `discard()`
+    deletes, so `path` only ever changes to a finished recording.
+    """
+
+    def __init__(self, path: Path, staged: bool = False) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.staged_path = self.path.with_name(f".{self.path.name}.{os.getpid()}.part") if staged else None
+        target = self.staged_path or self.path
         raw: IO[bytes]
         if self.path.suffix == ".gz":
-            raw = gzip.open(self.path, "wb", compresslevel=6)
+            raw = gzip.open(target, "wb", compresslevel=6)
         else:
-            raw = open(self.path, "wb")
+            raw = open(target, "wb")
         self._fh = raw
         self.records = 0
         self.bytes = 0
@@ -56,6 +63,18 @@ class RecordingWriter:
         """Flush and close; safe to call twice."""
         if not self._fh.closed:
             self._fh.close()
+
+    def commit(self) -> None:
+        """Close and, when staged, move the finished recording onto `path`."""
+        self.close()
+        if self.staged_path is not None and self.staged_path.exists():
+            os.replace(self.staged_path, self.path)
+
+    def discard(self) -> None:
+        """Close and delete the staged file (`path` is left as it was)."""
+        self.close()
+        if self.staged_path is not None:
+            self.staged_path.unlink(missing_ok=True)
 
 
 @dataclass(slots=True)

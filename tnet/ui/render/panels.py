@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from textual.strip import Strip
@@ -26,8 +27,8 @@ def header_line(
         parts += [(f" {i + 1}:{sym} ", style), (" ", palette.text)]
     if view is not None and view.price > 0:
         parts += [("│ ", palette.muted), (format_price(view.price, price_decimals(view.price / 1e5)), palette.accent)]
-        total = view.oi.get("total_usd", 0.0)
-        if total:
+        total = view.oi.get("total_usd", math.nan)
+        if math.isfinite(total) and total > 0:
             parts.append((f"  OI {format_usd(total)}", palette.text))
         if not view.warm:
             parts.append(("  warming up", palette.state["connecting"]))

@@ -1,0 +1,228 @@
+"""What a script receives is true: no fake zeros, no lost files, tidy output (issue 9, headless half)."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import pty
+import re
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+PY = sys.executable
+ROOT = Path(__file__).resolve().parents[1]
+DEAD_SIM = "sim@127.0.0.1:1"  # nothing listens on port 1: every venue is refused at once
+
+
+def tnet(*args: str, timeout: float = 60, env: dict[str, str] | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("TNET_")}
+    full_env.update(env or {})
+    return subprocess.run([PY, "-m", "tnet", *args], capture_output=True, text=True, timeout=timeout,
+                          env=full_env, cwd=cwd)
+
+
+def tnet_on_terminal(*args: str, timeout: float = 60) -> str:
+    """Run tnet with stdout and stderr on a pseudo-terminal (as a user at a shell); returns what it wrote."""
+    main, sub = pty.openpty()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TNET_")}
+    env.update(COLUMNS="120", LINES="40", TERM="xterm-256color")
+    proc = subprocess.Popen([PY, "-m", "tnet", *args], stdin=subprocess.DEVNULL, stdout=sub, stderr=sub, env=env)
+    os.close(sub)
+    chunks: list[bytes] = []
+    try:
+        while True:
+            try:
+                data = os.read(main, 65536)
+            except OSError:  # the child closed the terminal
+                break
+            if not data:
+                break
+            chunks.append(data)
+        proc.wait(timeout=timeout)
+    finally:
+        os.close(main)
+        if proc.poll() is None:
+            proc.kill()
+    return b"".join(chunks).decode("utf-8", errors="replace")
+
+
+def floats(obj: Any) -> list[float]:
+    if isinstance(obj, float):
+        return [obj]
+    if isinstance(obj, dict):
+        return [f for v in obj.values() for f in floats(v)]
+    if isinstance(obj, list):
+        return [f for v in obj for f in floats(v)]
+    return []
+
+
+@pytest.fixture(scope="module")
+def btc_recording(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A few seconds of BTC from the in-process simulator, recorded as a user would."""
+    path = tmp_path_factory.mktemp("rec") / "btc.jsonl"
+    res = tnet("record", str(path), "BTC", "--source", "sim", "--seconds", "3")
+    assert res.returncode == 0, res.stderr
+    return path
+
+
+# ----------------------------------------------------------------- no fake zeros
+def test_snapshot_with_every_venue_refused_fails_fast_with_one_line() -> None:
+    res = tnet("snapshot", "BTC", "--source", DEAD_SIM, "--seconds", "60", "--json", timeout=20)
+    assert res.returncode == 1
+    assert res.stdout == ""  # a cron job must not log BTC = 0
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and "no data for BTC" in lines[0] and "connection refused" in lines[0]
+
+
+def test_replay_of_an_empty_recording_is_an_error(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("")
+    for extra in ([], ["--events"]):
+        res = tnet("replay", str(empty), *extra)
+        assert res.returncode == 1, (extra, res.stdout)
+        assert res.stdout == ""
+        assert len(res.stderr.strip().splitlines()) == 1 and "empty.jsonl" in res.stderr
+
+
+def test_snapshot_of_a_symbol_absent_from_the_recording(btc_recording: Path) -> None:
+    res = tnet("snapshot", "ETH", "--source", f"replay:{btc_recording}")
+    assert res.returncode == 1 and res.stdout == ""
+    assert "no data for ETH" in res.stderr and "it holds BTC" in res.stderr
+
+
+def test_snapshot_json_says_null_for_unknowns_not_zero() -> None:
+    from tnet.cli.snapshot_schema import snapshot_dict
+    from tnet.engine.engine import SymbolEngine
+
+    view = SymbolEngine("BTC", venues=("binance", "okx")).view(1_790_000_000_000)
+    snap = snapshot_dict(view, {"venues": {}})
+    assert snap["price"] is None
+    assert snap["oi"] == {"binance": None, "okx": None, "total_usd": None}
+
+
+def test_json_has_no_float_noise(btc_recording: Path) -> None:
+    from tnet.cli.common import dumps
+
+    assert dumps({"share": 0.1 + 0.2, "bad": math.nan}) == '{"share":0.3,"bad":null}'
+    res = tnet("replay", str(btc_recording))
+    assert res.returncode == 0, res.stderr
+    noisy = [f for f in floats(json.loads(res.stdout)) if float(f"{f:.12g}") != f]
+    assert noisy == []
+
+
+# ----------------------------------------------------------------- no lost files
+def test_record_refuses_to_overwrite_without_force(btc_recording: Path, tmp_path: Path) -> None:
+    before = btc_recording.read_bytes()
+    res = tnet("record", str(btc_recording), "BTC", "--source", DEAD_SIM, "--seconds", "1")
+    assert res.returncode == 2 and "--force" in res.stderr
+    assert btc_recording.read_bytes() == before
+
+
+def test_record_that_gets_nothing_fails_and_keeps_the_old_file(btc_recording: Path, tmp_path: Path) -> None:
+    important = tmp_path / "important.jsonl"
+    important.write_bytes(btc_recording.read_bytes())
+    res = tnet("record", str(important), "BTC", "--source", DEAD_SIM, "--seconds", "2", "--force")
+    assert res.returncode == 1
+    assert "recorded nothing" in res.stderr and "unchanged" in res.stderr
+    assert important.read_bytes() == btc_recording.read_bytes()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["important.jsonl"]  # no partial file left
+    fresh = tmp_path / "fresh.jsonl"
+    res = tnet("record", str(fresh), "BTC", "--source", DEAD_SIM, "--seconds", "2")
+    assert res.returncode == 1 and not fresh.exists()
+
+
+def test_record_with_force_replaces_the_file_once_frames_arrived(tmp_path: Path) -> None:
+    out = tmp_path / "r.jsonl.gz"
+    out.write_bytes(b"old")
+    res = tnet("record", str(out), "BTC", "--source", "sim", "--seconds", "2", "--force")
+    assert res.returncode == 0, res.stderr
+    assert out.read_bytes()[:2] == b"\x1f\x8b"  # a gzip recording now
+    frames = int(re.search(r"recorded (\d+) frames", res.stderr).group(1))  # type: ignore[union-attr]
+    assert frames > 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r.jsonl.gz"]
+
+
+def test_svg_path_is_checked_before_collecting(tmp_path: Path) -> None:
+    # sim would collect for 60 s; an unwritable picture path must fail at once
+    res = tnet("snapshot", "BTC", "--source", "sim", "--seconds", "60", "--svg", str(tmp_path / "no" / "x.svg"), timeout=15)
+    assert res.returncode == 2 and "does not exist" in res.stderr
+    res = tnet("snapshot", "BTC", "--source", "sim", "--seconds", "60", "--svg", str(tmp_path), timeout=15)
+    assert res.returncode == 2 and "is a directory" in res.stderr
+
+
+def test_simulator_runs_leave_the_live_state_directory_alone(tmp_path: Path) -> None:
+    env = {"XDG_STATE_HOME": str(tmp_path / "xdg"), "XDG_CONFIG_HOME": str(tmp_path / "cfg")}
+    res = tnet("snapshot", "BTC", "--source", "sim", "--seconds", "2", "--json", env=env)
+    assert res.returncode == 0, res.stderr
+    assert not (tmp_path / "xdg").exists() or not any((tmp_path / "xdg").rglob("*.json"))
+    # asked for explicitly, a simulator run keeps its own state where it was told
+    own = tmp_path / "own"
+    res = tnet("snapshot", "BTC", "--source", "sim", "--seconds", "2", "--json", "--state-dir", str(own), env=env)
+    assert res.returncode == 0, res.stderr
+    assert any(own.rglob("*.json"))
+
+
+def test_sim_and_replay_settings_keep_no_state_unless_asked(tmp_path: Path) -> None:
+    from tnet.config import build_settings
+
+    rec = tmp_path / "r.jsonl"
+    rec.write_text("")
+    assert build_settings(source="live").save_state
+    assert not build_settings(source="sim").save_state
+    assert not build_settings(source=f"replay:{rec}").save_state
+    assert build_settings(source="sim", state_dir=tmp_path).save_state
+
+
+# ----------------------------------------------------------------- tidy output
+def test_replay_prints_tables_on_a_terminal_and_json_when_piped(btc_recording: Path) -> None:
+    piped = tnet("replay", str(btc_recording))
+    assert json.loads(piped.stdout)["schema"] == "tnet.replay/1"
+    shown = tnet_on_terminal("replay", str(btc_recording))
+    assert "replay of" in shown and "Zones" in shown
+    assert '"schema"' not in shown and len(shown.splitlines()) < 150
+
+
+def test_snapshot_tape_table_has_a_time_column(btc_recording: Path) -> None:
+    shown = tnet_on_terminal("snapshot", "BTC", "--source", f"replay:{btc_recording}", "--table")
+    assert "time UTC" in shown
+
+
+def test_backtest_tables_are_tidy() -> None:
+    shown = tnet_on_terminal("backtest", "--sim", "--hours", "2")
+    plain = re.sub(r"\x1b\[[0-9;]*[A-Za-z]", "", shown)  # \x1b[K (erase line) included
+    title = plain.index("capture@10%")
+    between = plain[plain.rindex("\r", 0, title) + 1 : title]
+    assert between.strip() == "", f"progress glued to the title: {between!r}"
+    assert "None" not in plain
+    assert "{'" not in plain and "':" not in plain  # no Python dicts
+
+
+# ----------------------------------------------------------------- basics
+def test_version_and_completion() -> None:
+    from tnet import __version__
+
+    res = tnet("--version")
+    assert res.returncode == 0 and res.stdout.strip() == f"tnet {__version__}"
+    res = tnet("--show-completion", "bash", env={"SHELL": "/bin/bash"})
+    assert res.returncode == 0 and "complete" in res.stdout
+
+
+def test_readme_example_config_is_accepted(tmp_path: Path) -> None:
+    from tnet.config import build_settings
+    from tnet.ui.themes import load_theme
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Configuration"):]
+    block = section[section.index("```toml") + len("```toml"): section.index("```", section.index("```toml") + 7)]
+    tomllib.loads(block)
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(block, encoding="utf-8")
+    settings = build_settings(config=cfg)
+    load_theme(settings.theme)  # `tnet demo` checks the theme the same way before starting
+    assert settings.watch, "the example shows the `watch` default symbols"
