@@ -45,7 +45,8 @@ async def test_record_then_replay_gives_the_same_events(tmp_path: Path, start_si
                                                         wait_until: WaitUntil) -> None:
     out = tmp_path / "rec.jsonl.gz"
     writer = RecordingWriter(out)
-    sim = await start_sim(["BTC", "ETH"], speed=FAST)
+    # Real time (a replay checks timestamps against the recorded receive times); bursts bring prints sooner.
+    sim = await start_sim(["BTC", "ETH"], faults="burst=20")
     live_events: list[dict[str, Any]] = []
     live = Runtime(resolve_all(["BTC", "ETH"]), sim_settings(sim), recorder=writer, engines=False)
     live.event_hooks.append(lambda evs: live_events.extend(event_to_dict(e) for e in evs))

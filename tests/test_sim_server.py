@@ -389,8 +389,9 @@ async def test_malformed_fault_corrupts_about_that_fraction() -> None:
 
 
 async def test_burst_fault_multiplies_liquidations() -> None:
-    calm = SimServer(symbols=["BTC"], seed=5, speed=1)
-    wild = SimServer(symbols=["BTC"], seed=5, speed=1, faults=Faults(burst=5))
+    # one clock for both: the market's start time must be the same instant
+    calm = SimServer(symbols=["BTC"], seed=5, speed=1, clock=lambda: 1_791_565_600.0)
+    wild = SimServer(symbols=["BTC"], seed=5, speed=1, faults=Faults(burst=5), clock=lambda: 1_791_565_600.0)
     t0 = calm.market.start_ms
     n_calm = len(calm.market.liquidations_all(end_ms=t0))
     n_wild = len(wild.market.liquidations_all(end_ms=t0))

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field
 
+from tnet.connectors.guard import Junk
+
 LATENCY_WINDOW = 200  # events, as DESIGN.md §3 asks
 RATE_WINDOW_S = 10.0
 
@@ -41,6 +43,7 @@ class VenueHealth:
     parse_errors: int = 0
     dropped: int = 0
     rest_errors: int = 0
+    junk: Junk = field(default_factory=Junk)  # parsed but implausible events, by reason (never reach the engine)
     venue_errors: list[str] = field(default_factory=list)
     last_msg_ms: int = 0
     latency_ms: deque[int] = field(default_factory=lambda: deque(maxlen=LATENCY_WINDOW))
@@ -128,6 +131,8 @@ class VenueHealth:
             "latency_ms_p99": p99,
             "reconnects": self.reconnects,
             "parse_errors": self.parse_errors,
+            "junk": self.junk.total,
+            "junk_reasons": dict(self.junk.reasons),
             "dropped": self.dropped,
             "rest_errors": self.rest_errors,
             "reason": reason,

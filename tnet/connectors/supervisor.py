@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from tnet.connectors.base import Endpoints, Parser, RestPoll, VenueSpec
+from tnet.connectors.guard import Guard
 from tnet.connectors.health import VenueHealth
 from tnet.events import Event
 from tnet.storage.recording import REST_PREFIX
@@ -87,36 +88,41 @@ def classify_error(exc: BaseException) -> str:
 
 
 class FramePath:
-    """One venue's read path (health, recording, parse, sink): live connections and replays share it."""
+    """One venue's read path (health, recording, parse, plausibility guard, sink): live connections and replays share it."""
 
-    __slots__ = ("venue", "parser", "health", "sink", "record", "_on_frame", "_on_events", "_parse")
+    __slots__ = ("venue", "parser", "health", "sink", "record", "guard", "_on_frame", "_on_events", "_parse", "_check")
 
-    def __init__(self, venue: str, parser: Parser, health: VenueHealth, sink: Sink, record: RecordFn | None = None) -> None:
+    def __init__(self, venue: str, parser: Parser, health: VenueHealth, sink: Sink, record: RecordFn | None = None,
+                 guard: Guard | None = None) -> None:
         self.venue = venue
         self.parser = parser
         self.health = health
         self.sink = sink
         self.record = record
+        self.guard = guard if guard is not None else Guard()
         # Bound once: `market` runs once per frame received.
         self._on_frame = health.on_frame
         self._on_events = health.on_events
         self._parse = parser.parse
+        self._check = self.guard.check
 
     def market(self, recv_ms: int, frame: str | bytes) -> None:
-        """One WebSocket frame: counted, recorded, parsed; its events go to the sink."""
+        """One WebSocket frame: counted, recorded, parsed, checked; its plausible events go to the sink."""
         self._on_frame(recv_ms)
         if self.record is not None:
             self.record(recv_ms, self.venue, "market", frame)  # type: ignore[arg-type]
         events = self._parse(frame, recv_ms)
         if events:
-            self._on_events(events, recv_ms)
-            self.sink(events)
+            events = self._check(events, recv_ms, self.health.junk)
+            if events:
+                self._on_events(events, recv_ms)
+                self.sink(events)
 
     def rest(self, recv_ms: int, path: str, body: str) -> list[Event]:
-        """One REST body: recorded and parsed; the caller decides where the events go (warm start or sink)."""
+        """One REST body: recorded, parsed and checked; the caller decides where the events go (warm start or sink)."""
         if self.record is not None:
             self.record(recv_ms, self.venue, REST_PREFIX + path, body)
-        return self.parser.parse_rest(path, body, recv_ms)
+        return self._check(self.parser.parse_rest(path, body, recv_ms), recv_ms, self.health.junk, rest=True)
 
 
 class SilentFeed(Exception):
@@ -142,12 +148,13 @@ class VenueConnection:
         proxy: str | None = None,
         clock: Callable[[], float] = time.time,
         silence_s: float | None = None,
+        guard: Guard | None = None,
     ) -> None:
         self.spec = spec
         self.symbols = symbols
         self.url = spec.ws_url(endpoints, symbols)
         self.health = health
-        self.frames = FramePath(spec.name, parser, health, sink, record)
+        self.frames = FramePath(spec.name, parser, health, sink, record, guard)
         self.proxy = None if is_loopback(self.url) else proxy
         self.clock = clock
         self.silence_s = silence_s if silence_s is not None else max(4 * spec.stale_after_s, 20.0)

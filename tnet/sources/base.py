@@ -8,6 +8,7 @@ from typing import Any, Protocol
 
 from tnet.config import Settings
 from tnet.connectors.base import Parser, VenueSpec
+from tnet.connectors.guard import MAX_AHEAD_MS, Guard
 from tnet.connectors.health import VenueHealth
 from tnet.connectors.supervisor import RecordFn
 from tnet.events import Event
@@ -71,7 +72,7 @@ class EventSource:
         raise NotImplementedError
 
     def counters(self) -> dict[str, int]:
-        """{"dropped", "parse_errors"} summed over venues."""
+        """{"dropped", "parse_errors", "junk"} summed over venues."""
         raise NotImplementedError
 
 
@@ -89,6 +90,10 @@ class VenueFrames(EventSource):
             for v, spec in self.specs.items()
         }
         self.warm_status: dict[str, str] = {}
+        # One guard for every venue: a symbol's last good price is shared. A remote simulator may run
+        # in scaled time (ahead of the wall clock on purpose), so its timestamps skip the receive-time window.
+        scaled = settings.source.kind == "sim" and bool(settings.source.host)
+        self.guard = Guard(max_ahead_ms=None if scaled else MAX_AHEAD_MS)
 
     def _sync_parser_stats(self) -> None:
         """Copy parser counters into health (done when read, not per frame: the read loop stays lean)."""
@@ -111,4 +116,5 @@ class VenueFrames(EventSource):
         return {
             "dropped": sum(h.dropped for h in self.health_by_venue.values()),
             "parse_errors": sum(h.parse_errors for h in self.health_by_venue.values()),
+            "junk": sum(h.junk.total for h in self.health_by_venue.values()),
         }

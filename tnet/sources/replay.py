@@ -32,7 +32,7 @@ class ReplaySource(VenueFrames):
         assert path is not None
         speed = self.settings.speed
         paths = {
-            v: FramePath(v, self.parsers[v], self.health_by_venue[v], feed.dispatch) for v in self.specs
+            v: FramePath(v, self.parsers[v], self.health_by_venue[v], feed.dispatch, guard=self.guard) for v in self.specs
         }
         warm: list[Event] | None = []
         first_ms: int | None = None

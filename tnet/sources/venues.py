@@ -50,14 +50,15 @@ class VenueSource(VenueFrames):
         proxy = self.settings.proxy_url()
         self._clients = {v: make_http_client(proxy, self.endpoints(v).rest) for v in self.specs}
         paths = {
-            v: FramePath(v, self.parsers[v], self.health_by_venue[v], feed.dispatch, feed.record) for v in self.specs
+            v: FramePath(v, self.parsers[v], self.health_by_venue[v], feed.dispatch, feed.record, self.guard)
+            for v in self.specs
         }
         if self.settings.warm_start:
             await self._warm_start(feed, paths)
         for venue, spec in self.specs.items():
             conn = VenueConnection(
                 spec, self.infos, self.endpoints(venue), self.parsers[venue], self.health_by_venue[venue],
-                feed.dispatch, record=feed.record, proxy=proxy, clock=feed.clock,
+                feed.dispatch, record=feed.record, proxy=proxy, clock=feed.clock, guard=self.guard,
             )
             self._tasks.append(asyncio.create_task(conn.run(), name=f"ws:{venue}"))
             polls = spec.rest_polls(self.infos)
