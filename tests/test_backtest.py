@@ -12,8 +12,9 @@ import typer
 from typer.testing import CliRunner
 
 from tnet.cli.backtest import backtest, parse_mix
-from tnet.engine.barfile import BarFileError, load_bars, parse_columns, parse_ts
-from tnet.engine.evaluate import run_bars, spearman
+from tnet.evaluation.barfile import BarFileError, load_bars, parse_columns, parse_ts
+from tnet.evaluation.bars import run_bars
+from tnet.evaluation.metrics import spearman
 
 COLS = ("ts=timestamp,open=price_open,high=price_high,low=price_low,close=price_close,oi_usd=oi_close,"
         "liq_long_usd=liquidation_long_usd,liq_short_usd=liquidation_short_usd")

@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 from tnet.engine.engine import SymbolEngine
-from tnet.engine.evaluate import DEFAULT_TEST_MIX, tvd
 from tnet.engine.ladder import TIERS, prior_weights
+from tnet.evaluation.metrics import tvd
+from tnet.evaluation.sim import DEFAULT_TEST_MIX
 from tnet.sim.market import Market
 
 

@@ -32,7 +32,9 @@ def parse_mix(text: str) -> dict[str, dict[int, float]]:
     if isinstance(data, dict) and data and all(str(k).strip().isdigit() for k in data):
         data = {v: data for v in ("binance", "bybit", "okx")}  # one flat mix for every venue
     try:
-        from tnet.sim.faults import load_leverage_mix  # the simulator's validator when present
+        from tnet.sim.faults import (
+            load_leverage_mix,  # the simulator's validator when present
+        )
     except ImportError:  # pragma: no cover - depends on the sim package
         load_leverage_mix = None
     if load_leverage_mix is not None:
@@ -72,8 +74,8 @@ def backtest(
 
 
 def _bars(path: Path, columns: str | None, symbol: str) -> dict[str, Any]:
-    from tnet.engine.barfile import BarFileError, load_bars, parse_columns
-    from tnet.engine.evaluate import run_bars
+    from tnet.evaluation.barfile import BarFileError, load_bars, parse_columns
+    from tnet.evaluation.bars import run_bars
 
     if not columns:
         _fail("--bars needs --columns (e.g. ts=timestamp,open=price_open,high=price_high,low=price_low,"
@@ -89,7 +91,7 @@ def _bars(path: Path, columns: str | None, symbol: str) -> dict[str, Any]:
 
 def _sim(seed: int, hours: float, mix_text: str | None, shift_at: float | None, shift_text: str | None,
          symbol: str, quiet: bool) -> dict[str, Any]:
-    from tnet.engine.evaluate import DEFAULT_SHIFT_MIX, DEFAULT_TEST_MIX, run_sim
+    from tnet.evaluation.sim import DEFAULT_SHIFT_MIX, DEFAULT_TEST_MIX, run_sim
 
     try:
         mix = parse_mix(mix_text) if mix_text else {v: dict(DEFAULT_TEST_MIX) for v in ("binance", "bybit", "okx")}

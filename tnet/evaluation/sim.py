@@ -1,4 +1,4 @@
-"""Evaluation: `backtest --sim` (capture@10 %, calibration TVD, zone stats) and `backtest --bars` (sweep skill)."""
+"""`backtest --sim`: capture@10 % against the simulator's truth, calibration TVD, zone stats."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ import numpy as np
 
 from tnet.engine.engine import SymbolEngine
 from tnet.engine.ladder import TIERS
+from tnet.evaluation.metrics import SCHEMA, tvd
 from tnet.events import Bar, OpenInterest
 
-SCHEMA = "tnet.backtest/1"
 HORIZON_MS = 3_600_000
 ORIGIN_EVERY_MS = 1_800_000
 TOP_SHARE = 0.10
@@ -27,11 +27,6 @@ LOW_SKEWED_MIX: dict[int, float] = {2: 0.08, 3: 0.22, 5: 0.30, 10: 0.28, 20: 0.0
 # ... and the mix it shifts to: a more aggressive crowd (20x-50x heavy).
 DEFAULT_SHIFT_MIX: dict[int, float] = {2: 0.06, 3: 0.075, 5: 0.12, 10: 0.15, 20: 0.25, 25: 0.15, 50: 0.10,
                                        75: 0.05, 100: 0.03, 125: 0.01}
-
-
-def tvd(learned: np.ndarray, truth: np.ndarray) -> float:
-    """Total variation distance between two tier distributions."""
-    return 0.5 * float(np.abs(np.asarray(learned) - np.asarray(truth)).sum())
 
 
 def _truth_vec(mix: dict[int, float]) -> np.ndarray:
@@ -257,70 +252,3 @@ def _aligned(other: SymbolEngine, ref: SymbolEngine) -> np.ndarray:
     if b > a:
         out[a:b] = prof[a - shift : b - shift]
     return out
-
-
-def spearman(x: np.ndarray, y: np.ndarray) -> float | None:
-    """Spearman rank correlation (average ranks for ties); None when undefined."""
-    x, y = np.asarray(x, float), np.asarray(y, float)
-    if len(x) < 3:
-        return None
-    rx, ry = _rank(x), _rank(y)
-    if rx.std() == 0 or ry.std() == 0:
-        return None
-    return float(np.corrcoef(rx, ry)[0, 1])
-
-
-def _rank(a: np.ndarray) -> np.ndarray:
-    order = np.argsort(a, kind="mergesort")
-    ranks = np.empty(len(a))
-    sa = a[order]
-    i = 0
-    while i < len(a):
-        j = i
-        while j + 1 < len(a) and sa[j + 1] == sa[i]:
-            j += 1
-        ranks[order[i : j + 1]] = 0.5 * (i + j)
-        i = j + 1
-    return ranks
-
-
-def run_bars(rows: list[Any], symbol: str = "BTC", warmup_bars: int = 24) -> dict[str, Any]:
-    """Sweep skill on real bars: predicted USD swept per bar (before the bar's update) vs realised, per side."""
-    from tnet.engine.bars import diffuse_sweep
-
-    engine = SymbolEngine(symbol, ("binance",))
-    pred_l, pred_s, base_l, base_s, real_l, real_s, point_l, point_s = ([] for _ in range(8))
-    prev_oi = None
-    for k, r in enumerate(rows):
-        b = r.bar
-        oi = prev_oi if prev_oi is not None else b.oi_usd  # only what was known at the bar's open
-        sw_l, sw_s = engine.ingest_bar_group([b])
-        prev_oi = b.oi_usd
-        if k < warmup_bars:
-            continue
-        down = max(b.open - b.low, 0.0) / b.open
-        up = max(b.high - b.open, 0.0) / b.open
-        point_l.append(sw_l)
-        point_s.append(sw_s)
-        pred_l.append(sw_l + diffuse_sweep(oi, down))
-        pred_s.append(sw_s + diffuse_sweep(oi, up))
-        base_l.append(down * oi)
-        base_s.append(up * oi)
-        real_l.append(r.liq_long_usd)
-        real_s.append(r.liq_short_usd)
-
-    def rnd(v: float | None) -> float | None:
-        return None if v is None else round(v, 4)
-
-    return {
-        "schema": SCHEMA,
-        "mode": "bars",
-        "bars": len(real_l),
-        "warmup_bars": warmup_bars,
-        "sweep_spearman": {
-            "long": {"model": rnd(spearman(pred_l, real_l)), "baseline": rnd(spearman(base_l, real_l)),
-                     "point_map_only": rnd(spearman(point_l, real_l))},
-            "short": {"model": rnd(spearman(pred_s, real_s)), "baseline": rnd(spearman(base_s, real_s)),
-                      "point_map_only": rnd(spearman(point_s, real_s))},
-        },
-    }

@@ -1,0 +1,1 @@
+"""Evaluation: does the map rank where liquidations happen? Simulator, real bars and real events, beside baselines."""
