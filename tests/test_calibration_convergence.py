@@ -1,4 +1,4 @@
-"""The calibrator really learns: on the simulator with a mix the prior does not match, TVD falls."""
+"""The calibrator really learns: on the simulator with a mix the prior does not match, TVD over the tested tiers falls."""
 
 from __future__ import annotations
 
@@ -28,8 +28,16 @@ def test_learns_a_mostly_low_leverage_mix_on_the_simulator() -> None:
         t += 1000
         for ev in market.step(t):
             eng.on_event(ev)
-    end = [tvd(c.weights, truth) for c in eng.calibrator.per_venue]
-    assert all(e < s - 0.12 for s, e in zip(start, end)), (start, end)
+    # prints only speak about the tiers price tested; compare the mix there, both renormalised
+    for c in eng.calibrator.per_venue:
+        tested = c.exposure >= 0.05 * c.exposure.max()
+        assert tested.sum() >= 4
+        learned, true = c.weights[tested] / c.weights[tested].sum(), truth[tested] / truth[tested].sum()
+        prior = prior_weights()[tested] / prior_weights()[tested].sum()
+        assert tvd(prior, true) >= 0.3  # the prior is wrong on the tested tiers too
+        assert tvd(learned, true) < 0.08, (c.venue, learned, true)
+        # the tiers below the tested ones keep their prior share: prints cannot judge them
+        assert c.weights[~tested].sum() == pytest.approx(prior_weights()[~tested].sum(), rel=0.25)
     prior_high = prior_weights()[TIERS >= 75].sum()
     for c in eng.calibrator.per_venue:
         assert c.events > 20

@@ -89,7 +89,9 @@ def test_tape_totals_and_clusters_match_prints() -> None:
     assert len(view.tape.clusters) == 1
     c = view.tape.clusters[0]
     assert c.count == 3 and c.usd == pytest.approx(200_000.0) and c.share == pytest.approx(200 / 230)
-    assert c.price == pytest.approx((100_000 * price * 0.999 + 50_000 * price * 0.9991 + 50_000 * price * 0.99905) / 200_000)
+    # clusters sit where the prints fired: Bybit reports bankruptcy prices, a long fires at p / (1 - 0.5 % MMR)
+    reported_mean = (100_000 * price * 0.999 + 50_000 * price * 0.9991 + 50_000 * price * 0.99905) / 200_000
+    assert c.price == pytest.approx(reported_mean / (1 - 0.005))
     assert sum(r[1] for r in view.tape.rates) == pytest.approx(200_000.0)
 
 

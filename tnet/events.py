@@ -6,6 +6,8 @@ from typing import Any, ClassVar, Literal, Union
 
 import msgspec
 
+from tnet.margin import firing_price
+
 # Events are msgspec Structs rather than dataclasses: they are created once per frame on the hot
 # path, and a Struct's C-level constructor is ~3x cheaper and (gc=False) never tracked by the GC.
 Side = Literal["long", "short"]
@@ -20,10 +22,16 @@ class Liquidation(msgspec.Struct, gc=False):
     ts_ms: int  # exchange time
     recv_ms: int  # local receive time
     side: str  # "long" | "short"
-    price: float
+    price: float  # as the venue reported it (Binance: average fill; Bybit, OKX: bankruptcy price)
     qty: float  # base coin
     usd: float  # notional
+    fire: float = 0.0  # mark price at which it fired; 0 = derive by the venue's rule (tnet.margin.firing_price)
     type: ClassVar[str] = "liquidation"
+
+    def __post_init__(self) -> None:
+        # one rule for every source (connectors, simulator, recordings, history): the venue's own
+        if not self.fire > 0:
+            self.fire = firing_price(self.venue, self.side, self.price, self.usd)
 
 
 class OpenInterest(msgspec.Struct, gc=False):

@@ -78,3 +78,24 @@ def liquidation_offsets(leverages: np.ndarray, mmr: float | np.ndarray) -> tuple
     long_f = np.maximum((1.0 - 1.0 / lev) / (1.0 - mmr), 0.0)
     short_f = (1.0 + 1.0 / lev) / (1.0 + mmr)
     return long_f, short_f
+
+
+# Which price each venue reports on a liquidation print (exchange-protocols.md §6.3 and the 2026-12
+# corrections): Binance `ap` is the average fill of the forced order, which executes at once against
+# the book, so it is where the liquidation fired; Bybit `p` and OKX `bkPx` are bankruptcy prices, the
+# price at which the position's margin is zero, beyond the trigger by the maintenance margin rate.
+REPORTED_PRICE: dict[str, str] = {"binance": "fill", "bybit": "bankruptcy", "okx": "bankruptcy"}
+
+
+def firing_price(venue: str, side: str, reported: float, notional_usd: float = 0.0) -> float:
+    """Mark price at which a liquidation fired, from the price the venue reported.
+
+    A bankruptcy price moves back by the bracket's maintenance margin rate: a long fires at
+    BP / (1 − MMR) (above its bankruptcy price), a short at BP / (1 + MMR). We correct with the
+    bracket rate rather than the mark at arrival so the same rule holds for REST history and
+    recordings, where no mark of that instant is known. Fill prices are returned unchanged.
+    """
+    if REPORTED_PRICE.get(venue) != "bankruptcy" or not reported > 0:
+        return reported
+    mmr, _cum = bracket(venue, notional_usd)
+    return reported / (1.0 - mmr) if side == "long" else reported / (1.0 + mmr)

@@ -11,6 +11,14 @@ levels price never reached get the unexplained remainder of open interest, in pr
 current weights: prints cannot say anything about them, but they must hold what the others do not.
 The sampling rate is the ratio of printed USD to the open-interest drop during sweeping minutes
 (liquidations close positions, so OI falls by what really liquidated, whatever the venue printed).
+
+Not all open interest is at risk: hedged, cross-margined and buffered positions rarely liquidate when
+price crosses their ladder level. Each venue learns `at_risk`, the printed USD (corrected for
+sampling) per USD of weighted inventory price crossed, or the realised USD per swept USD on bars
+with liquidation totals. The map shows at_risk x inventory, so its USD means what a trader reads
+into it. Because the level lives in `at_risk`, the tier update only reshapes the tiers price tested
+relative to each other and keeps their total: evidence that near tiers hold less than predicted
+lowers at_risk instead of pushing mass out to tiers no print can judge.
 """
 
 from __future__ import annotations
@@ -38,6 +46,12 @@ SAMPLING_PSEUDO_SHARE: float = 0.02
 ATTRIBUTION_BASE_PCT: float = 0.0012  # soft-attribution width at normal volatility
 ATTRIBUTION_VOL_REF: float = 0.0015  # 1-minute volatility that counts as normal
 MAX_PRINT_DISTANCE: float = 0.15  # prints further than this from price are sanity-dropped
+# Share of crossed inventory that really liquidates, before any evidence. Measured on the 30-minute
+# Coinglass tuning file (regime_30m, BTC, 2026-05-21 -> 06-08): realised liquidation USD over the
+# model's swept USD with at_risk = 1 was 0.082 (long 0.10, short 0.05). Learned per venue from then on.
+AT_RISK_PRIOR: float = 0.08
+AT_RISK_BOUNDS: tuple[float, float] = (1e-4, 1.0)
+AT_RISK_PRIOR_PRINTS: float = 20.0  # the prior is worth this many average prints of evidence
 # Prints are kept (bounded) with their tier densities and re-attributed with the current weights at
 # every update: a true EM step, so early prints judged under the prior do not anchor the answer.
 PRINT_MEMORY: int = 4096
@@ -64,6 +78,9 @@ class VenueCalibration:
         # evidence restored from a saved state (the print memory itself is not saved): forgotten like
         # the rest, so a restart resumes where it stopped instead of judging exposure without prints
         self.carried = np.zeros(N_TIERS)
+        self.at_risk = AT_RISK_PRIOR
+        self.risk_printed_usd = 0.0  # printed (or realised) USD behind the at-risk estimate, forgotten
+        self.risk_swept_usd = 0.0  # weighted inventory USD price crossed over the same time, forgotten
 
     def to_dict(self) -> dict:
         """JSON-able state."""
@@ -71,6 +88,7 @@ class VenueCalibration:
             "weights": self.weights.tolist(), "attributed": self.attributed.tolist(),
             "exposure": self.exposure.tolist(), "events": self.events, "sampling": self.sampling, "mean_print_usd": self.mean_print_usd,
             "printed_sweep_usd": self.printed_sweep_usd, "oi_drop_sweep_usd": self.oi_drop_sweep_usd,
+            "at_risk": self.at_risk, "risk_printed_usd": self.risk_printed_usd, "risk_swept_usd": self.risk_swept_usd,
         }
 
     @classmethod
@@ -90,6 +108,14 @@ class VenueCalibration:
         out.sampling = float(min(max(data.get("sampling", out.sampling), 0.02), 1.5))
         out.printed_sweep_usd = max(float(data.get("printed_sweep_usd", 0.0)), 0.0)
         out.oi_drop_sweep_usd = max(float(data.get("oi_drop_sweep_usd", 0.0)), 0.0)
+        lo, hi = AT_RISK_BOUNDS
+        out.at_risk = float(min(max(float(data.get("at_risk", AT_RISK_PRIOR)), lo), hi))
+        out.risk_printed_usd = max(float(data.get("risk_printed_usd", 0.0)), 0.0)
+        out.risk_swept_usd = max(float(data.get("risk_swept_usd", 0.0)), 0.0)
+        for name in ("at_risk", "risk_printed_usd", "risk_swept_usd", "oi_drop_sweep_usd", "printed_sweep_usd",
+                     "mean_print_usd", "sampling"):
+            if not math.isfinite(getattr(out, name)):
+                raise ValueError(f"non-finite {name} for {venue}")
         return out
 
 
@@ -103,6 +129,8 @@ class Calibrator:
         self.frozen = False  # True keeps the weights where they are (the static baseline)
         self._weights_key: tuple[int, ...] = ()
         self._weights_cache = np.zeros((len(venues), N_TIERS))
+        self._scaled_key: tuple = ()
+        self._scaled_cache = self._weights_cache
         self.vol_1m = ATTRIBUTION_VOL_REF
         if state:
             self.load(state)
@@ -115,14 +143,34 @@ class Calibrator:
             self._weights_key = key
         return self._weights_cache
 
+    def scaled_weights(self) -> np.ndarray:
+        """(V, T) weights times each venue's at-risk share: what the map shows per USD of inventory."""
+        w = self.weights()
+        key = (self._weights_key, tuple(c.at_risk for c in self.per_venue))
+        if key != self._scaled_key:
+            self._scaled_cache = w * np.array([c.at_risk for c in self.per_venue])[:, None]
+            self._scaled_key = key
+        return self._scaled_cache
+
+    def at_risk(self) -> np.ndarray:
+        """(V,) share of crossed inventory that really liquidates, per venue."""
+        return np.array([c.at_risk for c in self.per_venue])
+
     def note_volatility(self, ret_1m: float) -> None:
         """EWMA of absolute 1-minute returns scales the attribution kernel."""
         self.vol_1m = 0.97 * self.vol_1m + 0.03 * abs(ret_1m) * math.sqrt(math.pi / 2.0)
 
-    def attribute(self, venue_idx: int, usd: float, density: np.ndarray, print_usd: float | None = None) -> None:
-        """Attribute `usd` (one print, possibly scaled for sampling) by tier densities near its price."""
+    def attribute(self, venue_idx: int, usd: float, density: np.ndarray, print_usd: float | None = None,
+                  scale_evidence: bool = True) -> None:
+        """Attribute `usd` (one print, possibly scaled for sampling) by tier densities near its price.
+
+        `scale_evidence` False: the print shapes the tier mix only (the at-risk level is learned from
+        realised totals instead, e.g. bars that carry every venue's liquidations).
+        """
         cal = self.per_venue[venue_idx]
         cal.events += 1
+        if scale_evidence:
+            cal.risk_printed_usd += usd
         cal.mean_print_usd += 0.02 * ((usd if print_usd is None else print_usd) - cal.mean_print_usd)
         if not (cal.weights * density).sum() > 0:
             cal.unexplained_usd += usd
@@ -149,10 +197,19 @@ class Calibrator:
             return 1.0
         return min(lam / -math.expm1(-lam), MAX_PER_SECOND_FACTOR)
 
-    def add_exposure(self, swept: np.ndarray) -> None:
-        """Tier-conditional USD swept this tick, (V, T)."""
+    def add_exposure(self, swept: np.ndarray, scale_evidence: bool = True) -> None:
+        """Tier-conditional USD swept this tick, (V, T): tier evidence, and the at-risk denominator."""
         for vi, cal in enumerate(self.per_venue):
             cal.exposure += swept[vi]
+            if scale_evidence:
+                cal.risk_swept_usd += float(swept[vi] @ cal.weights)
+
+    def note_realised(self, venue_idx: int, realised_usd: float, swept: np.ndarray) -> None:
+        """A period's realised liquidation USD (all of it, e.g. a bar's total) against the tier USD it swept."""
+        cal = self.per_venue[venue_idx]
+        if realised_usd >= 0 and math.isfinite(realised_usd):
+            cal.risk_printed_usd += realised_usd
+            cal.risk_swept_usd += float(swept @ cal.weights)
 
     def note_sampling(self, venue_idx: int, printed_usd: float, oi_drop_usd: float) -> None:
         """One sweeping minute's printed USD and open-interest drop (beyond normal flow)."""
@@ -168,6 +225,8 @@ class Calibrator:
             cal.carried *= forget
             cal.printed_sweep_usd *= forget
             cal.oi_drop_sweep_usd *= forget
+            cal.risk_printed_usd *= forget
+            cal.risk_swept_usd *= forget
         self._minutes += 1
         if self._minutes % UPDATE_EVERY_MIN or self.frozen:
             return False
@@ -185,26 +244,34 @@ class Calibrator:
         else:
             cal.sampling = min(max((cal.printed_sweep_usd + prior * pseudo) / (cal.oi_drop_sweep_usd + pseudo), 0.02), 1.5)
         cal.attributed = self._reattribute(cal)
-        # Gamma-Poisson style posterior: the current weight is worth PRIOR_PRINTS prints of evidence.
-        pseudo_r = PRIOR_PRINTS * cal.mean_print_usd
-        pseudo_s = pseudo_r / np.maximum(cal.weights, WEIGHT_FLOOR)
-        conf = cal.exposure / (cal.exposure + pseudo_s)
+        self._update_at_risk(cal)
+        # Tier shape among the tiers price tested; their level is at_risk's job (see the module doc).
+        # confidence: the tier's expected print count (at_risk x weight x exposure / print size) against the prior's
+        conf = cal.exposure / (cal.exposure + PRIOR_PRINTS * cal.mean_print_usd / (np.maximum(cal.weights, WEIGHT_FLOOR) * cal.at_risk))
         if tier_mass is not None:
             # judge a tier only once price has tested a real share of its inventory: a tier reached
             # by one far move is measured on the tail of the entry distribution, where the map is weakest
             tested = cal.exposure / np.maximum(cal.exposure + tier_mass, 1e-12)
             conf = conf * tested / (tested + HAZARD_HALF_CONFIDENCE)
-        est = (cal.attributed / cal.sampling + pseudo_r) / (cal.exposure + pseudo_s)
-        judged = conf * np.minimum(est, 1.0)  # absolute weight claimed by each tier's own evidence
-        claimed = judged.sum()
-        if claimed > 1.0:
-            judged /= claimed
-            claimed = 1.0
-        rest = (1.0 - conf) * cal.weights
-        target = judged + (1.0 - claimed) * rest / max(rest.sum(), 1e-12)
+        printed = cal.attributed / cal.sampling
+        expected = float(cal.exposure @ cal.weights)
+        if not expected > 0 or not printed.sum() > 0:
+            return
+        level = float(printed.sum()) / expected  # printed USD per USD of weighted exposure, all tiers
+        ratio = printed / np.maximum(cal.exposure, 1e-12) / level  # per tier, in weight units
+        target = (1.0 - conf) * cal.weights + conf * np.minimum(ratio, 1.0)
+        target *= cal.weights.sum() / max(float(target.sum()), 1e-12)
         new = cal.weights + DAMPING * (target - cal.weights)
         new = np.maximum(new, WEIGHT_FLOOR)
         cal.weights = new / new.sum()
+
+    def _update_at_risk(self, cal: VenueCalibration) -> None:
+        """at_risk = printed (sampling-corrected) / weighted swept USD, shrunk towards the prior."""
+        pseudo_printed = AT_RISK_PRIOR_PRINTS * cal.mean_print_usd
+        pseudo_swept = pseudo_printed / AT_RISK_PRIOR
+        printed = cal.risk_printed_usd / cal.sampling
+        lo, hi = AT_RISK_BOUNDS
+        cal.at_risk = min(max((printed + pseudo_printed) / (cal.risk_swept_usd + pseudo_swept), lo), hi)
 
     def _reattribute(self, cal: VenueCalibration) -> np.ndarray:
         """R per tier: remembered prints re-attributed with the current weights, older ones forgotten."""

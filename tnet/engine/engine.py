@@ -8,8 +8,10 @@ import numpy as np
 
 from tnet.engine.calibrator import MAX_PRINT_DISTANCE, Calibrator
 from tnet.engine.grid import PriceGrid
+from tnet.engine.hazard import DEFAULT_HORIZON_MS, reach_probability
 from tnet.engine.history import COLUMN_MS, HeatmapHistory
 from tnet.engine.inventory import LONG, SHORT, Inventory
+from tnet.engine.ladder import N_TIERS
 from tnet.engine.tape import Tape, tape_clusters, tape_rates
 from tnet.engine.views import CalibrationView, HeatmapView, Level, SymbolView, TapeView
 from tnet.engine.zones import ZoneManager
@@ -67,6 +69,9 @@ class SymbolEngine:
         self._print_window = [False] * n  # a print (any venue) since this venue's last OI update
         self._one_per_second = [v in ONE_PRINT_PER_SECOND for v in self.venues]
         self._live = True  # False inside the bar path: no prints there, so no calibration exposure
+        self._bar_prints = False  # True while a bar that comes with its prints is swept (tier evidence)
+        self._bar_realised = False  # True while a bar that comes with realised totals is swept (at-risk level)
+        self._bar_swept = np.zeros(0)  # tier USD that bar swept per venue, (V, T)
         self._swept_min = np.zeros(n)  # model's weighted swept USD this minute per venue
         self._tick_swept = np.zeros(n)  # ... and this sweep tick
         self._tick_second = -1  # start ms of the second the last sweep covered
@@ -74,7 +79,7 @@ class SymbolEngine:
         self._recent_sweeps: dict[int, np.ndarray] = {}
         self._second_counts: dict[int, list[int]] = {}  # second -> prints per venue (recent seconds only)
         self._complete_venue = next((i for i, v in enumerate(self.venues) if v in COMPLETE_FEEDS), None)  # second start ms -> swept (side, venue, tier)
-        self._pending: list[tuple[int, int, float, float, int]] = []  # (venue, side, usd, mark at arrival, ts)
+        self._pending: list[tuple[int, int, float, float, int]] = []  # (venue, side, usd, firing price, ts)
         self._next_tick_ms: int | None = None
         self._next_minute_ms: int | None = None
         self._now_ms = 0
@@ -138,7 +143,7 @@ class SymbolEngine:
             counts[vi] += 1
             for j in range(len(self._print_window)):
                 self._print_window[j] = True
-            self._pending.append((vi, LONG if ev.side == "long" else SHORT, ev.usd, self.price or ev.price, ts))
+            self._pending.append((vi, LONG if ev.side == "long" else SHORT, ev.usd, ev.fire, ts))
 
     def advance(self, now_ms: int) -> None:
         """Run ticks that are due at `now_ms` when no events arrive."""
@@ -208,7 +213,7 @@ class SymbolEngine:
         assert grid is not None and inv is not None
         w = grid.bucket_usd
         long_sum = short_sum = 0.0
-        weights = self.calibrator.weights()  # cached: no allocation per tick
+        weights = self.calibrator.scaled_weights()  # cached: no allocation per tick
         if low < ref:
             a = math.ceil(low / w - 1e-9) - grid.origin
             b = math.ceil(ref / w - 1e-9) - 1 - grid.origin
@@ -240,8 +245,10 @@ class SymbolEngine:
     def _book_sweep(self, swept: np.ndarray, weights: np.ndarray) -> None:
         if not swept.any():
             return
-        if self._live:
-            self.calibrator.add_exposure(swept)
+        if self._live or self._bar_prints:
+            self.calibrator.add_exposure(swept, scale_evidence=not self._bar_realised)
+        if self._bar_realised:
+            self._bar_swept += swept
         per_venue = (swept * weights).sum(axis=1)
         self._swept_min += per_venue
         self._tick_swept += per_venue
@@ -403,10 +410,14 @@ class SymbolEngine:
         self._swept_min = np.zeros(n)
 
     # ------------------------------------------------------------------ bar path
-    def ingest_bar_group(self, bars: list[Bar]) -> tuple[float, float]:
+    def ingest_bar_group(self, bars: list[Bar], realised: tuple[float, float] | None = None,
+                         prints: list[Liquidation] | tuple = ()) -> tuple[float, float]:
         """One time slot of history bars (one per venue, same ts): sweep, then flows. Returns swept USD per side.
 
-        This is THE bar path: warm start and `backtest --bars` both come through here.
+        This is THE bar path: warm start, `backtest --bars` and `backtest --events` all come through here.
+        `realised`: the slot's liquidation USD (long, short) where the bars carry it; it teaches each
+        venue's at-risk share. `prints`: liquidations that happened inside the slot; they teach the tier
+        mix against what this bar swept, like live prints against a second's sweep.
         """
         if not bars:
             return 0.0, 0.0
@@ -417,11 +428,21 @@ class SymbolEngine:
         low = min(b.low for b in bars)
         high = max(b.high for b in bars)
         ref = self.price if self.price > 0 else first.open
+        # densities come from the inventory before the sweep: the inventory the prints came from
+        dens = self._bar_print_densities(prints)
         self._live = False
+        self._bar_prints = bool(dens)
+        self._bar_realised = realised is not None
+        self._bar_swept = np.zeros((len(self.venues), N_TIERS))
         try:
             swept = self.sweep_range(low, high, ref)
         finally:
             self._live = True
+            self._bar_prints = self._bar_realised = False
+        for vi, usd, density in dens:
+            self.calibrator.attribute(vi, usd, density, scale_evidence=realised is None)
+        if realised is not None:
+            self._note_realised(sum(realised))
         minutes = first.interval_ms / MINUTE_MS
         close = bars[-1].close
         for bar in bars:
@@ -449,6 +470,13 @@ class SymbolEngine:
             self._apply_flow(vi, d_oi + expected_liq, bar.oi_usd, entry, buy_share, range_pct, minutes)
         self.price = close
         self._tick_ref = close
+        if dens or realised is not None:
+            # evidence arrived with this slot: the calibrator's clock runs through it (forgetting, updates)
+            assert self.inventory is not None
+            oi_now = np.array([0.0 if math.isnan(u) else u for u in self._oi_usd])
+            for _ in range(int(max(minutes, 1))):
+                if self.calibrator.minute(oi_now, self.inventory.fresh.sum(axis=(1, 3))):
+                    self._version += 1
         if self._min_open > 0:
             self.calibrator.note_volatility(math.log(close / self._min_open) / math.sqrt(max(minutes, 1.0)))
         # one history column per minute of the bar keeps the time axis true
@@ -470,6 +498,31 @@ class SymbolEngine:
         self._next_minute_ms = (end // MINUTE_MS) * MINUTE_MS + MINUTE_MS
         return swept
 
+    def _bar_print_densities(self, prints: list[Liquidation] | tuple) -> list[tuple[int, float, np.ndarray]]:
+        """(venue, usd, tier density at the firing price) of a bar's prints; the tape gets them too."""
+        out = []
+        if self.tape is None or self.inventory is None:
+            return out
+        for ev in prints:
+            vi = self._vidx.get(ev.venue)
+            if vi is None or not ev.usd > 0 or not ev.fire > 0:
+                continue
+            self.tape.add(ev)
+            out.append((vi, ev.usd, self._kernel_density(vi, LONG if ev.side == "long" else SHORT, ev.fire)))
+        if out:
+            self.tape.tick(self._now_ms)
+        return out
+
+    def _note_realised(self, realised_usd: float) -> None:
+        """Split a slot's realised USD over the venues by what each swept, and teach their at-risk shares."""
+        swept = self._bar_swept
+        w = self.calibrator.weights()
+        per = (swept * w).sum(axis=1)
+        total = float(per.sum())
+        for vi in range(len(self.venues)):
+            share = per[vi] / total if total > 0 else 1.0 / len(self.venues)
+            self.calibrator.note_realised(vi, realised_usd * share, swept[vi])
+
     def warm_start(self, bars: list[Bar], oi: list[OpenInterest]) -> None:
         """Run history bars (klines + OI history merged by time) through the bar path."""
         from tnet.engine.bars import merge_bars_and_oi, group_bars
@@ -485,8 +538,16 @@ class SymbolEngine:
         if self.inventory is None:
             return np.zeros((2, 0))
         if self._profile_cache is None or self._profile_cache[0] != self._version:
-            self._profile_cache = (self._version, self.inventory.weighted(self.calibrator.weights()))
+            self._profile_cache = (self._version, self.inventory.weighted(self.calibrator.scaled_weights()))
         return self._profile_cache[1]
+
+    def hazard_profile(self, horizon_ms: int = DEFAULT_HORIZON_MS) -> np.ndarray:
+        """(2, B) liquidation USD times the chance price reaches each bucket within `horizon_ms`."""
+        prof = self.profile()
+        if self.grid is None or not self.price > 0:
+            return prof
+        dist = self.grid.prices() / self.price - 1.0
+        return prof * reach_probability(dist, self.calibrator.vol_1m, horizon_ms)
 
     def calibration_state(self) -> dict:
         """JSON-able calibrator state for saving."""
@@ -550,6 +611,6 @@ class SymbolEngine:
         assert grid is not None and self.tape is not None
         target = grid.index_of(self.price) - self.history.half_rows
         t0, long, short, path = self.history.window(target)
-        prints = [(e.ts_ms, e.price, e.side, e.usd) for e in self.tape.recent if e.ts_ms >= t0]
+        prints = [(e.ts_ms, e.fire, e.side, e.usd) for e in self.tape.recent if e.ts_ms >= t0]
         return HeatmapView(t0_ms=t0, col_ms=COLUMN_MS, price_lo=target * grid.bucket_usd, bucket_usd=grid.bucket_usd,
                            long_usd=long, short_usd=short, price_path=path, prints=prints)

@@ -50,7 +50,7 @@ class Tape:
             vi = self._venue_index.get(ev.venue)
             if vi is None or not ev.usd > 0:
                 continue
-            self.layer[vi, 0 if ev.side == "long" else 1, self.grid.local(ev.price)] += ev.usd
+            self.layer[vi, 0 if ev.side == "long" else 1, self.grid.local(ev.fire)] += ev.usd
         return pending
 
     def normalized(self) -> np.ndarray:
@@ -90,10 +90,10 @@ def tape_clusters(events: list[Liquidation], ref_price: float) -> list[TapeClust
     width = ref_price * CLUSTER_BIN_FRACTION
     bins: dict[int, list[float]] = {}
     for ev in events:
-        k = int(math.floor((ev.price - ref_price) / width + 0.5))
+        k = int(math.floor((ev.fire - ref_price) / width + 0.5))
         acc = bins.setdefault(k, [0.0, 0.0, 0.0])  # usd, usd x price, count
         acc[0] += ev.usd
-        acc[1] += ev.usd * ev.price
+        acc[1] += ev.usd * ev.fire
         acc[2] += 1
     found = [
         TapeCluster(price=acc[1] / acc[0], usd=acc[0], count=int(acc[2]), share=acc[0] / total)

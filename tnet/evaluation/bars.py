@@ -18,7 +18,8 @@ def run_bars(rows: list[Any], symbol: str = "BTC", warmup_bars: int = 24) -> dic
     for k, r in enumerate(rows):
         b = r.bar
         oi = prev_oi if prev_oi is not None else b.oi_usd  # only what was known at the bar's open
-        sw_l, sw_s = engine.ingest_bar_group([b])
+        # the bar's realised totals are known once it closes: they teach the at-risk share for later bars
+        sw_l, sw_s = engine.ingest_bar_group([b], realised=(r.liq_long_usd, r.liq_short_usd))
         prev_oi = b.oi_usd
         if k < warmup_bars:
             continue
@@ -41,6 +42,9 @@ def run_bars(rows: list[Any], symbol: str = "BTC", warmup_bars: int = 24) -> dic
         "mode": "bars",
         "bars": len(real_l),
         "warmup_bars": warmup_bars,
+        "swept_usd": {"long": round(float(sum(point_l))), "short": round(float(sum(point_s)))},
+        "realised_usd": {"long": round(float(sum(real_l))), "short": round(float(sum(real_s)))},
+        "at_risk": round(float(engine.calibrator.per_venue[0].at_risk), 5),
         "sweep_spearman": {
             "long": {"model": rnd(spearman(pred_l, real_l)), "baseline": rnd(spearman(base_l, real_l)),
                      "point_map_only": rnd(spearman(point_l, real_l))},

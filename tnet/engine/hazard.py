@@ -1,0 +1,27 @@
+"""Hazard: the chance price reaches a level within a horizon, from recent volatility (reflection principle)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+DEFAULT_HORIZON_MS: int = 3_600_000  # the horizon the map's hazard looks ahead (the backtest's horizon)
+
+
+def reach_probability(distance_frac: ArrayLike, sigma_1m: float, horizon_ms: int = DEFAULT_HORIZON_MS) -> np.ndarray:
+    """P(a driftless log-price touches a level `distance_frac` away within the horizon) = erfc(d / (σ√(2H))).
+
+    sigma_1m is the standard deviation of 1-minute log returns; a level at the price has probability 1.
+    """
+    d = np.abs(np.asarray(distance_frac, dtype=np.float64))
+    s = max(float(sigma_1m), 1e-6) * math.sqrt(max(horizon_ms, 1) / 60_000.0)
+    return _erfc(d / (s * math.sqrt(2.0)))
+
+
+def _erfc(x: np.ndarray) -> np.ndarray:
+    """Complementary error function for x >= 0 (numpy has none; Abramowitz-Stegun 7.1.26, |error| < 1.5e-7)."""
+    t = 1.0 / (1.0 + 0.3275911 * x)
+    poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))))
+    return poly * np.exp(-x * x)
