@@ -525,7 +525,7 @@ class SymbolEngine:
 
     def warm_start(self, bars: list[Bar], oi: list[OpenInterest]) -> None:
         """Run history bars (klines + OI history merged by time) through the bar path."""
-        from tnet.engine.bars import merge_bars_and_oi, group_bars
+        from tnet.engine.bars import group_bars, merge_bars_and_oi
 
         merged = merge_bars_and_oi([b for b in bars if b.symbol in (self.symbol, "")] or bars, oi)
         for group in group_bars(merged):

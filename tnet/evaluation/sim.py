@@ -11,6 +11,15 @@ import numpy as np
 from tnet.engine.engine import SymbolEngine
 from tnet.engine.ladder import TIERS
 from tnet.evaluation.metrics import SCHEMA, tvd
+from tnet.evaluation.scoring import (
+    EntryProfile,
+    Fired,
+    OriginScore,
+    RecentPrints,
+    engine_maps,
+    score_origin,
+    summarise,
+)
 from tnet.events import Bar, OpenInterest
 
 HORIZON_MS = 3_600_000
@@ -34,52 +43,26 @@ def _truth_vec(mix: dict[int, float]) -> np.ndarray:
 
 
 @dataclass
-class _Origin:
+class _Pending:
+    """An origin waiting for its horizon to pass: the maps then, and what happened since."""
+
     t_ms: int
     price: float
-    origin: int  # grid origin (absolute index of local bucket 0)
     bucket_usd: float
-    model: np.ndarray  # (B,) predicted USD of the side that can liquidate there (long below price, short above)
-    static: np.ndarray
-    oracle: np.ndarray  # (B,) the simulator's true inventory on the same buckets (upper bound)
+    grid_origin: int
+    maps: dict[str, np.ndarray]
     low: float = math.inf
     high: float = -math.inf
-    realised: dict[int, float] = field(default_factory=dict)  # absolute bucket -> USD
-
-
-def capture_scores(o: _Origin) -> dict[str, tuple[float, float]] | None:
-    """(captured USD, total USD) per ranking over the reachable buckets of one forecast origin."""
-    if not o.realised or o.low > o.high:
-        return None
-    lo_i = int(math.floor(o.low / o.bucket_usd + 0.5))
-    hi_i = int(math.floor(o.high / o.bucket_usd + 0.5))
-    n = hi_i - lo_i + 1
-    k = max(1, int(round(TOP_SHARE * n)))
-    idx = np.arange(lo_i, hi_i + 1)
-    real = np.array([o.realised.get(int(i), 0.0) for i in idx])
-    total = float(real.sum())
-    if not total > 0:
-        return None
-    local = np.clip(idx - o.origin, 0, len(o.model) - 1)
-    p_idx = int(math.floor(o.price / o.bucket_usd + 0.5))
-    rankings = {
-        "model": o.model[local],
-        "static": o.static[local],
-        "oracle": o.oracle[local],
-        "distance": -np.abs(idx - p_idx).astype(np.float64),
-    }
-    out: dict[str, tuple[float, float]] = {}
-    for name, score in rankings.items():
-        # stable tie-break towards the price so flat scores behave like the distance baseline
-        order = np.lexsort((np.abs(idx - p_idx), -score))
-        out[name] = (float(real[order[:k]].sum()), total)
-    out["uniform"] = (total * k / n, total)
-    return out
+    fired: list[Fired] = field(default_factory=list)
 
 
 def run_sim(seed: int = 0, hours: float = 36.0, leverage_mix: dict | None = None, shift_at: float | None = None,
-            shift_mix: dict | None = None, symbol: str = "BTC", progress: Any = None) -> dict[str, Any]:
-    """Drive the simulator directly (no sockets) through a learning and a static engine; score both."""
+            shift_mix: dict | None = None, symbol: str = "BTC", progress: Any = None, n_boot: int = 500) -> dict[str, Any]:
+    """Drive the simulator directly (no sockets) through a learning and a frozen engine; score both on its truth.
+
+    The truth is every liquidation (published or not) where it fired; the oracle ranks by the
+    simulator's true at-risk inventory. Scoring is `tnet.evaluation.scoring`, the same as for real events.
+    """
     from tnet.sim.market import Market
 
     market = Market([symbol], seed=seed, leverage_mix=leverage_mix)
@@ -95,14 +78,16 @@ def run_sim(seed: int = 0, hours: float = 36.0, leverage_mix: dict | None = None
     start = market.start_ms
     end = start + int(hours * 3_600_000)
     shift_ms = start + int(shift_at * 3_600_000) if shift_at is not None and shift_mix else None
-    truth = {v: _truth_vec(w) for v, w in market.truth_leverage_mix().items()}
+    truth = _truth_mixes(market)
     tvd_start = {v: tvd(engine.calibrator.per_venue[i].weights, truth[v]) for i, v in enumerate(venues)}
     trajectory: list[dict[str, Any]] = []
     tvd_at_shift: dict[str, float] = {}
     tvd_before_shift: dict[str, float] = {}
     floor_before_shift: dict[str, float] = {}
-    origins: list[_Origin] = []
-    open_origins: list[_Origin] = []
+    scored: list[OriginScore] = []
+    pending: list[_Pending] = []
+    recent, entries = RecentPrints(), EntryProfile()
+    minute_lo, minute_hi, minute_oi = math.inf, -math.inf, None
     next_origin = start
     t = start
     seen_liq = 0
@@ -113,7 +98,7 @@ def run_sim(seed: int = 0, hours: float = 36.0, leverage_mix: dict | None = None
             tvd_before_shift = {v: tvd(engine.calibrator.per_venue[i].weights, truth[v]) for i, v in enumerate(venues)}
             floor_before_shift = {v: _tvd_floor(engine.calibrator.per_venue[i], truth[v]) for i, v in enumerate(venues)}
             market.set_leverage_mix(shift_mix)  # type: ignore[arg-type]
-            truth = {v: _truth_vec(w) for v, w in market.truth_leverage_mix().items()}
+            truth = _truth_mixes(market)
             tvd_at_shift = {v: tvd(engine.calibrator.per_venue[i].weights, truth[v]) for i, v in enumerate(venues)}
         events = market.step(t)
         if not has_binance_oi and t % BINANCE_OI_POLL_MS == 0 and "binance" in venues:
@@ -122,28 +107,33 @@ def run_sim(seed: int = 0, hours: float = 36.0, leverage_mix: dict | None = None
         for ev in events:
             engine.on_event(ev)
             static.on_event(ev)
+            if ev.type == "liquidation":
+                recent.add(ev.ts_ms, ev.side, ev.fire, ev.usd)
         price = market.current_price(symbol)
-        for o in open_origins:
-            for ev in events:
-                if ev.type == "mark_price":
-                    o.low = min(o.low, ev.price)
-                    o.high = max(o.high, ev.price)
-        # truth: every liquidation (published or not), bucketed at its liquidation level
+        minute_lo, minute_hi = min(minute_lo, price), max(minute_hi, price)
+        for o in pending:
+            o.low, o.high = min(o.low, price), max(o.high, price)
         liqs = market.liquidations_all(symbol, start_ms=t - STEP_MS + 1, end_ms=t)
         seen_liq += len(liqs)
         for rec in liqs:
-            for o in open_origins:
+            for o in pending:
                 if o.t_ms < rec.ts_ms <= o.t_ms + HORIZON_MS:
-                    b = int(math.floor(rec.liq_price / o.bucket_usd + 0.5))
-                    o.realised[b] = o.realised.get(b, 0.0) + rec.qty * rec.mark
-        open_origins = [o for o in open_origins if t < o.t_ms + HORIZON_MS]
+                    o.fired.append(Fired(rec.side, rec.liq_price, rec.qty * rec.mark))
+        for o in [o for o in pending if t >= o.t_ms + HORIZON_MS]:
+            scored.append(score_origin(o.t_ms, o.price, o.bucket_usd, o.grid_origin, o.maps, o.fired, o.low, o.high))
+        pending = [o for o in pending if t < o.t_ms + HORIZON_MS]
+        if t % 60_000 == 0:
+            oi = sum(market.current_oi(symbol, v)[1] for v in venues)
+            if minute_oi is not None:
+                entries.add(t, minute_lo, minute_hi, oi - minute_oi)
+            minute_lo, minute_hi, minute_oi = math.inf, -math.inf, oi
         if t >= next_origin and t + HORIZON_MS <= end and engine.grid is not None and static.grid is not None:
-            prof = _side_aware(engine.profile(), engine.grid.local(price))
-            sprof = _aligned(static, engine)
-            o = _Origin(t, price, engine.grid.origin, engine.grid.bucket_usd, prof, sprof,
-                        _truth_profile(market, symbol, engine))
-            origins.append(o)
-            open_origins.append(o)
+            grid = engine.grid
+            maps = engine_maps(engine, HORIZON_MS, {"frozen": static, "frozen_hazard": static})
+            maps["oracle"] = _truth_profile(market, symbol, engine)
+            maps["recent_prints"] = recent.profile(t, grid.prices(), price)
+            maps["entry_profile"] = entries.profile(t, grid.prices())
+            pending.append(_Pending(t, price, grid.bucket_usd, grid.origin, maps, low=price, high=price))
             next_origin = t + ORIGIN_EVERY_MS
         if (t - start) % 3_600_000 == 0:
             row = {"hour": (t - start) / 3_600_000}
@@ -152,15 +142,8 @@ def run_sim(seed: int = 0, hours: float = 36.0, leverage_mix: dict | None = None
             trajectory.append(row)
             if progress is not None:
                 progress(row)
-    sums = {k: [0.0, 0.0] for k in ("model", "uniform", "distance", "static", "oracle")}
-    for o in origins:
-        sc = capture_scores(o)
-        if sc is None:
-            continue
-        for k, (c, tot) in sc.items():
-            sums[k][0] += c
-            sums[k][1] += tot
-    capture = {k: (c / tot if tot > 0 else None) for k, (c, tot) in sums.items()}
+    summary = summarise(scored, n_boot)
+    capture = _legacy_capture(scored)
     calibration: dict[str, Any] = {}
     for i, v in enumerate(venues):
         cal = engine.calibrator.per_venue[i]
@@ -193,11 +176,12 @@ def run_sim(seed: int = 0, hours: float = 36.0, leverage_mix: dict | None = None
         "seed": seed,
         "hours": hours,
         "symbol": symbol,
-        "truth_source": "all liquidations (published or not), bucketed at each position's liquidation price",
+        "truth_source": "all liquidations (published or not), where they fired (each position's liquidation price)",
         "horizon_min": HORIZON_MS // 60_000,
-        "origins": len(origins),
+        "origins": len(scored),
         "liquidations": seen_liq,
-        "capture_at_10pct": {k: (round(v, 4) if v is not None else None) for k, v in capture.items()},
+        "capture_at_10pct": capture,
+        "scores": summary,
         "calibration": calibration,
         "tvd_trajectory": trajectory,
         "zones": {
@@ -226,29 +210,37 @@ def _tvd_floor(cal: Any, truth: np.ndarray, reached_share: float = 0.05) -> floa
 
 
 def _truth_profile(market: Any, symbol: str, ref: SymbolEngine) -> np.ndarray:
-    """The simulator's true liquidation inventory on `ref`'s grid window (USD per bucket)."""
+    """The simulator's true at-risk liquidation inventory per side on `ref`'s grid window, (2, B) USD."""
     assert ref.grid is not None
-    liq, usd, _is_long = market.truth_inventory(symbol)
+    try:
+        liq, usd, is_long = market.truth_inventory(symbol, at_risk_only=True)
+    except TypeError:  # a simulator where all open interest is at risk
+        liq, usd, is_long = market.truth_inventory(symbol)
     idx = np.floor(liq / ref.grid.bucket_usd + 0.5).astype(np.int64) - ref.grid.origin
     ok = (idx >= 0) & (idx < ref.grid.size)
-    return np.bincount(idx[ok], weights=usd[ok], minlength=ref.grid.size)
-
-
-def _side_aware(profile: np.ndarray, price_local: int) -> np.ndarray:
-    """Score per bucket: long USD below the price, short USD above (the only side that can liquidate there)."""
-    out = profile[1].copy()
-    out[: price_local + 1] = profile[0, : price_local + 1]
+    out = np.zeros((2, ref.grid.size))
+    for side, sel in ((0, ok & is_long), (1, ok & ~is_long)):
+        out[side] = np.bincount(idx[sel], weights=usd[sel], minlength=ref.grid.size)
     return out
 
 
-def _aligned(other: SymbolEngine, ref: SymbolEngine) -> np.ndarray:
-    """`other`'s summed profile re-indexed onto `ref`'s grid window (their origins may differ)."""
-    assert other.grid is not None and ref.grid is not None
-    prof = _side_aware(other.profile(), other.grid.local(other.price))
-    out = np.zeros(ref.grid.size)
-    shift = other.grid.origin - ref.grid.origin
-    a = max(shift, 0)
-    b = min(shift + len(prof), ref.grid.size)
-    if b > a:
-        out[a:b] = prof[a - shift : b - shift]
+def _truth_mixes(market: Any) -> dict[str, np.ndarray]:
+    """The hidden leverage mix per venue: of at-risk open interest where the simulator knows it."""
+    mix = market.truth_at_risk_mix() if hasattr(market, "truth_at_risk_mix") else market.truth_leverage_mix()
+    return {v: _truth_vec(w) for v, w in mix.items()}
+
+
+LEGACY_RANKINGS = {"model": "model", "hazard": "hazard", "uniform": "uniform", "distance": "distance",
+                   "static": "frozen", "oracle": "oracle"}
+
+
+def _legacy_capture(scored: list[OriginScore]) -> dict[str, float | None]:
+    """capture@10 % inside the traded range, both sides pooled (the key `backtest --sim --json` always had)."""
+    out: dict[str, float | None] = {}
+    units = [o.windows["traded"][s] for o in scored for s in ("long", "short")]
+    total = sum(u.usd for u in units)
+    for key, name in LEGACY_RANKINGS.items():
+        out[key] = round(sum(u.captured[name] for u in units) / total, 4) if total > 0 else None
     return out
+
+
