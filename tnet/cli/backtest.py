@@ -1,4 +1,4 @@
-"""`tnet backtest`: prediction skill on the simulator (--sim) or on real bars (--bars CSV --columns MAP)."""
+"""`tnet backtest`: prediction skill on the simulator (--sim), real bars (--bars) or real liquidation events (--events)."""
 
 from __future__ import annotations
 
@@ -56,12 +56,27 @@ def backtest(
     shift_at: Annotated[float | None, typer.Option("--shift-at", envvar="TNET_SHIFT_AT", help="Hour at which the hidden mix shifts.")] = None,
     shift_mix: Annotated[str | None, typer.Option("--shift-mix", envvar="TNET_SHIFT_MIX", help="Mix after the shift (JSON or file).")] = None,
     symbol: Annotated[str, typer.Option("--symbol", envvar="TNET_SYMBOL", help="Symbol to simulate / label the bars with.")] = "BTC",
+    events: Annotated[Path | None, typer.Option(
+        "--events", envvar="TNET_EVENTS", help="CSV of real liquidation events to score the map on (needs --bars).")] = None,
+    event_columns: Annotated[str | None, typer.Option(
+        "--event-columns", envvar="TNET_EVENT_COLUMNS", help="Event column map: ts=...,side=...,price=...,usd=...[,venue=...,symbol=...]")] = None,
+    usd_scale: Annotated[float, typer.Option(
+        "--usd-scale", envvar="TNET_USD_SCALE", help="Multiply the events' usd column (e.g. 0.01: OKX BTC contracts recorded as USD).")] = 1.0,
+    side_means: Annotated[str, typer.Option(
+        "--side-means", envvar="TNET_SIDE_MEANS", help="buy/sell in the events are the forced 'order' side (OKX, Binance) or the 'position' (Bybit).")] = "order",
+    venue: Annotated[str | None, typer.Option("--venue", envvar="TNET_VENUE", help="Keep only this venue's events.")] = None,
+    since: Annotated[str | None, typer.Option("--since", envvar="TNET_SINCE", help="Score events from this time (ISO 8601 or epoch).")] = None,
+    until: Annotated[str | None, typer.Option("--until", envvar="TNET_UNTIL", help="Score events before this time.")] = None,
     json_out: Annotated[bool, typer.Option("--json", envvar="TNET_JSON", help="Print the tnet.backtest/1 JSON.")] = False,
 ) -> None:
-    """Evaluate prediction skill: --sim (capture@10%, calibration TVD, zones) or --bars CSV (sweep Spearman)."""
+    """Evaluate prediction skill: --sim (the simulator's truth), --bars CSV (sweep skill) or --events CSV --bars CSV (real liquidations)."""
     if sim == (bars is not None):
         _fail("choose exactly one of --sim or --bars CSV")
-    if bars is not None:
+    if events is not None and bars is None:
+        _fail("--events needs --bars CSV (the bars the map is built from) and --columns")
+    if events is not None:
+        report = _events(events, event_columns, bars, columns, symbol, usd_scale, side_means, venue, since, until)
+    elif bars is not None:
         report = _bars(bars, columns, symbol)
     else:
         report = _sim(seed, hours, leverage_mix, shift_at, shift_mix, symbol, quiet=json_out)
@@ -86,6 +101,39 @@ def _bars(path: Path, columns: str | None, symbol: str) -> dict[str, Any]:
         _fail(str(exc))
     report = run_bars(rows, symbol=symbol.upper())
     report["file"] = str(path)
+    return report
+
+
+def _events(path: Path, event_columns: str | None, bars: Path | None, columns: str | None, symbol: str,
+            usd_scale: float, side_means: str, venue: str | None, since: str | None, until: str | None) -> dict[str, Any]:
+    from tnet.evaluation.barfile import BarFileError, load_bars, parse_columns, parse_ts
+    from tnet.evaluation.eventfile import load_events, parse_event_columns
+    from tnet.evaluation.events import run_events
+
+    if not event_columns:
+        _fail("--events needs --event-columns (e.g. ts=timestamp_ms,side=side,price=price,usd=size_usd,venue=venue,symbol=coin)")
+    if not columns:
+        _fail("--bars needs --columns")
+    sym = symbol.upper()
+    try:
+        evs = load_events(path, parse_event_columns(event_columns or ""), symbol=sym, venue=venue.lower() if venue else None,
+                          usd_scale=usd_scale, side_means=side_means)
+        rows = load_bars(bars, parse_columns(columns or ""), symbol=sym)  # type: ignore[arg-type]
+        since_ms = parse_ts(since) if since else None
+        until_ms = parse_ts(until) if until else None
+    except BarFileError as exc:
+        _fail(str(exc))
+    lo, hi = (since_ms or evs[0].ts_ms), (until_ms or evs[-1].ts_ms + 1)
+    # bars from a day before the first scored event to an hour after the last (the map needs a day to build)
+    rows = [r for r in rows if lo - 86_400_000 - 3_600_000 <= r.bar.ts_ms <= hi + 3_600_000]
+    if not any(lo <= e.ts_ms < hi for e in evs):
+        _fail("no events inside --since/--until")
+    try:
+        report = run_events(evs, rows, symbol=sym, since_ms=lo, until_ms=hi)
+    except ValueError as exc:
+        _fail(f"{exc} (the bars must cover a day before the events)")
+    report["file"] = str(path)
+    report["bars_file"] = str(bars)
     return report
 
 
@@ -132,6 +180,11 @@ def _print_rich(report: dict[str, Any]) -> None:
     from rich.table import Table
 
     console = Console()
+    if report["mode"] == "events":
+        _print_scores(console, report["prints"], f"real events ({report['venue']} {report['symbol']}), "
+                      "map learning from bars and earlier prints")
+        _print_scores(console, report["bars"], "map learning from bars only")
+        return
     if report["mode"] == "bars":
         t = Table(title=f"sweep skill (Spearman) over {report['bars']} bars")
         for col in ("side", "model", "baseline", "point map only"):
@@ -165,3 +218,28 @@ def _print_rich(report: dict[str, Any]) -> None:
     counters = z.get("counters") or {}
     if counters:
         console.print("zone events: " + ", ".join(f"{k} {v}" for k, v in counters.items()), highlight=False)
+
+
+def _fmt(cell: dict[str, Any]) -> str:
+    v, ci = cell["value"], cell["ci95"]
+    if v is None:
+        return "-"
+    return f"{v:.3f}" + (f" [{ci[0]:.2f}-{ci[1]:.2f}]" if ci else "")
+
+
+def _print_scores(console: Any, scores: dict[str, Any], title: str) -> None:
+    """One table per window: per ranking, rank percentile and capture@10 % per side (95 % intervals)."""
+    from rich.table import Table
+
+    for wname, label in (("fixed", "±3 % window"), ("traded", "inside the traded range")):
+        w = scores["windows"].get(wname)
+        if not w:
+            continue
+        t = Table(title=f"{title}: {label}, {scores['origins']} origins "
+                        f"({w['long']['events']} long / {w['short']['events']} short events)")
+        for col in ("ranking", "long rank pct", "long capture@10%", "short rank pct", "short capture@10%"):
+            t.add_column(col)
+        for name in w["long"]["rank_pct"]:
+            t.add_row(name, _fmt(w["long"]["rank_pct"][name]), _fmt(w["long"]["capture_at_10pct"][name]),
+                      _fmt(w["short"]["rank_pct"][name]), _fmt(w["short"]["capture_at_10pct"][name]))
+        console.print(t)
