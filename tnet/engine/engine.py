@@ -61,6 +61,8 @@ class SymbolEngine:
         self._buy = [0.0] * n
         self._sell = [0.0] * n
         self._pq = [0.0] * n  # price x qty of trades
+        self._volume_at: list[dict[int, float]] = [{} for _ in range(n)]  # bucket -> traded qty this minute
+        self._inv_bucket = 0.0  # 1 / bucket width, set with the grid
         self._oi_base = [math.nan] * n
         self._oi_usd = [math.nan] * n
         self._oi_base_prev = [math.nan] * n
@@ -113,6 +115,9 @@ class SymbolEngine:
                     self._buy[vi] += b
                     self._sell[vi] += s
                     self._pq[vi] += p * (b + s)
+                    at = self._volume_at[vi]  # volume at price: where this minute's new positions opened
+                    k = int(p * self._inv_bucket + 0.5)
+                    at[k] = at.get(k, 0.0) + b + s
             return
         if cls is OpenInterest:
             vi = self._vidx.get(ev.venue)
@@ -154,6 +159,7 @@ class SymbolEngine:
     def _start(self, price: float, ts_ms: int) -> None:
         """Create the grid and layers around the first price; ticks align to whole seconds/minutes."""
         self.grid = PriceGrid(price, self._bucket_usd)
+        self._inv_bucket = 1.0 / self.grid.bucket_usd
         self.inventory = Inventory(self.grid, self.venues)
         self.tape = Tape(self.grid, self.venues)
         self._tick_ref = price
@@ -334,7 +340,6 @@ class SymbolEngine:
         lo, hi = self._min_lo, self._min_hi
         if lo > hi:
             lo = hi = price
-        range_pct = (hi - lo) / price if price > 0 else 0.0
         if self._min_open > 0 and price > 0:
             self.calibrator.note_volatility(math.log(price / self._min_open))
         for vi in range(len(self.venues)):
@@ -353,7 +358,8 @@ class SymbolEngine:
             d_oi = (base_now - base_prev) * vwap
             oi_usd = base_now * price
             expected_liq = float(self._swept_min[vi])
-            self._apply_flow(vi, d_oi + expected_liq, oi_usd, vwap, buy_share, range_pct, 1.0)
+            self._apply_flow(vi, d_oi + expected_liq, oi_usd, buy_share, 1.0,
+                             self._volume_entries(vi, lo, hi))
             self._oi_base_prev[vi] = base_now
         inv.drop_dust()
         oi_now = np.array([0.0 if math.isnan(b) else b * price for b in self._oi_base])
@@ -363,9 +369,12 @@ class SymbolEngine:
             self.tape.tick(t)
         self._end_minute(t)
 
-    def _apply_flow(self, vi: int, net_usd: float, oi_usd: float, entry: float, buy_share: float,
-                    range_pct: float, minutes: float) -> None:
-        """Net position flow of one venue over `minutes`: proportional closes (capped), turnover, opens."""
+    def _apply_flow(self, vi: int, net_usd: float, oi_usd: float, buy_share: float, minutes: float,
+                    entries: list[tuple[float, float, float]]) -> None:
+        """Net position flow of one venue over `minutes`: proportional closes (capped), turnover, opens.
+
+        `entries` says where the interval's new positions opened: (low, high, share) price ranges.
+        """
         inv = self.inventory
         assert inv is not None
         close = min(max(-net_usd, 0.0) / oi_usd, OI_CLOSE_CAP_PER_MIN * minutes) if oi_usd > 0 else 0.0
@@ -373,12 +382,22 @@ class SymbolEngine:
         keep_turn = (1.0 - TURNOVER_PER_MIN) ** minutes
         inv.scale_venue(vi, (1.0 - close) * keep_turn)
         opens = max(net_usd, 0.0) + (1.0 - keep_turn) * oi_usd
-        if opens > 0 and entry > 0:
+        if opens > 0:
             lo_s, hi_s = BUY_SHARE_CLAMP
             share = min(max(buy_share, lo_s), hi_s)
-            inv.place(vi, LONG, opens * share, entry, range_pct / 2.0)
-            inv.place(vi, SHORT, opens * (1.0 - share), entry, range_pct / 2.0)
+            for low, high, part in entries:
+                inv.place_range(vi, LONG, opens * share * part, low, high)
+                inv.place_range(vi, SHORT, opens * (1.0 - share) * part, low, high)
         self._version += 1
+
+    def _volume_entries(self, vi: int, lo: float, hi: float) -> list[tuple[float, float, float]]:
+        """Where this minute's positions opened: its traded volume by price bucket, else its range."""
+        at = self._volume_at[vi]
+        total = sum(at.values())
+        if not total > 0:
+            return [(lo, hi, 1.0)] if hi >= lo > 0 else []
+        w = self.grid.bucket_usd if self.grid is not None else 1.0
+        return [((k - 0.5) * w, (k + 0.5) * w, q / total) for k, q in at.items() if q > 0]
 
     def _cold_seed(self, vi: int, oi_usd: float, price: float) -> None:
         """No history: spread the venue's OI around the current price (an honest wide prior)."""
@@ -406,6 +425,8 @@ class SymbolEngine:
         self._min_lo, self._min_hi = math.inf, -math.inf
         self._min_open = price
         self._buy, self._sell, self._pq = [0.0] * n, [0.0] * n, [0.0] * n
+        for at in self._volume_at:
+            at.clear()
         self._prints_min = [0.0] * n
         self._swept_min = np.zeros(n)
 
@@ -450,7 +471,6 @@ class SymbolEngine:
             if vi is None or not bar.close > 0:
                 continue
             entry = (bar.high + bar.low + bar.close) / 3.0
-            range_pct = (bar.high - bar.low) / bar.close
             vol = bar.volume
             buy_share = bar.buy_volume / vol if vol > 0 and not math.isnan(bar.buy_volume) else (
                 0.5 + 0.5 * math.tanh((bar.close - bar.open) / max(bar.high - bar.low, 1e-12)))
@@ -467,7 +487,7 @@ class SymbolEngine:
                 continue
             expected_liq = float(self._swept_min[vi])
             d_oi = (base_now - base_prev) * entry
-            self._apply_flow(vi, d_oi + expected_liq, bar.oi_usd, entry, buy_share, range_pct, minutes)
+            self._apply_flow(vi, d_oi + expected_liq, bar.oi_usd, buy_share, minutes, [(bar.low, bar.high, 1.0)])
         self.price = close
         self._tick_ref = close
         if dens or realised is not None:

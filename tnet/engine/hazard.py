@@ -20,6 +20,13 @@ def reach_probability(distance_frac: ArrayLike, sigma_1m: float, horizon_ms: int
     return _erfc(d / (s * math.sqrt(2.0)))
 
 
+def normal_cdf(x: ArrayLike) -> np.ndarray:
+    """Standard normal CDF (vectorised, |error| < 1e-7)."""
+    x = np.asarray(x, dtype=np.float64)
+    tail = 0.5 * _erfc(np.abs(x) / math.sqrt(2.0))
+    return np.where(x >= 0, 1.0 - tail, tail)
+
+
 def _erfc(x: np.ndarray) -> np.ndarray:
     """Complementary error function for x >= 0 (numpy has none; Abramowitz-Stegun 7.1.26, |error| < 1.5e-7)."""
     t = 1.0 / (1.0 + 0.3275911 * x)

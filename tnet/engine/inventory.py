@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from tnet.engine.grid import PriceGrid
+from tnet.engine.hazard import normal_cdf
 from tnet.engine.ladder import N_TIERS, liquidation_factors
 
 LONG, SHORT = 0, 1
@@ -45,6 +46,30 @@ class Inventory:
         sigma_pct = float(np.hypot(KERNEL_FLOOR_PCT, spread_pct))
         self._add_kernel(venue_idx, side, levels, sigma_pct, usd)
 
+    def place_range(self, venue_idx: int, side: int, usd: float, low: float, high: float) -> None:
+        """Add `usd` of positions opened evenly over the prices [low, high] traded (a bar's range).
+
+        Each tier's levels then cover [low, high] x factor: a box convolved with the floor kernel
+        (difference of normal CDFs), so entries sit where the market traded, not at one typical price.
+        """
+        if not usd > 0 or not high >= low > 0:
+            return
+        grid = self.grid
+        factor = self.long_factor[venue_idx] if side == LONG else self.short_factor[venue_idx]
+        lo_b = grid.local_float(low * factor) - 0.5  # (T,) box edges in bucket coordinates
+        hi_b = grid.local_float(high * factor) + 0.5
+        sigma_b = np.maximum(0.5 * (low + high) * factor * KERNEL_FLOOR_PCT / grid.bucket_usd, 0.5)
+        a = np.floor(lo_b - 3 * sigma_b).astype(np.int64)
+        width = int(min(np.max(np.ceil(hi_b + 3 * sigma_b).astype(np.int64) - a), 2 * KERNEL_MAX_HALF_BUCKETS * 4)) + 1
+        idx = a[:, None] + np.arange(width)[None, :]  # (T, K)
+        centre = idx + 0.5
+        cdf_hi = normal_cdf((centre - lo_b[:, None]) / sigma_b[:, None]) - normal_cdf((centre - hi_b[:, None]) / sigma_b[:, None])
+        cdf_lo = normal_cdf((centre - 1.0 - lo_b[:, None]) / sigma_b[:, None]) - normal_cdf((centre - 1.0 - hi_b[:, None]) / sigma_b[:, None])
+        kern = np.maximum(0.5 * (cdf_hi + cdf_lo), 0.0)
+        total = kern.sum(axis=1, keepdims=True)
+        kern *= usd / np.maximum(total, 1e-300)
+        self._deposit(venue_idx, side, idx, kern)
+
     def _add_kernel(self, venue_idx: int, side: int, levels: np.ndarray, sigma_pct: float, usd: float) -> None:
         """Gaussian (percent space) of total `usd` around each tier's level, one tier per row."""
         grid = self.grid
@@ -57,8 +82,12 @@ class Inventory:
         dist = (idx - centre[:, None]) / sigma_b[:, None]
         kern = np.exp(-0.5 * dist * dist)
         kern *= usd / kern.sum(axis=1, keepdims=True)
-        np.clip(idx, 0, grid.size - 1, out=idx)  # off-window mass lands on the edge, never lost
-        tier = np.broadcast_to(np.arange(levels.shape[0])[:, None], idx.shape)
+        self._deposit(venue_idx, side, idx, kern)
+
+    def _deposit(self, venue_idx: int, side: int, idx: np.ndarray, kern: np.ndarray) -> None:
+        """Add (T, K) USD at window buckets idx (T, K), one tier per row."""
+        idx = np.clip(idx, 0, self.grid.size - 1)  # off-window mass lands on the edge, never lost
+        tier = np.broadcast_to(np.arange(idx.shape[0])[:, None], idx.shape)
         np.add.at(self.mass[venue_idx, side], (tier, idx), kern)
         np.add.at(self.fresh[venue_idx, side], (tier, idx), kern)
 
