@@ -35,15 +35,16 @@ def test_fresh_inventory_is_consumed_whole_while_the_map_dims() -> None:
     assert inv.last_fresh[0, 3] == 0.0  # a second crossing liquidates nothing new
 
 
-def test_update_moves_reached_tiers_to_prints_over_exposure_and_gives_the_rest_to_unreached() -> None:
+def test_update_reshapes_tested_tiers_and_puts_the_level_into_at_risk() -> None:
     cal = Calibrator(("bybit",))
     c = cal.per_venue[0]
     c.mean_print_usd = 50_000.0
     t20, t125 = list(TIERS).index(20), list(TIERS).index(125)
-    before = c.weights.copy()
-    c.exposure[:] = 0.0
-    c.exposure[t20] = c.exposure[t125] = 500e6  # both tested hard
-    # prints say 20x holds 10 % and 125x 0 %: 50M of 500M exposure, nothing at 125x
+    before = c.weights.copy()  # prior: 20x 0.16, 125x 0.02
+    swept = np.zeros((1, N_TIERS))
+    swept[0, t20] = swept[0, t125] = 500e6  # price tested both tiers hard
+    cal.add_exposure(swept)  # weighted: 500M x 0.16 + 500M x 0.02 = 90M of predicted liquidations
+    # prints: 50M, all at 20x, nothing at 125x
     for _ in range(1_000):
         density = np.zeros(N_TIERS)
         density[t20] = 1.0
@@ -52,11 +53,31 @@ def test_update_moves_reached_tiers_to_prints_over_exposure_and_gives_the_rest_t
     for _ in range(12 * 5):
         cal.minute(np.array([300e6]), tier_mass[None, :])
     w = c.weights
-    assert abs(w[t20] - 0.10) < abs(before[t20] - 0.10)
-    assert w[t125] < before[t125] / 2
-    unreached = [i for i in range(N_TIERS) if i not in (t20, t125)]
-    assert w[unreached].sum() > before[unreached].sum()  # the remainder went to tiers price never tested
+    # the tested block keeps its 0.18: 125x falls to the floor (0.002) and 20x takes the rest
+    assert w[t125] < 0.003  # from 0.02: the evidence says none (floor 0.002; damped, so not quite there)
+    assert w[t20] + w[t125] == pytest.approx(0.18, abs=3e-3)  # the floor is re-normalised in
+    untested = [i for i in range(N_TIERS) if i not in (t20, t125)]
+    assert w[untested] == pytest.approx(before[untested], rel=5e-3)  # nothing pushed out to untested tiers
+    # at risk: (printed + prior pseudo) / (weighted swept + pseudo / prior), both forgotten over 60 min:
+    # f = 0.5^(60/180); (50M f + 20 x 50k) / (90M f + 1M / 0.08)
+    f = 0.5 ** (60 / 180)
+    assert c.at_risk == pytest.approx((50e6 * f + 1e6) / (90e6 * f + 1e6 / 0.08), rel=1e-3)
     assert w.sum() == pytest.approx(1.0) and (w > 0).all()
+
+
+def test_realised_totals_teach_the_at_risk_share_without_touching_the_mix() -> None:
+    cal = Calibrator(("binance",))
+    c = cal.per_venue[0]
+    before = c.weights.copy()
+    swept = np.zeros(N_TIERS)
+    swept[list(TIERS).index(50)] = 100e6  # weighted by the prior 50x weight 0.09: 9M predicted
+    cal.note_realised(0, 0.9e6, swept)  # 0.9M really liquidated: one tenth of the prediction
+    for _ in range(5):
+        cal.minute(np.array([1e9]))
+    f = 0.5 ** (5 / 180)
+    pseudo = 20 * 50_000.0  # 20 average prints (default mean print 50k)
+    assert c.at_risk == pytest.approx((0.9e6 * f + pseudo) / (9e6 * f + pseudo / 0.08), rel=1e-6)
+    assert np.array_equal(c.weights, before)
 
 
 def test_frozen_calibrator_never_moves() -> None:
@@ -67,3 +88,18 @@ def test_frozen_calibrator_never_moves() -> None:
     for _ in range(30):
         cal.minute(np.array([1e8]))
     assert np.array_equal(cal.weights(), before)
+
+
+def test_firing_price_moves_bankruptcy_prices_back_by_the_maintenance_margin() -> None:
+    from tnet.events import Liquidation
+    from tnet.margin import firing_price
+
+    # OKX and Bybit report the bankruptcy price: a long fires above it, at BP / (1 - MMR)
+    assert firing_price("okx", "long", 100.0, 10_000.0) == pytest.approx(100.0 / 0.996)  # OKX tier 1: 0.4 %
+    assert firing_price("okx", "short", 100.0, 10_000.0) == pytest.approx(100.0 / 1.004)
+    assert firing_price("bybit", "long", 100.0, 10_000.0) == pytest.approx(100.0 / 0.995)  # Bybit tier 1: 0.5 %
+    assert firing_price("okx", "long", 100.0, 600_000.0) == pytest.approx(100.0 / 0.994)  # a $600k position: 0.6 %
+    assert firing_price("binance", "long", 100.0, 10_000.0) == 100.0  # Binance reports the fill: unchanged
+    ev = Liquidation("okx", "BTC", 1, 1, "long", 72_000.0, 0.1, 7_200.0)
+    assert ev.price == 72_000.0 and ev.fire == pytest.approx(72_000.0 / 0.996)  # both kept
+    assert Liquidation("okx", "BTC", 1, 1, "long", 72_000.0, 0.1, 7_200.0, fire=71_000.0).fire == 71_000.0

@@ -15,7 +15,11 @@ import numpy as np
 import pytest
 
 from tnet.engine.engine import SymbolEngine
-from tnet.storage.calibration import calibration_path, load_calibration, save_calibration
+from tnet.storage.calibration import (
+    calibration_path,
+    load_calibration,
+    save_calibration,
+)
 
 
 def _trained_state() -> dict:

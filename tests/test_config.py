@@ -6,7 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from tnet.config import ConfigError, build_settings, parse_exchanges, parse_source, parse_speed
+from tnet.config import (
+    ConfigError,
+    build_settings,
+    parse_exchanges,
+    parse_source,
+    parse_speed,
+)
 from tnet.symbols import UnknownSymbol, resolve, resolve_all
 
 

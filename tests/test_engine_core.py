@@ -119,7 +119,7 @@ def test_oi_fall_closes_proportionally_capped_per_minute() -> None:
     inv.place(0, LONG, 1_000_000.0, 100_000.0)
     before = inv.mass.sum()
     # OI halves within one minute: the cap allows only 25 % closed, plus one minute of turnover
-    eng._apply_flow(0, -5_000_000.0, 10_000_000.0, 100_000.0, 0.5, 0.0, 1.0)
+    eng._apply_flow(0, -5_000_000.0, 10_000_000.0, 0.5, 1.0, [(100_000.0, 100_000.0, 1.0)])
     kept = (1 - OI_CLOSE_CAP_PER_MIN) * (1 - TURNOVER_PER_MIN)
     reopened = TURNOVER_PER_MIN * 10_000_000.0 * len(TIERS)  # tier-conditional rows each get the full amount
     assert inv.mass.sum() == pytest.approx(before * kept + reopened)
@@ -132,7 +132,7 @@ def test_turnover_is_the_slow_decay_of_old_levels() -> None:
     far = g.local(80_000.0)
     inv.mass[0, LONG, 0, far] = 1_000.0
     for _ in range(60):  # an hour with flat OI
-        eng._apply_flow(0, 0.0, 1_000_000.0, 100_000.0, 0.5, 0.0, 1.0)
+        eng._apply_flow(0, 0.0, 1_000_000.0, 0.5, 1.0, [(100_000.0, 100_000.0, 1.0)])
     assert inv.mass[0, LONG, 0, far] == pytest.approx(1_000.0 * (1 - 1 / 360) ** 60)
 
 

@@ -12,7 +12,14 @@ from hypothesis import strategies as hs
 
 from tnet.events import Liquidation, MarkPrice, OpenInterest, Trades, event_to_dict
 from tnet.margin import LEVERAGE_TIERS, liquidation_price
-from tnet.sim.market import BAR_MS, DEFAULT_MIX, TICK_MS, Market, liquidation_prices, normalize_mix
+from tnet.sim.market import (
+    BAR_MS,
+    DEFAULT_MIX,
+    TICK_MS,
+    Market,
+    liquidation_prices,
+    normalize_mix,
+)
 
 START = 1_790_000_000_000
 

@@ -19,7 +19,13 @@ from tnet.ui.render import axes, heatmap
 from tnet.ui.render.diff import dirty_span
 from tnet.ui.render.palette import PRICE, Palette, interpolate_ramp, luminance
 from tnet.ui.render.scale import N_LEVELS, format_age, format_usd, nice_ceil, quantize
-from tnet.ui.render.tape import filter_prints, next_min_usd, signed_size, tape_lines, tape_row
+from tnet.ui.render.tape import (
+    filter_prints,
+    next_min_usd,
+    signed_size,
+    tape_lines,
+    tape_row,
+)
 from tnet.ui.render.text import strip_text
 from tnet.ui.themes import available_themes, load_theme
 

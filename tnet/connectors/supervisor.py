@@ -55,7 +55,12 @@ def is_loopback(url: str) -> bool:
 
 def classify_error(exc: BaseException) -> str:
     """A short, user-facing reason for a failed or lost connection."""
-    from websockets.exceptions import ConnectionClosed, InvalidStatus, InvalidURI, ProxyError
+    from websockets.exceptions import (
+        ConnectionClosed,
+        InvalidStatus,
+        InvalidURI,
+        ProxyError,
+    )
 
     if isinstance(exc, InvalidStatus):
         status = exc.response.status_code

@@ -575,8 +575,11 @@ class SymbolEngine:
         state["symbol"] = self.symbol
         return state
 
-    def view(self, now_ms: int, heatmap: bool = False, levels: int = 80) -> SymbolView:
-        """Everything the UI shows, computed from current state (no mutation)."""
+    def view(self, now_ms: int, heatmap: bool = False, levels: int = 80, measure: str = "usd") -> SymbolView:
+        """Everything the UI shows, computed from current state (no mutation).
+
+        `measure` ("usd" or "hazard") is what the heatmap matrices hold; levels and zones carry both.
+        """
         price = self.price
         cal = {
             c.venue: CalibrationView(tiers=[int(t) for t in (2, 3, 5, 10, 20, 25, 50, 75, 100, 125)],
@@ -591,7 +594,8 @@ class SymbolEngine:
             empty_tape = TapeView(events=[], clusters=[], long_usd=0.0, short_usd=0.0, window_s=TAPE_WINDOW_S)
             return SymbolView(self.symbol, now_ms, 0.0, 0.0, [], [], empty_tape, cal, oi, None, self.warm)
         profile = self.profile()
-        level_list = self._levels(profile, levels)
+        hazard = self.hazard_profile()
+        level_list = self._levels(profile, hazard, levels)
         window = self.tape.window(now_ms, TAPE_WINDOW_S)
         rates, gaps = tape_rates(window, now_ms, TAPE_WINDOW_S)
         tape = TapeView(
@@ -601,12 +605,13 @@ class SymbolEngine:
             short_usd=float(sum(e.usd for e in window if e.side == "short")),
             window_s=TAPE_WINDOW_S, rates=rates, gaps=gaps,
         )
-        hm = self._heatmap_view(now_ms) if heatmap else None
+        hm = self._heatmap_view(now_ms, measure) if heatmap else None
         return SymbolView(self.symbol, now_ms, price, grid.bucket_usd, level_list,
-                          self.zones.views(grid.bucket_usd, price), tape, cal, oi, hm, self.warm,
-                          zone_stats=self.zones.stats())
+                          self.zones.views(grid.bucket_usd, price, hazard, grid.origin), tape, cal, oi, hm, self.warm,
+                          zone_stats=self.zones.stats(), measure=measure,
+                          at_risk={c.venue: float(c.at_risk) for c in self.calibrator.per_venue})
 
-    def _levels(self, profile: np.ndarray, levels: int) -> list[Level]:
+    def _levels(self, profile: np.ndarray, hazard: np.ndarray, levels: int) -> list[Level]:
         """`levels` rows spanning ±LEVEL_SPAN_PCT of price, each summing whole buckets (ascending price)."""
         grid = self.grid
         assert grid is not None
@@ -620,17 +625,24 @@ class SymbolEngine:
         for k in range(levels):
             a, b = start + k * per, start + (k + 1) * per
             a2, b2 = max(a, 0), min(b, grid.size)
-            lu = float(profile[0, a2:b2].sum()) if b2 > a2 else 0.0
-            su = float(profile[1, a2:b2].sum()) if b2 > a2 else 0.0
+            lu, su = (float(x) for x in profile[:, a2:b2].sum(axis=1)) if b2 > a2 else (0.0, 0.0)
+            lh, sh = (float(x) for x in hazard[:, a2:b2].sum(axis=1)) if b2 > a2 else (0.0, 0.0)
             centre = (grid.origin + 0.5 * (a + b - 1)) * grid.bucket_usd
-            out.append(Level(price=centre, long_usd=lu, short_usd=su))
+            out.append(Level(price=centre, long_usd=lu, short_usd=su, long_hazard_usd=lh, short_hazard_usd=sh))
         return out
 
-    def _heatmap_view(self, now_ms: int) -> HeatmapView:
+    def _heatmap_view(self, now_ms: int, measure: str = "usd") -> HeatmapView:
         grid = self.grid
         assert grid is not None and self.tape is not None
         target = grid.index_of(self.price) - self.history.half_rows
         t0, long, short, path = self.history.window(target)
+        price_lo = target * grid.bucket_usd
+        if measure == "hazard" and long.size:
+            # each column judged from its own price (the chance price then reached the row within an hour)
+            rows = price_lo + np.arange(long.shape[1]) * grid.bucket_usd
+            ref = np.where(np.isfinite(path) & (path > 0), path, self.price)[:, None]
+            reach = reach_probability(rows[None, :] / ref - 1.0, self.calibrator.vol_1m).astype(np.float32)
+            long, short = long * reach, short * reach
         prints = [(e.ts_ms, e.fire, e.side, e.usd) for e in self.tape.recent if e.ts_ms >= t0]
-        return HeatmapView(t0_ms=t0, col_ms=COLUMN_MS, price_lo=target * grid.bucket_usd, bucket_usd=grid.bucket_usd,
-                           long_usd=long, short_usd=short, price_path=path, prints=prints)
+        return HeatmapView(t0_ms=t0, col_ms=COLUMN_MS, price_lo=price_lo, bucket_usd=grid.bucket_usd,
+                           long_usd=long, short_usd=short, price_path=path, prints=prints, measure=measure)

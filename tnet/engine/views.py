@@ -10,11 +10,16 @@ import numpy as np
 
 @dataclass(frozen=True, slots=True)
 class Level:
-    """Predicted liquidation USD at one price bucket (bucket centre price)."""
+    """Predicted liquidation USD at one price row (row centre price), and its hazard.
+
+    Hazard is the USD times the chance price reaches the row within the next hour (recent volatility).
+    """
 
     price: float
     long_usd: float
     short_usd: float
+    long_hazard_usd: float = 0.0
+    short_hazard_usd: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +35,7 @@ class Zone:
     created_ms: int
     touches: int
     distance_pct: float  # signed, (zone mid - price) / price * 100
+    hazard_usd: float = 0.0  # usd times the chance price reaches the zone within the next hour
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +77,9 @@ class HeatmapView:
 
     `long_usd` / `short_usd` have shape (cols, rows), oldest column first.
     `price_path` has one mark price per column (nan where unknown).
-    `prints` are real liquidations within the window: (ts_ms, price, side, usd).
+    `prints` are real liquidations within the window: (ts_ms, firing price, side, usd).
+    `measure` says what the matrices hold: "usd" (predicted liquidation USD) or "hazard" (USD times the
+    chance price reached the row within the next hour, judged from each column's price).
     """
 
     t0_ms: int
@@ -82,6 +90,7 @@ class HeatmapView:
     short_usd: np.ndarray
     price_path: np.ndarray
     prints: list[tuple[int, float, str, float]] = field(default_factory=list)
+    measure: str = "usd"
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,3 +110,5 @@ class SymbolView:
     warm: bool = False  # True once warm start (history bars) has run
     # zone lifecycle counters and statistics (median_lifespan_min, swept_rate, strong_gone_before_touch)
     zone_stats: dict[str, Any] = field(default_factory=dict)
+    measure: str = "usd"  # what the UI colours the map and profile by: "usd" or "hazard"
+    at_risk: dict[str, float] = field(default_factory=dict)  # venue -> learned share of crossed inventory that liquidates

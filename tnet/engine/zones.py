@@ -151,15 +151,19 @@ class ZoneManager:
         )
         return out
 
-    def views(self, bucket_usd: float, price: float) -> list[Zone]:
-        """Live zones as view records, strongest first."""
+    def views(self, bucket_usd: float, price: float, hazard: np.ndarray | None = None, grid_origin: int = 0) -> list[Zone]:
+        """Live zones as view records, strongest first; `hazard` (2, B) on the grid gives each its hazard USD."""
         out = []
         for z in sorted(self.zones, key=lambda z: z.usd, reverse=True):
             lo, hi = z.lo * bucket_usd, z.hi * bucket_usd
             mid = 0.5 * (lo + hi)
+            hz = 0.0
+            if hazard is not None:
+                a, b = max(z.lo - grid_origin, 0), min(z.hi - grid_origin + 1, hazard.shape[1])
+                hz = float(hazard[0 if z.side == "long" else 1, a:b].sum()) if b > a else 0.0
             out.append(Zone(id=z.id, side=z.side, price_low=lo - bucket_usd / 2, price_high=hi + bucket_usd / 2,
                             usd=z.usd, state=z.state, created_ms=z.created_ms, touches=z.touches,
-                            distance_pct=(mid - price) / price * 100.0 if price > 0 else 0.0))
+                            distance_pct=(mid - price) / price * 100.0 if price > 0 else 0.0, hazard_usd=hz))
         return out
 
 

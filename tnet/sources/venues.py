@@ -45,7 +45,11 @@ class VenueSource(VenueFrames):
                 SimServer, port=0, symbols=self.symbols, seed=self.settings.sim_seed, speed=1.0, faults=faults
             )
             await self.sim.start()
-        from tnet.connectors.supervisor import RestPoller, VenueConnection, make_http_client
+        from tnet.connectors.supervisor import (
+            RestPoller,
+            VenueConnection,
+            make_http_client,
+        )
 
         proxy = self.settings.proxy_url()
         self._clients = {v: make_http_client(proxy, self.endpoints(v).rest) for v in self.specs}

@@ -6,7 +6,14 @@ from typing import Any
 
 import numpy as np
 
-from tnet.engine.views import CalibrationView, HeatmapView, Level, SymbolView, TapeView, Zone
+from tnet.engine.views import (
+    CalibrationView,
+    HeatmapView,
+    Level,
+    SymbolView,
+    TapeView,
+    Zone,
+)
 
 COL_MS = 60_000
 N_COLS = 1440  # 24 h of 1-minute columns, like the engine's ring
