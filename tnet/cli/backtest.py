@@ -194,8 +194,9 @@ def _print_rich(report: dict[str, Any]) -> None:
             t.add_row(side, _cell(s["model"]), _cell(s["baseline"]), _cell(s.get("point_map_only")))
         console.print(t)
         return
+    _print_scores(console, report["scores"], f"simulator (seed {report['seed']}, {report['hours']:g} h)")
     cap = report["capture_at_10pct"]
-    t = Table(title=f"capture@10% (seed {report['seed']}, {report['hours']:g} h, {report['origins']} origins)")
+    t = Table(title=f"capture@10% inside the traded range, both sides ({report['origins']} origins)")
     for k in cap:
         t.add_column(k, justify="right")
     t.add_row(*[_cell(v) for v in cap.values()])
