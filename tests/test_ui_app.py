@@ -21,6 +21,7 @@ def _text(app: TnetApp, selector: str) -> str:
 
 def _make(**kwargs: Any) -> tuple[TnetApp, FakeRuntime]:
     runtime = FakeRuntime()
+    kwargs.setdefault("color_depth", 256)
     return TnetApp(runtime, refresh_hz=20.0, **kwargs), runtime
 
 
@@ -75,7 +76,7 @@ async def test_zoom_changes_price_range() -> None:
         await pilot.pause(0.1)
         span = lambda: app._chart_state.last_viewport.rows * app._chart_state.last_viewport.row_usd  # noqa: E731
         start = span()
-        await pilot.press("plus_sign")
+        await pilot.press("plus")  # the '+' key (Textual's name for it is "plus")
         narrower = span()
         await pilot.press("minus", "minus")
         wider = span()
@@ -188,7 +189,7 @@ async def test_all_venues_down_opens_with_reasons_and_hint() -> None:
         raise KeyError(symbol)  # no data at all yet
 
     runtime.view = no_view  # type: ignore[method-assign]
-    app = TnetApp(runtime, refresh_hz=20.0)
+    app = TnetApp(runtime, refresh_hz=20.0, color_depth=256)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause(0.2)
         health = _text(app, "#health")

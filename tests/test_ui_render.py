@@ -151,13 +151,31 @@ def test_price_path_and_prints_are_drawn(palette: Palette) -> None:
 
 def test_price_window_is_sticky_then_recentres() -> None:
     top, row = heatmap.price_window(67_000.0, 5.0, 80)
-    assert row == nice_ceil(2 * 67_000 * 0.05 / 80)  # 83.75 -> 100
+    assert row == pytest.approx(2 * 67_000 * 0.05 / 80, rel=0.005)  # the labelled window, not a rounded-up one
     assert abs((top - 40 * row) - 67_000) <= 2 * row  # the window's middle is within a cell of price
     assert heatmap.price_window(67_300.0, 5.0, 80, (top, row)) == (top, row)  # small move: same picture
     moved = heatmap.price_window(70_500.0, 5.0, 80, (top, row))
     assert moved != (top, row) and moved[0] - 80 * row < 70_500 < moved[0]
-    # cell centres fall on multiples of 2*row_usd (round axis labels)
+    # cell centres fall on multiples of 2*row_usd
     assert math.isclose(((top - row) / (2 * row)) % 1, 0.0, abs_tol=1e-9)
+
+
+@pytest.mark.parametrize("half_pct", [0.5, 1.0, 2.0, 3.0, 5.0, 8.0, 12.0, 20.0])
+@pytest.mark.parametrize("rows", [42, 60, 90])
+def test_price_window_spans_what_the_header_says(half_pct: float, rows: int) -> None:
+    # issue 9: at 160x48 the header said ±5 % while the axis spanned about ±9 %
+    top, row = heatmap.price_window(67_000.0, half_pct, rows)
+    shown_half_pct = rows * row / 2 / 67_000 * 100
+    assert shown_half_pct == pytest.approx(half_pct, rel=0.02)
+
+
+@pytest.mark.parametrize("window_ms", [900_000, 3_600_000, 14_400_000, 86_400_000])
+@pytest.mark.parametrize("cols", [29, 41, 83, 90])
+def test_time_window_covers_what_the_header_says(window_ms: int, cols: int) -> None:
+    # issue 9: at 100 columns `window 1h` showed about 41 minutes
+    end, col = heatmap.time_window(61_000, window_ms, cols, 0, 60_000)
+    assert cols * col == pytest.approx(window_ms)
+    assert end == 120_000  # the right edge is the end of the source column holding now
 
 
 def test_time_window_steps_with_source_columns() -> None:
@@ -165,8 +183,6 @@ def test_time_window_steps_with_source_columns() -> None:
     b = heatmap.time_window(59_000, 900_000, 90, 0, 60_000)
     c = heatmap.time_window(61_000, 900_000, 90, 0, 60_000)
     assert a == b == (60_000, 10_000.0) and c[0] == 120_000
-    end, col = heatmap.time_window(61_000, 86_400_000, 90, 0, 60_000)
-    assert col == 16 * 60_000  # 24 h / 90 columns rounded to whole source columns
 
 
 def test_vmax_hysteresis() -> None:

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from rich.console import Console
 
-from tnet.ui.app import TnetApp
+from tnet.ui.app import TAPE_MAX_HZ, TnetApp
 from tnet.ui.fake import FakeRuntime
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
@@ -51,29 +51,58 @@ async def settled_text(app: TnetApp, pilot: Any) -> str:
     return previous
 
 
-async def _shot(name: str, size: tuple[int, int], keys: list[str] | None = None, **fake: Any) -> None:
-    app = TnetApp(FakeRuntime(**fake), refresh_hz=20.0)
+async def _shot(name: str, size: tuple[int, int], keys: list[str] | None = None, depth: int = 256,
+                then: Any = None, **fake: Any) -> None:
+    runtime = FakeRuntime(**fake)
+    app = TnetApp(runtime, refresh_hz=20.0, color_depth=depth)
     async with app.run_test(size=size) as pilot:
         await pilot.pause(0.1)
         if keys:
             await pilot.press(*keys)
+        if then is not None:
+            then(runtime)
+            await pilot.pause(1 / TAPE_MAX_HZ + 0.1)  # the tape redraws at most TAPE_MAX_HZ
         check(name, await settled_text(app, pilot), app)
 
 
-async def test_snapshot_main_screen() -> None:
-    await _shot("ui_main_160x48", (160, 48))
+# The layout plan at the three sizes the README names, in 256 and 16 colours (the SVGs show the colours).
+@pytest.mark.parametrize("depth", [256, 16])
+@pytest.mark.parametrize("size", [(80, 24), (100, 30), (160, 48)])
+async def test_snapshot_main_screen(size: tuple[int, int], depth: int) -> None:
+    await _shot(f"ui_main_{size[0]}x{size[1]}_{depth}c", size, depth=depth)
 
 
 async def test_snapshot_eth_15m_zoomed_cb_theme() -> None:
-    await _shot("ui_eth_15m_cb_160x48", (160, 48), ["tab", "left_square_bracket", "plus_sign", "t", "f", "f"])
+    await _shot("ui_eth_15m_cb_160x48", (160, 48), ["tab", "left_square_bracket", "plus", "t", "f", "f"])
 
 
 async def test_snapshot_all_venues_down() -> None:
     await _shot("ui_all_down_120x36", (120, 36), venues_down=True)
 
 
+def _lose(runtime: FakeRuntime) -> None:
+    runtime.lose_source()
+    runtime.now_ms += 42_000
+
+
+def _finish(runtime: FakeRuntime) -> None:
+    runtime.finished = True
+
+
+async def test_snapshot_source_lost_mid_session() -> None:
+    await _shot("ui_source_lost_100x30", (100, 30), then=_lose)
+
+
+async def test_snapshot_replay_finished() -> None:
+    await _shot("ui_replay_finished_100x30", (100, 30), then=_finish)
+
+
 async def test_snapshot_help() -> None:
     await _shot("ui_help_120x36", (120, 36), ["question_mark"])
+
+
+async def test_snapshot_help_scrolls_at_80x24() -> None:
+    await _shot("ui_help_80x24", (80, 24), ["question_mark"])
 
 
 async def test_snapshot_too_small() -> None:

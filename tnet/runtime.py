@@ -118,6 +118,11 @@ class Runtime:
         if not self.source.finite:
             self._tasks.append(asyncio.create_task(self._housekeeping(), name="housekeeping"))
 
+    @property
+    def finished(self) -> bool:
+        """True once a finite source (a recording) has been played to its end."""
+        return self.source.finite and self.source.done.is_set()
+
     async def run(self, seconds: float | None = None) -> None:
         """Wait until a finite source (a recording) is exhausted, else for `seconds` (None = until cancelled)."""
         if self.source.finite:

@@ -7,19 +7,23 @@ import dataclasses
 import logging
 import math
 import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from textual import events
-from textual.app import App, ComposeResult
+from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
 from textual.theme import Theme
 from textual.timer import Timer
 from textual.widgets import Footer, Static
 
 from tnet.engine.views import HeatmapView, SymbolView
+from tnet.ui.commands import palette_commands
 from tnet.ui.controls import Controls
+from tnet.ui.freshness import Freshness, freshness
 from tnet.ui.protocol import RuntimeLike
 from tnet.ui.render import panels
 from tnet.ui.render.chart import ChartSettings, ChartState, chart_lines
@@ -34,6 +38,9 @@ log = logging.getLogger(__name__)
 
 MIN_SIZE = (80, 24)  # below this the layout cannot show a readable heatmap
 NARROW_WIDTH = 120
+COMPACT_WIDTH = 100
+BASIC_COLOURS_HINT = ("This terminal reports 16 colours, so the map uses a basic ramp. "
+                      "For the full map use 256 colours: TERM=xterm-256color (PuTTY: Connection > Data > Terminal-type string).")
 TAPE_MAX_HZ = 2.0
 HEATMAP_PULL_S = 1.0  # the heatmap history is the costly part of a view
 
@@ -43,10 +50,14 @@ class TnetApp(App[None]):
 
     CSS_PATH = str(Path(__file__).with_name("tnet.tcss"))  # absolute: subclasses elsewhere (bench) find it too
     TITLE = "tnet"
-    ENABLE_COMMAND_PALETTE = False
+    ENABLE_COMMAND_PALETTE = True  # ctrl+p: every action by name (tnet's own commands, see get_system_commands)
+    # Footer order is priority order: on a narrow terminal the footer is cut from the right,
+    # so help and quit come first.
     BINDINGS = [
+        Binding("question_mark", "help", "Help", key_display="?"),
+        Binding("q", "quit_app", "Quit"),
         Binding("tab", "next_symbol", "Symbol", priority=True),
-        Binding("plus_sign,equals_sign", "zoom_in", "Zoom+", key_display="+"),
+        Binding("plus,equals_sign", "zoom_in", "Zoom+", key_display="+"),  # Textual names the '+' key "plus"
         Binding("hyphen_minus,minus", "zoom_out", "Zoom-", key_display="-"),
         Binding("left_square_bracket", "shorter_window", "Window-", key_display="["),
         Binding("right_square_bracket", "longer_window", "Window+", key_display="]"),
@@ -54,14 +65,12 @@ class TnetApp(App[None]):
         Binding("f", "filter", "Min size"),
         Binding("s", "side", "Side"),
         Binding("t", "cycle_theme", "Theme"),
-        Binding("question_mark", "help", "Help", key_display="?"),
-        Binding("q", "quit_app", "Quit"),
         Binding("ctrl+c", "quit_app", "Quit", show=False, priority=True),
     ] + [Binding(str(n), f"select_symbol({n})", show=False) for n in range(1, 10)]
 
     def __init__(
         self, runtime: RuntimeLike, theme: str | None = None, min_usd: float = 0.0,
-        refresh_hz: float = 4.0, start_runtime: bool = True,
+        refresh_hz: float = 4.0, start_runtime: bool = True, color_depth: int | None = None,
     ) -> None:
         super().__init__()
         self.runtime = runtime
@@ -70,7 +79,11 @@ class TnetApp(App[None]):
         if first.name not in names:
             names.insert(0, first.name)
         self._specs: dict[str, ThemeSpec] = {first.name: first}
-        self._palettes: dict[str, Palette] = {}
+        self._palettes: dict[tuple[str, int, bool], Palette] = {}
+        self.color_depth = color_depth or 256  # None: 16 on a basic terminal (TERM=xterm), found on mount
+        self._detect_colors = color_depth is None
+        self._had_data = False
+        self._fresh = self._fresh_drawn = Freshness()
         self.controls = Controls(symbols=list(runtime.symbols), themes=names, min_usd=max(0.0, min_usd))
         self.controls.theme_index = names.index(first.name)
         self.refresh_hz = refresh_hz
@@ -85,6 +98,7 @@ class TnetApp(App[None]):
         self._stopping = False
         self.panels: dict[str, LinesWidget] = {}
         self._tape_drawn_s = 0.0
+        self._tape_behind = False  # a redraw skipped the (throttled) tape
         self._chart_key_drawn: tuple[Any, ...] = ()
         self._hm: HeatmapView | None = None  # last heatmap pulled (see _pull_view)
         self._hm_symbol = ""
@@ -111,6 +125,10 @@ class TnetApp(App[None]):
 
     def on_mount(self) -> None:
         """Apply the theme, show 'connecting', start the runtime in the background and the timer."""
+        if self._detect_colors and self.console.color_system in ("standard", "windows"):
+            self.color_depth = 16
+        if self.color_depth <= 16:
+            self.notify(BASIC_COLOURS_HINT, title="16 colours", timeout=15)
         self._apply_theme()
         self._check_size()
         self._tick()
@@ -151,16 +169,23 @@ class TnetApp(App[None]):
         """Pull health and (unless paused) the current symbol's view; redraw only what changed."""
         self.ticks += 1
         self._health = self._safe(self.runtime.health) or {}
+        finished = bool(getattr(self.runtime, "finished", False))
+        self._fresh = freshness(self._health, self._had_data, finished)
         palette = self.palette
-        health = self._health
-        self.panels["health"].show(lambda w, h: [panels.health_line(health, w, palette)], palette.text)
-        if not self.controls.paused:
-            view = self._pull_view()
+        health, had_data = self._health, self._had_data
+        self.panels["health"].show(lambda w, h: [panels.health_line(health, w, palette, had_data, finished)], palette.text)
+        fresh_changed = self._fresh != self._fresh_drawn
+        self._fresh_drawn = self._fresh
+        if not self.controls.paused or fresh_changed:
+            view = self._pull_view() if not self.controls.paused else self._view
             key = (self.controls.symbol, view.ts_ms) if view is not None else None
-            if key is None or key != self._view_key:
+            if key is None or key != self._view_key or fresh_changed:
                 self._view, self._view_key = view, key
                 self._redraw(from_timer=True)
                 return
+        if self._tape_behind and time.monotonic() - self._tape_drawn_s >= 1 / TAPE_MAX_HZ:
+            self._redraw(from_timer=True)  # the last data change came while the tape was throttled
+            return
         self._draw_header()
 
     def _pull_view(self, force_heatmap: bool = False) -> SymbolView | None:
@@ -175,6 +200,7 @@ class TnetApp(App[None]):
         view: SymbolView | None = self._safe(lambda: self.runtime.view(symbol, heatmap=want))
         if view is None:
             return None
+        self._had_data = self._had_data or view.price > 0
         if view.heatmap is not None:
             self._hm, self._hm_symbol, self._hm_pulled_s = view.heatmap, symbol, now_s
             self._hm_version += 1
@@ -199,22 +225,25 @@ class TnetApp(App[None]):
         now_s = time.monotonic()
         draw_tape = not from_timer or now_s - self._tape_drawn_s >= 1 / TAPE_MAX_HZ
         palette = self.palette
+        map_palette = self.palette_for(dim=self._fresh.stale)
+        banner = self._fresh.banner
         view = self._view
         c = self.controls
         settings = ChartSettings(c.half_range_pct, c.window[1], c.side)
         message = self._no_data_message()
         state = self._chart_state
-        chart_key = self._chart_key(view, settings, palette, message)
+        chart_key = self._chart_key(view, settings, map_palette, message) + (banner,)
         with self.batch_update():
             self._draw_header()
             if not from_timer or chart_key != self._chart_key_drawn:
                 self._chart_key_drawn = chart_key
                 self.panels["chart"].show(
-                    lambda w, h: chart_lines(view, settings, state, palette, w, h, message), palette.text)
+                    lambda w, h: chart_lines(view, settings, state, map_palette, w, h, message, banner), palette.text)
             now = view.ts_ms if view is not None else 0
             events = view.tape.events if view is not None else []
             price = view.price if view is not None else 0.0
             min_usd = c.min_usd
+            self._tape_behind = not draw_tape
             if draw_tape:
                 self._tape_drawn_s = now_s
                 self.panels["tape"].show(
@@ -243,8 +272,9 @@ class TnetApp(App[None]):
     def _draw_header(self) -> None:
         palette, c, view = self.palette, self.controls, self._view
         status = c.status()
+        tag = self._fresh.tag
         self.panels["header"].show(
-            lambda w, h: [panels.header_line(c.symbols, c.symbol, view, status, w, palette)], palette.text)
+            lambda w, h: [panels.header_line(c.symbols, c.symbol, view, status, w, palette, tag)], palette.text)
 
     def _no_data_message(self) -> str:
         if self._start_error:
@@ -256,13 +286,18 @@ class TnetApp(App[None]):
     # ----- theme and size -------------------------------------------------------------------
     @property
     def palette(self) -> Palette:
-        """The Palette of the current theme (built once per theme)."""
+        """The Palette of the current theme at the terminal's colour depth."""
+        return self.palette_for(dim=False)
+
+    def palette_for(self, dim: bool) -> Palette:
+        """The current theme's Palette, dimmed for stale data when asked (each built once)."""
         name = self.controls.theme
-        if name not in self._palettes:
+        key = (name, self.color_depth, dim)
+        if key not in self._palettes:
             if name not in self._specs:
                 self._specs[name] = load_theme(name)
-            self._palettes[name] = Palette(self._specs[name])
-        return self._palettes[name]
+            self._palettes[key] = Palette(self._specs[name], colors=self.color_depth, dim=dim)
+        return self._palettes[key]
 
     def _apply_theme(self) -> None:
         """Register the current theme with Textual so footer and borders follow it."""
@@ -286,7 +321,11 @@ class TnetApp(App[None]):
             width, height = self.size
         too_small = width < MIN_SIZE[0] or height < MIN_SIZE[1]
         self.screen.set_class(too_small, "-too-small")
+        # The layout plan (README "The screen"): below NARROW_WIDTH the calibration panel goes and the
+        # side column narrows; below COMPACT_WIDTH it narrows again (tape clock, zone age go) and the
+        # chart's axis and profile shrink, so the heatmap keeps its columns.
         self.screen.set_class(width < NARROW_WIDTH, "-narrow")
+        self.screen.set_class(width < COMPACT_WIDTH, "-compact")
         if too_small:
             self.query_one("#too-small", Static).update(
                 f"tnet needs at least {MIN_SIZE[0]}x{MIN_SIZE[1]} characters; this terminal is {width}x{height}.\n"
@@ -359,6 +398,25 @@ class TnetApp(App[None]):
         """?: the help screen."""
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
+
+    def action_set_theme(self, name: str) -> None:
+        """Command palette: switch to theme `name`."""
+        if name in self.controls.themes:
+            self.controls.theme_index = self.controls.themes.index(name)
+            self._apply_theme()
+            self._settings_changed()
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        """The command palette (ctrl+p) lists tnet's own actions, not Textual's theme picker."""
+        yield from palette_commands(self)
+
+    def on_click(self, event: events.Click) -> None:
+        """A click on a symbol tab in the header selects that symbol."""
+        if event.widget is not self.panels.get("header"):
+            return
+        index = panels.tab_at(self.controls.symbols, event.x)
+        if index is not None:
+            self.action_select_symbol(index + 1)
 
 
 def run_tui(runtime: RuntimeLike, theme: str | None = None, min_usd: float = 0.0, refresh_hz: float = 4.0) -> None:

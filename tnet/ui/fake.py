@@ -31,6 +31,8 @@ class FakeRuntime:
         self.rng = np.random.default_rng(seed)
         self.now_ms = T_START_MS
         self.venues_down = venues_down
+        self.lost_at_ms: int | None = None  # set by lose_source(): every venue drops mid-session
+        self.finished = False  # a replay that reached its end
         self.started = False
         self.stopped = False
         self.view_calls = 0
@@ -82,17 +84,23 @@ class FakeRuntime:
         )
 
     def health(self) -> dict[str, Any]:
-        """Three live venues, or three down venues with reasons (`venues_down=True`)."""
-        if self.venues_down:
+        """Three live venues, or three down venues with reasons (`venues_down=True`, or after lose_source())."""
+        if self.venues_down or self.lost_at_ms is not None:
             reasons = {"binance": "DNS: name resolution failed", "bybit": "connect refused", "okx": "no route to host"}
+            age = (self.now_ms - self.lost_at_ms) / 1000 if self.lost_at_ms is not None else None
             return {"venues": {v: {"state": "down", "reason": r, "msgs_per_s": 0.0, "latency_ms_p50": None,
-                                   "latency_ms_p99": None, "reconnects": 3, "parse_errors": 0, "note": ""}
+                                   "latency_ms_p99": None, "reconnects": 3, "parse_errors": 0, "note": "",
+                                   "last_msg_age_s": age}
                                for v, r in reasons.items()}}
         return {"venues": {
-            "binance": {"state": "live", "msgs_per_s": 42.0, "latency_ms_p50": 35.0, "latency_ms_p99": 90.0, "reconnects": 0, "parse_errors": 0, "reason": "", "note": ""},
-            "bybit": {"state": "live", "msgs_per_s": 31.0, "latency_ms_p50": 48.0, "latency_ms_p99": 120.0, "reconnects": 1, "parse_errors": 0, "reason": "", "note": ""},
-            "okx": {"state": "live", "msgs_per_s": 18.0, "latency_ms_p50": 61.0, "latency_ms_p99": 150.0, "reconnects": 0, "parse_errors": 0, "reason": "", "note": "partial feed"},
+            "binance": {"state": "live", "msgs_per_s": 42.0, "latency_ms_p50": 35.0, "latency_ms_p99": 90.0, "reconnects": 0, "parse_errors": 0, "reason": "", "note": "", "last_msg_age_s": 0.1},
+            "bybit": {"state": "live", "msgs_per_s": 31.0, "latency_ms_p50": 48.0, "latency_ms_p99": 120.0, "reconnects": 1, "parse_errors": 0, "reason": "", "note": "", "last_msg_age_s": 0.2},
+            "okx": {"state": "live", "msgs_per_s": 18.0, "latency_ms_p50": 61.0, "latency_ms_p99": 150.0, "reconnects": 0, "parse_errors": 0, "reason": "", "note": "partial feed", "last_msg_age_s": 0.3},
         }}
+
+    def lose_source(self) -> None:
+        """Every venue drops now (the clock keeps running with step())."""
+        self.lost_at_ms = self.now_ms
 
     def stats(self) -> dict[str, Any]:
         """Counters."""

@@ -11,6 +11,7 @@ class RuntimeLike(Protocol):
     """Read-only views plus start/stop; `view` must be cheap enough to call at 4-10 Hz."""
 
     symbols: list[str]
+    finished: bool  # a recording played to its end (live sources never finish)
 
     async def start(self) -> None:
         """Start feeds (or the in-process simulator); may take a while, the UI is already up."""

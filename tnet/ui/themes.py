@@ -34,10 +34,17 @@ class ThemeSpec:
         return self.colors[key]
 
 
+def user_themes_dir() -> Path:
+    """The user's own themes: `themes/` beside config.toml (e.g. ~/.config/tnet/themes)."""
+    from tnet.config import default_config_path
+
+    return default_config_path().parent / "themes"
+
+
 def theme_dirs() -> list[Path]:
-    """Folders searched for `*.toml` themes: the repo's top-level themes/ and the wheel's tnet/_themes."""
+    """Folders searched for `*.toml` themes: the user's folder first, then the repo's themes/ and the wheel's."""
     here = Path(__file__).resolve()
-    candidates = [here.parents[2] / "themes", here.parents[1] / "_themes"]
+    candidates = [user_themes_dir(), here.parents[2] / "themes", here.parents[1] / "_themes"]
     return [d for d in candidates if d.is_dir()]
 
 
@@ -45,7 +52,7 @@ def _theme_files() -> dict[str, Path]:
     files: dict[str, Path] = {}
     for folder in theme_dirs():
         for path in sorted(folder.glob("*.toml")):
-            files.setdefault(path.stem, path)  # the first folder wins (a repo checkout over the wheel)
+            files.setdefault(path.stem, path)  # the first folder wins (the user's, then a checkout over the wheel)
     return files
 
 
@@ -93,7 +100,7 @@ def load_theme(name: str | None = None) -> ThemeSpec:
     files = _theme_files()
     if name not in files:
         listed = ", ".join(available_themes()) or "none found"
-        raise ThemeError(f"unknown theme {name!r}; available themes: {listed}")
+        raise ThemeError(f"unknown theme {name!r}; available themes: {listed} (add your own to {user_themes_dir()})")
     return parse_theme(_read(files[name], name), name)
 
 

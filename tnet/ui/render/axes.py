@@ -11,14 +11,7 @@ from textual.strip import Strip
 from tnet.engine.views import HeatmapView, Level
 from tnet.ui.render.heatmap import Viewport, price_resample
 from tnet.ui.render.palette import Palette
-from tnet.ui.render.scale import (
-    DECADES,
-    N_LEVELS,
-    format_price,
-    format_usd,
-    level_floor,
-    price_decimals,
-)
+from tnet.ui.render.scale import DECADES, N_LEVELS, format_price, format_usd, level_floor, nice_ceil, price_decimals
 from tnet.ui.render.text import fit, line
 
 AXIS_LABEL_EVERY = 4  # terminal rows between price labels
@@ -26,30 +19,33 @@ _BAR_EIGHTHS = " ▏▎▍▌▋▊▉█"
 _TIME_STEPS_MS = [m * 60_000 for m in (1, 2, 5, 10, 15, 30, 60, 120, 180, 360, 720, 1440)]
 
 
-def cell_centre_price(vp: Viewport, y: int) -> float:
-    """Price at the boundary between the two display rows of terminal row `y`."""
-    return vp.price_top - (2 * y + 1) * vp.row_usd
-
-
 def current_price_cell(vp: Viewport, price: float) -> int:
     """Terminal row holding `price` (may be off-screen)."""
     return math.floor((vp.price_top - price) / (2 * vp.row_usd))
 
 
+def label_step(row_usd: float) -> float:
+    """A round price step (1/2/2.5/5 x 10^k) about AXIS_LABEL_EVERY terminal rows apart."""
+    return nice_ceil(AXIS_LABEL_EVERY * 2 * row_usd)
+
+
 def price_axis(vp: Viewport, price: float, width: int, palette: Palette) -> list[Strip]:
-    """One Strip per terminal row: a round price every few rows, the current price highlighted."""
+    """One Strip per terminal row: round prices every few rows (in the row that holds them), the current price highlighted."""
     n = vp.rows // 2
-    decimals = price_decimals(2 * vp.row_usd)
+    step = label_step(vp.row_usd)
+    decimals = price_decimals(step)
     here = current_price_cell(vp, price) if price > 0 else -1
     out: list[Strip] = []
     for y in range(n):
         if y == here:
-            text = "▶" + format_price(price, max(decimals, price_decimals(price / 1e5)))
+            text = "▶" + format_price(price, max(price_decimals(2 * vp.row_usd), price_decimals(price / 1e5)))
             out.append(line([(fit(text, width), palette.accent_reverse)], width, palette.text))
             continue
-        k = round(cell_centre_price(vp, y) / (2 * vp.row_usd))
-        if k % AXIS_LABEL_EVERY == 0 and abs(y - here) > 0:
-            text = "┤" + format_price(cell_centre_price(vp, y), decimals)
+        hi = vp.price_top - 2 * y * vp.row_usd
+        lo = hi - 2 * vp.row_usd
+        mark = math.floor(hi / step) * step
+        if mark > lo and abs(y - here) > 0:
+            text = "┤" + format_price(mark, decimals)
             out.append(line([(fit(text, width), palette.muted)], width, palette.text))
         else:
             out.append(line([("│", palette.muted)], width, palette.text))

@@ -13,8 +13,7 @@ from tnet.ui.render.palette import Palette
 from tnet.ui.render.tape import BIG_USD
 from tnet.ui.render.text import fit, line
 
-AXIS_W = 12
-MIN_HEAT_W = 20
+COMPACT_CHART_W = 60  # below this panel width the axis and profile narrow so the heatmap keeps its columns
 
 
 @dataclass(slots=True)
@@ -55,16 +54,25 @@ def _join3(a: Strip, b: Strip, c: Strip) -> Strip:
 
 def profile_width(width: int) -> int:
     """Columns given to the level profile at this panel width."""
-    return 18 if width >= 100 else 12
+    return 18 if width >= 100 else (12 if width >= COMPACT_CHART_W else 8)
+
+
+def axis_width(width: int) -> int:
+    """Columns given to the price axis at this panel width."""
+    return 12 if width >= COMPACT_CHART_W else 9
 
 
 def chart_lines(
     view: SymbolView | None, settings: ChartSettings, state: ChartState, palette: Palette,
-    width: int, height: int, message: str = "",
+    width: int, height: int, message: str = "", banner: str = "",
 ) -> list[Strip]:
-    """All lines of the chart panel; updates `state` (viewport, vmax) in place."""
+    """All lines of the chart panel; updates `state` (viewport, vmax) in place.
+
+    `message` replaces an empty map ("connecting…"); `banner` replaces the legend (stale data).
+    """
     prof_w = profile_width(width)
-    heat_w = max(1, width - AXIS_W - prof_w)
+    axis_w = axis_width(width)
+    heat_w = max(1, width - axis_w - prof_w)
     rows = max(1, height - 2)
     hm = view.heatmap if view is not None else None
     price = view.price if view is not None else 0.0
@@ -72,7 +80,7 @@ def chart_lines(
         state.last_viewport = None
         codes = heatmap.empty_codes(2 * rows, heat_w)
         lines = heatmap.heatmap_strips(codes, palette)
-        blank_side = [line([], AXIS_W + prof_w, palette.text)] * rows
+        blank_side = [line([], axis_w + prof_w, palette.text)] * rows
         out = [Strip.join([a, b]) for a, b in zip(lines, blank_side)]
         note = message or "waiting for data…"
         out[rows // 2] = line([(fit(note, width, "^"), palette.accent)], width, palette.text)
@@ -93,11 +101,16 @@ def chart_lines(
     state.last_viewport, state.last_codes = vp, codes
 
     heat = heatmap.heatmap_strips(codes, palette, marks)
-    axis = axes.price_axis(vp, price, AXIS_W, palette)
+    axis = axes.price_axis(vp, price, axis_w, palette)
     prof = axes.profile(view.levels, vp, price, prof_w, palette, hm)
     out = [_join3(h, a, p) for h, a, p in zip(heat, axis, prof)]
-    label = line([(" ▲ short liq", palette.side["short"]), ("  ▼ long liq", palette.side["long"])], prof_w + AXIS_W, palette.text)
+    wide = prof_w + axis_w >= 24
+    label = line([(" ▲ short liq" if wide else " ▲short", palette.side["short"]),
+                  ("  ▼ long liq" if wide else " ▼long", palette.side["long"])], prof_w + axis_w, palette.text)
     out.append(Strip.join([axes.time_axis(vp, heat_w, palette), label]))
-    side_label = {"both": "liq USD/cell", "long": "long liq USD", "short": "short liq USD"}[settings.side]
-    out.append(axes.legend(state.vmax, width, palette, side_label, state.decades))
+    if banner:
+        out.append(line([(fit(banner, width), palette.state["stale"])], width, palette.text))
+    else:
+        side_label = {"both": "liq USD/cell", "long": "long liq USD", "short": "short liq USD"}[settings.side]
+        out.append(axes.legend(state.vmax, width, palette, side_label, state.decades))
     return out[:height]

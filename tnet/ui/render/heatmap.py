@@ -53,42 +53,42 @@ class Viewport:
         return math.floor((ts_ms - self.t_start_ms) / self.col_ms)
 
 
+ROW_STICKY = 0.02  # keep the row height while within 2 % of the exact one (a still picture, label true to 2 %)
+
+
 def price_window(
     price: float, half_range_pct: float, rows: int, prev: tuple[float, float] | None = None
 ) -> tuple[float, float]:
-    """(price_top, row_usd) for a window of about +-half_range_pct around `price`.
+    """(price_top, row_usd) for a window of +-half_range_pct around `price` that fills `rows`.
 
-    The row height is a 1/2/2.5/5 x 10^k number so axis labels are round; the window only
-    re-centres when price leaves its middle 60 % (a still picture costs no terminal bytes).
-    Cell centres fall on multiples of 2*row_usd.
+    The row height is the exact one (3 significant digits), kept while within ROW_STICKY of it, so
+    the window shown is the one labelled; the window only re-centres when price leaves its middle
+    60 % (a still picture costs no terminal bytes). Cell centres fall on multiples of 2*row_usd.
     """
     rows = max(2, rows - rows % 2)
-    row_usd = nice_ceil(2 * price * half_range_pct / 100 / rows) if price > 0 else 1.0
-    if prev is not None and math.isclose(prev[1], row_usd):
+    exact = 2 * price * half_range_pct / 100 / rows if price > 0 else 1.0
+    if prev is not None and abs(prev[1] / exact - 1) <= ROW_STICKY:
+        row_usd = prev[1]
         top = prev[0]
         band = 0.2 * rows * row_usd
         if top - band >= price >= top - rows * row_usd + band:
             return top, row_usd
+    else:
+        row_usd = float(f"{exact:.3g}")
     cell = 2 * row_usd
     k = math.ceil((price + rows / 2 * row_usd - row_usd) / cell)
     return k * cell + row_usd, row_usd
 
 
 def time_window(ts_ms: int, window_ms: int, cols: int, t0_ms: int, src_col_ms: int) -> tuple[int, float]:
-    """(t_end_ms, col_ms): columns cover about `window_ms` ending at the source column holding `ts_ms`.
+    """(t_end_ms, col_ms): `cols` columns cover exactly `window_ms`, ending at the source column holding `ts_ms`.
 
-    The right edge steps only when a new source column (or display column) starts, so the picture
-    shifts once per step rather than every tick.
+    The right edge steps only when a new source column starts, so the picture shifts once per
+    source column rather than every tick.
     """
     cols = max(1, cols)
-    col_ms = window_ms / cols
-    if col_ms >= src_col_ms:
-        col_ms = float(max(1, round(col_ms / src_col_ms)) * src_col_ms)
-        step = col_ms
-    else:
-        step = float(src_col_ms)
-    t_end = t0_ms + math.ceil((ts_ms - t0_ms + 1) / step) * step
-    return int(t_end), col_ms
+    t_end = t0_ms + math.ceil((ts_ms - t0_ms + 1) / src_col_ms) * src_col_ms
+    return int(t_end), window_ms / cols
 
 
 def contrast(values: np.ndarray) -> tuple[float, float]:

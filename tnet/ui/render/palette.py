@@ -73,20 +73,46 @@ def luminance(rgb: tuple[int, int, int]) -> float:
     return 0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b)
 
 
-class Palette:
-    """Every colour and Style the renderers use for one theme."""
+# 16-colour terminals (TERM=xterm, PuTTY's default): the nearest-colour downgrade of a smooth ramp
+# jumps between unrelated hues, so the map gets its own dark-to-bright ANSI ramp, and the price
+# line a colour that ramp never uses.
+RAMP_16: tuple[str, ...] = ("blue", "blue", "magenta", "magenta", "red", "red", "bright_red", "yellow", "yellow", "bright_yellow")
+PRICE_16 = "bright_cyan"
+DIM_TOWARD_BG = 0.6  # stale data: colours moved this far toward the background
 
-    def __init__(self, theme: ThemeSpec) -> None:
+
+def _blend(colour: Color, toward: Color, amount: float) -> Color:
+    a, b = colour.get_truecolor(), toward.get_truecolor()
+    return Color.from_rgb(*(round(x + (y - x) * amount) for x, y in zip(a, b)))
+
+
+class Palette:
+    """Every colour and Style the renderers use for one theme (`colors` 16 for basic terminals; `dim` for stale data)."""
+
+    def __init__(self, theme: ThemeSpec, colors: int = 256, dim: bool = False) -> None:
         self.theme = theme
         self.name = theme.name
+        self.colors = colors
+        self.dim = dim
         c = theme.colors
         ramp = ramp_256_safe(theme.ramp, N_LEVELS)
         # heatmap codes: 0 empty (background), 1..N ramp, N+1 price path
         self.codes: list[Color] = [Color.parse(c["background"])]
-        self.codes += [Color.from_rgb(*rgb) for rgb in ramp]
-        self.codes.append(Color.parse(c["price_line"]))
+        if colors <= 16:
+            self.codes[0] = Color.parse("black")
+            self.codes += [Color.parse(RAMP_16[i * len(RAMP_16) // N_LEVELS]) for i in range(N_LEVELS)]
+            self.codes.append(Color.parse(PRICE_16))
+        else:
+            self.codes += [Color.from_rgb(*rgb) for rgb in ramp]
+            self.codes.append(Color.parse(c["price_line"]))
+            if dim:
+                self.codes = [self.codes[0]] + [_blend(col, self.codes[0], DIM_TOWARD_BG) for col in self.codes[1:]]
+        if colors <= 16 and dim:  # no blending with 16 colours: stale cells use the dark half of the ramp
+            dark = RAMP_16[: len(RAMP_16) // 2]
+            self.codes = [self.codes[0]] + [Color.parse(dark[i * len(dark) // N_LEVELS]) for i in range(N_LEVELS)]
+            self.codes.append(Color.parse("white"))
         self.ramp_rgb = ramp
-        self.bg = Color.parse(c["background"])
+        self.bg = Color.parse(c["background"]) if colors > 16 else Color.parse("black")
         self.fg = Color.parse(c["foreground"])
         self.text = Style(color=self.fg, bgcolor=self.bg)
         self.muted = Style(color=Color.parse(c["muted"]), bgcolor=self.bg)

@@ -15,18 +15,45 @@ from tnet.ui.render.text import Part, fit, line
 _SPARK = " ▁▂▃▄▅▆▇█"
 NO_DATA_HINT = "no data — try `tnet demo`"
 _LIVE_ZONE_STATES = ("active", "reinforced")
+ZONES_FULL_W = 45  # narrower zone tables drop the age column and abbreviate the state
+_SHORT_STATE = {"active": "act", "reinforced": "reinf", "swept": "swept", "expired": "exp", "merged": "mrgd"}
+
+
+_BRAND = " tnet "
+
+
+def _tab(i: int, sym: str) -> str:
+    return f" {i + 1}:{sym} "
+
+
+def tab_at(symbols: list[str], x: int) -> int | None:
+    """Index of the symbol tab drawn at header column `x` (mouse clicks), or None."""
+    pos = len(_BRAND) + 1
+    for i, sym in enumerate(symbols):
+        width = len(_tab(i, sym))
+        if pos <= x < pos + width:
+            return i
+        pos += width + 1
+    return None
 
 
 def header_line(
-    symbols: list[str], current: str, view: SymbolView | None, status: dict[str, str], width: int, palette: Palette
+    symbols: list[str], current: str, view: SymbolView | None, status: dict[str, str], width: int, palette: Palette,
+    stale: str = "",
 ) -> Strip:
-    """Top line: symbol tabs, price, open interest and the active settings (window, zoom, filter, theme)."""
-    parts: list[Part] = [(" tnet ", palette.accent_reverse), (" ", palette.text)]
+    """Top line: symbol tabs, price, open interest and the active settings (window, zoom, filter, theme).
+
+    `stale` (e.g. "data 42s old") dims the price and says how old it is.
+    """
+    parts: list[Part] = [(_BRAND, palette.accent_reverse), (" ", palette.text)]
     for i, sym in enumerate(symbols):
         style = palette.accent_reverse if sym == current else palette.muted
-        parts += [(f" {i + 1}:{sym} ", style), (" ", palette.text)]
+        parts += [(_tab(i, sym), style), (" ", palette.text)]
     if view is not None and view.price > 0:
-        parts += [("│ ", palette.muted), (format_price(view.price, price_decimals(view.price / 1e5)), palette.accent)]
+        price_style = palette.muted if stale else palette.accent
+        parts += [("│ ", palette.muted), (format_price(view.price, price_decimals(view.price / 1e5)), price_style)]
+        if stale:
+            parts.append((f" {stale}", palette.state["stale"]))
         total = view.oi.get("total_usd", math.nan)
         if math.isfinite(total) and total > 0:
             parts.append((f"  OI {format_usd(total)}", palette.text))
@@ -47,11 +74,19 @@ def _num(value: Any, default: float = 0.0) -> float:
         return default
 
 
-def health_line(health: dict[str, Any], width: int, palette: Palette) -> Strip:
+REPLAY_FINISHED = "replay finished — no live feeds"
+RECONNECTING = "source lost — reconnecting…"
+
+
+def health_line(health: dict[str, Any], width: int, palette: Palette, had_data: bool = False, finished: bool = False) -> Strip:
     """One indicator per venue: state dot, msgs/s, latency p50, reconnects; a down venue shows its reason.
 
     Venue notes (known limits) are added only when they all fit, so they never push a venue off.
+    After data has arrived, every venue down means "reconnecting", not "try the demo"; a replay that
+    reached its end says so instead of showing its last (frozen) rates as live.
     """
+    if finished:
+        return line([("■ ", palette.state["stale"]), (REPLAY_FINISHED, palette.state["stale"]), ("  · q quits", palette.muted)], width, palette.text)
     venues = health.get("venues") or {}
     blocks: list[list[Part]] = []
     notes: list[str] = []
@@ -73,14 +108,17 @@ def health_line(health: dict[str, Any], width: int, palette: Palette) -> Strip:
             block.append((f" ↻{reconnects}", palette.state["stale"]))
         blocks.append(block)
         notes.append(str(info.get("note") or "") if state != "down" else "")
+    head: list[Part] = []
     tail: list[Part] = []
     if not venues:
         tail = [("connecting…", palette.state["connecting"])]
+    elif all_down and had_data:  # mid-session: first thing on the line, the reasons follow
+        head = [(RECONNECTING, palette.accent), ("  ", palette.text)]
     elif all_down:
         tail = [("   ", palette.text), (NO_DATA_HINT, palette.accent)]
 
     def join(with_notes: bool) -> list[Part]:
-        parts: list[Part] = []
+        parts: list[Part] = list(head)
         for i, block in enumerate(blocks):
             if i:
                 parts.append(("  │ ", palette.muted))
@@ -107,20 +145,26 @@ def _zone_order(zone: Zone) -> tuple[int, float]:
 
 def zone_lines(zones: list[Zone], now_ms: int, width: int, height: int, palette: Palette, decimals: int) -> list[Strip]:
     """ZONES table: live zones nearest to price first; side, range, USD, distance, age, state."""
+    with_age = width >= ZONES_FULL_W  # the age column is dropped first on a narrow panel
     out = [line([("ZONES", palette.title), (f"  {sum(z.state in _LIVE_ZONE_STATES for z in zones)} live", palette.muted)], width, palette.text)]
-    out.append(line([(fit("S range", 17) + fit("USD", 6, ">") + fit("dist", 7, ">") + fit("age", 4, ">") + " state", palette.muted)], width, palette.text))
+    rng_w = 15 if with_age else 14
+    head = fit("S range", rng_w + 2) + fit("USD", 6, ">") + fit("dist", 7, ">") + (fit("age", 4, ">") if with_age else "") + " state"
+    out.append(line([(head, palette.muted)], width, palette.text))
     for zone in sorted(zones, key=_zone_order)[: max(0, height - 2)]:
         live = zone.state in _LIVE_ZONE_STATES
         side_style = palette.side_bold[zone.side] if live else palette.side.get(zone.side, palette.muted)
         rng = f"{format_price(zone.price_low, decimals)}–{format_price(zone.price_high, decimals)}"
-        out.append(line([
+        parts = [
             ("L " if zone.side == "long" else "S ", side_style),
-            (fit(rng, 15), palette.text if live else palette.muted),
+            (fit(rng, rng_w), palette.text if live else palette.muted),
             (fit(format_usd(zone.usd), 6, ">"), side_style),
             (fit(f"{zone.distance_pct:+.1f}%", 7, ">"), palette.text),
-            (fit(format_age((now_ms - zone.created_ms) / 1000), 4, ">"), palette.muted),
-            (" " + zone.state, palette.text if live else palette.muted),
-        ], width, palette.text))
+        ]
+        if with_age:
+            parts.append((fit(format_age((now_ms - zone.created_ms) / 1000), 4, ">"), palette.muted))
+        state = zone.state if with_age else _SHORT_STATE.get(zone.state, zone.state)
+        parts.append((" " + state, palette.text if live else palette.muted))
+        out.append(line(parts, width, palette.text))
     if not zones and height > 2:
         out.append(line([("no zones yet", palette.muted)], width, palette.text))
     while len(out) < height:

@@ -37,7 +37,7 @@ def signed_size(event: dict[str, Any]) -> str:
 
 
 def tape_row(event: dict[str, Any], now_ms: int, width: int, palette: Palette, decimals: int) -> Strip:
-    """One tape row; columns are dropped from the left (clock time, venue) when the panel is narrow."""
+    """One tape row; the clock time is dropped first, then the venue, when the panel is narrow."""
     side = "long" if event.get("side") == "long" else "short"
     usd = abs(float(event.get("usd", 0.0)))
     if usd >= HUGE_USD:
@@ -48,10 +48,10 @@ def tape_row(event: dict[str, Any], now_ms: int, width: int, palette: Palette, d
         strong = palette.side[side]
     ts = int(event.get("ts_ms", now_ms))
     parts = []
-    if width >= 44:
+    if width >= 41:
         clock = datetime.fromtimestamp(ts / 1000, tz=timezone.utc).strftime("%H:%M:%S")
         parts.append((clock + " ", palette.muted))
-    if width >= 34:
+    if width >= 32:
         venue = str(event.get("venue", "?"))
         parts.append((fit(VENUE_ABBR.get(venue, venue[:3].upper()), 3) + " ", palette.muted))
     parts += [

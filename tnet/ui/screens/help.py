@@ -4,33 +4,49 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
 HELP_TEXT = """\
 tnet — keys
 
-  tab / 1-9     switch symbol
+  tab / 1-9     switch symbol (or click its tab)
   + / -         zoom the price range in / out
   [ / ]         shorter / longer time window (15m, 1h, 4h, 24h)
   space / p     pause / resume updates
   f             cycle the minimum print size shown on the tape
   s             heatmap side: both, longs only, shorts only
   t             next theme
+  ctrl+p        command palette: any action, symbol or theme by name
   ?             this help
   q             quit
 
 Screen
-  heatmap       predicted liquidation USD by price (rows) and time (columns),
-                brighter = more; white line = price; • ● = real liquidations
-  profile       right of the price axis: short liquidations above price, long below
-  tape          newest real liquidations; - = long liquidated (forced sell), + = short
-  zones         clusters of predicted liquidations: side, range, USD, distance, age, state
-  health        per venue: live / stale / down (with the reason), msgs/s, latency, reconnects
-  calibration   learned leverage mix per venue and how many prints it learned from
+  heatmap       predicted liquidation USD by price (rows) and time
+                (columns), brighter = more; the line is the price;
+                • ● = real liquidations
+  profile       right of the price axis: short liquidations above
+                the price, long below
+  tape          newest real liquidations; - = long liquidated
+                (a forced sell), + = short liquidated
+  zones         clusters of predicted liquidations: side, range, USD,
+                distance, age, state (narrow screens drop the age and
+                say act, reinf, exp, mrgd)
+  health        per venue: live / stale / down (with the reason),
+                msgs/s, latency, reconnects
+  calibration   learned leverage mix per venue and how many prints it
+                learned from (hidden below 120 columns)
+  stale data    price and map dimmed, with the data's age and
+                "source lost — reconnecting…" or "replay finished"
 
-press escape, q or ? to close"""
+Colours: 256-colour and truecolor terminals get the full map; a
+16-colour terminal (TERM=xterm) gets a basic ramp: set
+TERM=xterm-256color for the full map.
+Themes: --theme NAME or theme = "NAME" in the config; your own .toml
+files go in the themes/ folder beside config.toml.
+
+arrows / page keys scroll · escape, q or ? close"""
 
 
 class HelpScreen(ModalScreen[None]):
@@ -38,16 +54,20 @@ class HelpScreen(ModalScreen[None]):
 
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
-    HelpScreen > Vertical { width: 86; height: auto; border: round $accent; background: $surface; padding: 0 1; }
+    HelpScreen > VerticalScroll { width: 76; max-width: 100%; height: auto; max-height: 100%; border: round $accent; background: $surface; padding: 0 1; }
     """
     BINDINGS = [
         Binding("escape,q,question_mark", "close", "Close"),
     ]
 
     def compose(self) -> ComposeResult:
-        """One Static with the key list."""
-        with Vertical():
+        """One Static with the key list, in a box that scrolls (arrows, page keys, wheel) when the terminal is short."""
+        with VerticalScroll(id="help-box"):
             yield Static(HELP_TEXT, id="help-text", markup=False)
+
+    def on_mount(self) -> None:
+        """Focus the box so the arrow and page keys scroll it."""
+        self.query_one("#help-box").focus()
 
     def action_close(self) -> None:
         """Back to the main screen."""
