@@ -77,3 +77,15 @@ def test_exit_codes() -> None:
     assert overall_exit_code({"a": live, "b": live}) == 0
     assert overall_exit_code({"a": live, "b": {"state": "stale"}}) == 1
     assert overall_exit_code({"a": {"state": "stale"}, "b": {"state": "down"}}) == 2
+
+
+def test_exit_code_is_degraded_for_a_flapping_or_noisy_venue_and_down_only_at_the_end() -> None:
+    live = {"state": "live", "live_share": 1.0, "flaps": 0, "reconnects": 0, "parse_errors": 0, "junk": 0}
+    assert overall_exit_code({"a": live}) == 0
+    # Live 93 % of the run but dropped now and then: degraded, not down.
+    assert overall_exit_code({"a": live, "b": {**live, "live_share": 0.93, "flaps": 4, "reconnects": 4}}) == 1
+    assert overall_exit_code({"a": {**live, "parse_errors": 2}}) == 1
+    assert overall_exit_code({"a": {**live, "junk": 1}}) == 1
+    # Down at the end, or never came up: down.
+    assert overall_exit_code({"a": live, "b": {**live, "state": "down", "live_share": 0.9}}) == 2
+    assert overall_exit_code({"a": live, "b": {**live, "state": "connecting", "live_share": 0.0}}) == 2

@@ -67,7 +67,7 @@ def health(
     state_dir: StateDirOpt = None,
     config: ConfigOpt = None,
 ) -> None:
-    """Connect to every feed for N seconds and report per-venue health. Exit 0 all live, 1 degraded, 2 any down."""
+    """Connect to every feed for N seconds and report per-venue health. Exit 0 all live, 1 degraded (flapped, errors), 2 any down."""
     settings, infos = _live_settings(
         "health", symbols, source=source, exchanges=exchanges, state_dir=state_dir, config=config
     )
@@ -114,6 +114,8 @@ def _print_health_table(report: dict[str, Any]) -> None:
     table.add_column("age s", justify="right", no_wrap=True)
     table.add_column("lat ms p50/p99", justify="right", no_wrap=True)
     table.add_column("reconn", justify="right", no_wrap=True)
+    table.add_column("live %", justify="right", no_wrap=True)
+    table.add_column("gap s", justify="right", no_wrap=True)
     table.add_column("errors", justify="right", no_wrap=True)
     fmt = lambda x: "-" if x is None else f"{x:g}"  # noqa: E731
     for name, v in report["venues"].items():
@@ -121,7 +123,8 @@ def _print_health_table(report: dict[str, Any]) -> None:
         table.add_row(
             name, f"[{colour}]{v['state']}[/]", fmt(v["msgs_per_s"]), fmt(v["last_msg_age_s"]),
             f"{fmt(v['latency_ms_p50'])}/{fmt(v['latency_ms_p99'])}", str(v["reconnects"]),
-            str(v["parse_errors"]),
+            "-" if v["live_share"] is None else f"{100 * v['live_share']:.0f}", fmt(v["worst_gap_s"]),
+            str(v["parse_errors"] + v["junk"]),
         )
     console = Console()
     console.print(table)

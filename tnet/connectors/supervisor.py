@@ -95,7 +95,8 @@ def classify_error(exc: BaseException) -> str:
 class FramePath:
     """One venue's read path (health, recording, parse, plausibility guard, sink): live connections and replays share it."""
 
-    __slots__ = ("venue", "parser", "health", "sink", "record", "guard", "_on_frame", "_on_events", "_parse", "_check")
+    __slots__ = ("venue", "parser", "health", "sink", "record", "guard", "delivered", "_on_frame", "_on_events",
+                 "_parse", "_check")
 
     def __init__(self, venue: str, parser: Parser, health: VenueHealth, sink: Sink, record: RecordFn | None = None,
                  guard: Guard | None = None) -> None:
@@ -105,6 +106,7 @@ class FramePath:
         self.sink = sink
         self.record = record
         self.guard = guard if guard is not None else Guard()
+        self.delivered = 0  # frames whose events reached the sink
         # Bound once: `market` runs once per frame received.
         self._on_frame = health.on_frame
         self._on_events = health.on_events
@@ -120,6 +122,7 @@ class FramePath:
         if events:
             events = self._check(events, recv_ms, self.health.junk)
             if events:
+                self.delivered += 1
                 self._on_events(events, recv_ms)
                 self.sink(events)
 
@@ -169,23 +172,22 @@ class VenueConnection:
 
     async def run(self) -> None:
         """Connect forever; every failure is classified into health and retried with backoff."""
+        health = self.health
         while True:
-            self.health.attempts += 1
-            started = self.clock()
+            health.on_attempt(int(self.clock() * 1000))
             try:
                 await self._session()
             except asyncio.CancelledError:
                 raise
             except ScheduledReconnect:
-                self.health.on_down("scheduled reconnect")
+                health.on_down("scheduled reconnect", int(self.clock() * 1000))
                 self.backoff.reset()
                 continue
             except SilentFeed as exc:
-                self.health.on_down(str(exc))
+                health.on_down(str(exc), int(self.clock() * 1000))
             except Exception as exc:  # every failure mode is a reason in health, never a crash
-                self.health.on_down(classify_error(exc))
-            if self.clock() - started > 60:
-                self.backoff.reset()
+                health.on_down(classify_error(exc), int(self.clock() * 1000))
+            # The backoff was reset if the connection delivered data (see _read); failed connects keep growing it.
             await asyncio.sleep(self.backoff.next_delay())
 
     async def _session(self) -> None:
@@ -228,9 +230,16 @@ class VenueConnection:
 
     async def _read(self, ws: object) -> None:
         clock = self.clock
-        market = self.frames.market
+        frames = self.frames
+        market = frames.market
+        before: int | None = frames.delivered
         async for frame in ws:  # type: ignore[attr-defined]
             market(int(clock() * 1000), frame)
+            if before is not None and frames.delivered != before:
+                # The subscribed connection delivers data: the next drop starts the backoff afresh
+                # (a flapping link then reconnects at once instead of waiting up to the cap).
+                self.backoff.reset()
+                before = None
 
     async def _fail(self, ws: object, exc: Exception) -> None:
         self._failure = exc
