@@ -95,6 +95,7 @@ def test_kill_minus_nine_during_saves_never_leaves_a_corrupt_file(tmp_path: Path
         assert state is not None, "the file must be the old or the new version, never corrupt"
         assert state["venues"]["bybit"]["events"] >= 0
         assert not list(tmp_path.glob("*.corrupt-*"))
+        assert not list(tmp_path.glob(".*.tmp")), "a killed save's temp file is cleaned up at the next start"
 
 
 def test_restart_keeps_learning_from_saved_evidence_not_from_zero() -> None:

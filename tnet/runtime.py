@@ -17,6 +17,14 @@ from tnet.symbols import SymbolInfo
 
 log = logging.getLogger(__name__)
 
+
+class RunFailed(Exception):
+    """The run stopped early: a background task died, a hook or writer raised, or storage failed."""
+
+    def __init__(self, message: str, storage: bool = False) -> None:
+        super().__init__(message)
+        self.storage = storage
+
 ADVANCE_EVERY_S = 1.0
 SAVE_EVERY_S = 60.0
 
@@ -44,13 +52,21 @@ class Runtime:
             from tnet.engine.engine import SymbolEngine
 
             for info in symbols:
-                self.engines[info.short] = SymbolEngine(
-                    info.short, venues=tuple(settings.exchanges), calibration=self._load_calibration(info.short)
-                )
+                venues = tuple(settings.exchanges)
+                calibration = self._load_calibration(info.short)
+                try:
+                    self.engines[info.short] = SymbolEngine(info.short, venues=venues, calibration=calibration)
+                except (TypeError, ValueError, KeyError, OverflowError) as exc:
+                    # A saved state the checks let through but the calibrator rejects: start from the prior.
+                    log.warning("saved calibration for %s is unusable (%s); starting from the prior", info.short, exc)
+                    self.engines[info.short] = SymbolEngine(info.short, venues=venues)
         self.events_total = 0
         self.engine_errors = 0
         self.last_engine_error = ""
         self.event_hooks: list[Callable[[list[Event]], None]] = []
+        self.failure: RunFailed | None = None  # why the run stopped early, once it has
+        self.storage_errors = 0  # state saves that failed (the run goes on; the count is shown)
+        self._failed = asyncio.Event()
         self._tasks: list[asyncio.Task[Any]] = []
         self._started = False
 
@@ -73,7 +89,10 @@ class Runtime:
             except Exception as exc:  # an engine bug must not kill a feed; it is counted and shown
                 self._engine_failed(exc, f"engine error on {ev}")
         for hook in self.event_hooks:
-            hook(events)
+            try:
+                hook(events)
+            except Exception as exc:  # an output that fails (a closed pipe, a bad value) ends the run, loudly
+                self.fail(exc, "event hook")
 
     def advance(self, now_ms: int) -> None:
         """Move every engine's clock to `now_ms` (quiet periods, the end of a replay)."""
@@ -82,6 +101,28 @@ class Runtime:
                 engine.advance(now_ms)
             except Exception as exc:
                 self._engine_failed(exc, "engine advance failed")
+
+    def fail(self, exc: BaseException, where: str) -> None:
+        """Record why the run must stop (the first reason wins); `run()` raises it as RunFailed."""
+        if self.failure is not None:
+            return
+        from tnet.storage.recording import StorageError
+
+        storage = isinstance(exc, StorageError)
+        message = f"storage error: {exc}" if storage else f"{where} failed: {type(exc).__name__}: {exc}"
+        self.failure = RunFailed(message, storage=storage)
+        self._failed.set()
+        log.debug("%s", message, exc_info=exc)  # the traceback only for debugging; users get one line
+
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        """A background task ended: unless it was cancelled, the run cannot go on without it."""
+        if task.cancelled():
+            return
+        exc = task.exception()
+        if exc is not None:
+            self.fail(exc, f"task {task.get_name()}")
+        elif not (self.source.finite and task.get_name() == "replay"):
+            self.fail(RuntimeError("ended unexpectedly"), f"task {task.get_name()}")
 
     def _engine_failed(self, exc: Exception, what: str, prefix: str = "") -> None:
         self.engine_errors += 1
@@ -106,7 +147,11 @@ class Runtime:
             try:
                 save_calibration(self.settings.state_dir, symbol, engine.calibration_state())
             except OSError as exc:
-                log.warning("could not save calibration for %s: %s", symbol, exc)
+                # A storage error, not a crash: the run goes on from memory; one warning per run.
+                self.storage_errors += 1
+                if self.storage_errors == 1:
+                    log.warning("storage error: could not save calibration for %s in %s: %s",
+                                symbol, self.settings.state_dir, exc.strerror or exc)
 
     # ----------------------------------------------------------------- lifecycle
     async def start(self) -> None:
@@ -117,6 +162,8 @@ class Runtime:
         await self.source.start(self)
         if not self.source.finite:
             self._tasks.append(asyncio.create_task(self._housekeeping(), name="housekeeping"))
+        for task in (*self.source.tasks, *self._tasks):
+            task.add_done_callback(self._task_done)
 
     @property
     def finished(self) -> bool:
@@ -124,16 +171,28 @@ class Runtime:
         return self.source.finite and self.source.done.is_set()
 
     async def run(self, seconds: float | None = None) -> None:
-        """Wait until a finite source (a recording) is exhausted, else for `seconds` (None = until cancelled)."""
+        """Wait until a finite source (a recording) is exhausted, else for `seconds` (None = until cancelled).
+
+        Raises RunFailed as soon as the run cannot go on (a task died, a hook or the recording failed).
+        """
         if self.source.finite:
-            await self.source.done.wait()
+            waiter: Any = self.source.done.wait()
         elif seconds is None:
-            await asyncio.Event().wait()
+            waiter = asyncio.Event().wait()
         else:
-            await asyncio.sleep(seconds)
+            waiter = asyncio.sleep(seconds)
+        main = asyncio.ensure_future(waiter)
+        failed = asyncio.ensure_future(self._failed.wait())
+        try:
+            await asyncio.wait({main, failed}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            main.cancel()
+            failed.cancel()
+        if self.failure is not None:
+            raise self.failure
 
     async def stop(self) -> None:
-        """Stop the source and every task, save state, flush the recording."""
+        """Stop the source and every task, save state, flush the recording (a failure is kept in `failure`)."""
         tasks, self._tasks = self._tasks, []
         for task in tasks:
             task.cancel()
@@ -141,11 +200,14 @@ class Runtime:
             try:
                 await task
             except (asyncio.CancelledError, Exception):
-                pass
+                pass  # _task_done has recorded it
         await self.source.stop()
         self.save_state()
         if self.recorder is not None:
-            self.recorder.flush()
+            try:
+                self.recorder.flush()
+            except Exception as exc:
+                self.fail(exc, "recording")
 
     async def _housekeeping(self) -> None:
         """Advance engines through quiet periods, flush the recording, save state now and then."""
@@ -203,4 +265,5 @@ class Runtime:
             **self.source.counters(),
             "engine_errors": self.engine_errors,
             "last_engine_error": self.last_engine_error,
+            "storage_errors": self.storage_errors,
         }

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from tnet.cli.common import (
+    FAILED_EXIT,
     ConfigOpt,
     ExchangesOpt,
     SourceOpt,
@@ -166,7 +167,14 @@ def record(
     import orjson
 
     meta = {"tnet": "recording/1", "symbols": [i.short for i in infos], "exchanges": list(settings.exchanges)}
-    writer.write(int(time.time() * 1000), "tnet", "meta", orjson.dumps(meta).decode())
+    from tnet.storage.recording import StorageError
+
+    try:
+        writer.write(int(time.time() * 1000), "tnet", "meta", orjson.dumps(meta).decode())
+        writer.flush()
+    except StorageError as exc:
+        writer.discard()
+        fail(f"storage error: {exc}", FAILED_EXIT)
 
     async def main() -> dict[str, Any]:
         from tnet.runtime import Runtime
@@ -187,7 +195,9 @@ def record(
         frames = writer.records - 1  # the meta line is not a frame
         if frames > 0:
             writer.commit()
-            warn(f"recorded {frames} frames ({writer.bytes / 1e6:.2f} MB) to {out}")
+            # After a storage error the file holds what fit: readers stop at the cut-off last line.
+            upto = " (up to the storage error)" if writer.error else ""
+            warn(f"recorded {frames} frames ({writer.bytes / 1e6:.2f} MB) to {out}{upto}")
         else:
             writer.discard()
     if frames <= 0:

@@ -107,8 +107,14 @@ def settings_and_symbols(symbols: list[str], **options: Any) -> tuple[Any, list[
     return settings, infos
 
 
+FAILED_EXIT = 3  # the run stopped early: storage error, a background task or an output failed
+
+
 def run_async(main: Callable[[], Awaitable[T]]) -> T:
-    """Run a headless coroutine; Ctrl-C / SIGTERM end it cleanly (the coroutine's finally blocks run)."""
+    """Run a headless coroutine; Ctrl-C / SIGTERM end it cleanly (the coroutine's finally blocks run).
+
+    A run that stopped early (RunFailed: disk full, a dead task, a failing output) is one line and exit 3.
+    """
     import asyncio  # imported here: `tnet --help` must stay fast
     import signal
 
@@ -123,8 +129,12 @@ def run_async(main: Callable[[], Awaitable[T]]) -> T:
                 pass
         return await main()
 
+    from tnet.runtime import RunFailed
+
     try:
         return asyncio.run(runner())
     except (asyncio.CancelledError, KeyboardInterrupt):
         sys.stderr.flush()
         raise typer.Exit(130) from None
+    except RunFailed as exc:
+        fail(str(exc), FAILED_EXIT)

@@ -17,7 +17,7 @@ from tnet.connectors.base import Endpoints, Parser, RestPoll, VenueSpec
 from tnet.connectors.guard import Guard
 from tnet.connectors.health import VenueHealth
 from tnet.events import Event
-from tnet.storage.recording import REST_PREFIX
+from tnet.storage.recording import REST_PREFIX, StorageError
 from tnet.symbols import SymbolInfo
 
 log = logging.getLogger(__name__)
@@ -177,8 +177,8 @@ class VenueConnection:
             health.on_attempt(int(self.clock() * 1000))
             try:
                 await self._session()
-            except asyncio.CancelledError:
-                raise
+            except (asyncio.CancelledError, StorageError):
+                raise  # a full disk is not a feed outage: the runtime stops the run and says so
             except ScheduledReconnect:
                 health.on_down("scheduled reconnect", int(self.clock() * 1000))
                 self.backoff.reset()

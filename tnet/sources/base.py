@@ -48,6 +48,11 @@ class EventSource:
     def __str__(self) -> str:
         return str(self.settings.source)
 
+    @property
+    def tasks(self) -> list[asyncio.Task[Any]]:
+        """The background tasks running now (the runtime watches them: one that dies stops the run)."""
+        return list(self._tasks)
+
     async def start(self, feed: Feed) -> None:
         """Begin delivering events into `feed` (returns once tasks are running)."""
         raise NotImplementedError

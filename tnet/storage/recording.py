@@ -25,8 +25,15 @@ class Record(NamedTuple):
     frame: str
 
 
+class StorageError(Exception):
+    """Writing to disk failed (disk full, quota, read-only): a storage problem, never a feed outage."""
+
+
 class RecordingWriter:
     """Appends records to a file; buffered, flushed periodically and on close.
+
+    A failed write (disk full...) raises StorageError once and leaves the file as it was up to the
+    error (readers stop at a cut-off last line or gzip member); later writes raise it again.
 
     `staged=True` writes to a hidden sibling that `commit()` renames over `path` and `discard()`
     deletes, so `path` only ever changes to a finished recording.
@@ -45,24 +52,47 @@ class RecordingWriter:
         self._fh = raw
         self.records = 0
         self.bytes = 0
+        self.error = ""  # why writing failed, once it has
+
+    def _failed(self, exc: OSError) -> StorageError:
+        if not self.error:
+            self.error = f"cannot write {str(self.path)!r}: {exc.strerror or exc}"
+        return StorageError(self.error)
 
     def write(self, recv_ms: int, venue: str, stream: str, frame: str | bytes) -> None:
         """Write one frame exactly as received (bytes are decoded as UTF-8, invalid bytes replaced)."""
+        if self.error:
+            raise StorageError(self.error)
         if isinstance(frame, (bytes, bytearray, memoryview)):
             frame = bytes(frame).decode("utf-8", errors="replace")
         line = orjson.dumps({"recv_ms": recv_ms, "venue": venue, "stream": stream, "frame": frame}) + b"\n"
-        self._fh.write(line)
+        try:
+            self._fh.write(line)
+        except OSError as exc:
+            raise self._failed(exc) from exc
         self.records += 1
         self.bytes += len(line)
 
     def flush(self) -> None:
         """Push buffered lines to the OS (a crash loses at most the unflushed tail)."""
-        self._fh.flush()
+        if self.error:
+            raise StorageError(self.error)
+        try:
+            self._fh.flush()
+        except OSError as exc:
+            raise self._failed(exc) from exc
 
     def close(self) -> None:
-        """Flush and close; safe to call twice."""
+        """Flush and close; safe to call twice. Never raises: a failure is kept in `error`."""
         if not self._fh.closed:
-            self._fh.close()
+            try:
+                self._fh.close()
+            except OSError as exc:
+                self._failed(exc)
+                try:  # the buffered tail cannot be written; release the descriptor anyway
+                    self._fh.close()
+                except OSError:
+                    pass
 
     def commit(self) -> None:
         """Close and, when staged, move the finished recording onto `path`."""
