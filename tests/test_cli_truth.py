@@ -226,3 +226,32 @@ def test_readme_example_config_is_accepted(tmp_path: Path) -> None:
     settings = build_settings(config=cfg)
     load_theme(settings.theme)  # `tnet demo` checks the theme the same way before starting
     assert settings.watch, "the example shows the `watch` default symbols"
+
+
+def test_demo_leaves_no_temporary_folder(tmp_path: Path) -> None:
+    """`tnet demo` used to create a tnet-demo-* state folder in the temp directory on every run."""
+    import time
+
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    main, sub = pty.openpty()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TNET_")}
+    env.update(TMPDIR=str(scratch), TERM="xterm-256color", XDG_STATE_HOME=str(tmp_path / "state"))
+    proc = subprocess.Popen([PY, "-m", "tnet", "demo"], stdin=sub, stdout=sub, stderr=sub, env=env)
+    os.close(sub)
+    try:
+        time.sleep(3)  # the TUI is up (the simulator may still be starting; q stops it either way)
+        os.write(main, b"q")
+        deadline = time.monotonic() + 30
+        while proc.poll() is None and time.monotonic() < deadline:
+            try:
+                os.read(main, 65536)  # keep the terminal drained so the app never blocks on output
+            except OSError:
+                break
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        os.close(main)
+    assert proc.wait(timeout=10) == 0
+    assert list(scratch.iterdir()) == []
+    assert not (tmp_path / "state").exists()  # and no live calibrator state learned from the simulator
