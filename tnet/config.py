@@ -18,24 +18,73 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Source:
-    """Where events come from: live venues, an in-process or remote simulator, or a recording."""
+    """Where events come from: live venues, an in-process or remote simulator, a recording, a Redis collector."""
 
-    kind: str  # "live" | "sim" | "replay"
+    kind: str  # "live" | "sim" | "replay" | "redis"
     path: Path | None = None  # replay file
     host: str | None = None  # remote simulator
     port: int | None = None
+    url: str | None = None  # redis:// or rediss:// (may hold a password: never print it, print str(source))
 
     def __str__(self) -> str:
         if self.kind == "replay":
             return f"replay:{self.path}"
+        if self.kind == "redis":
+            return redact_url(self.url or "")
         if self.kind == "sim" and self.host:
             return f"sim@{self.host}:{self.port}"
         return self.kind
 
 
-def parse_source(text: str) -> Source:
-    """Parse `live`, `sim`, `sim@HOST:PORT` or `replay:FILE`."""
+REDIS_SCHEMES = ("redis://", "rediss://")
+
+
+def redact_url(url: str) -> str:
+    """The URL with any password replaced by `***` (for health, errors and logs)."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    try:
+        parts = urlsplit(url)
+        if parts.password is None:
+            return url
+        user = parts.username or ""
+        host = parts.hostname or ""
+        if ":" in host:
+            host = f"[{host}]"
+        netloc = f"{user}:***@{host}" + (f":{parts.port}" if parts.port else "")
+        return urlunsplit(parts._replace(netloc=netloc))
+    except ValueError:
+        return "redis://***"
+
+
+def parse_redis_url(text: str, what: str = "--redis") -> str:
+    """Validate `redis://[user:pass@]host:port/db` or `rediss://...` (TLS); errors never echo a password."""
+    from urllib.parse import urlsplit
+
     text = text.strip()
+    shown = redact_url(text)
+    if not text.startswith(REDIS_SCHEMES):
+        raise ConfigError(f"bad {what} {shown!r}: expected redis://[user:pass@]host:port/db or rediss://... (TLS)")
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError:
+        raise ConfigError(f"bad {what} {shown!r}: the port must be a number from 1 to 65535") from None
+    if not parts.hostname:
+        raise ConfigError(f"bad {what} {shown!r}: no host")
+    db = parts.path.strip("/")
+    if db and not db.isdigit():
+        raise ConfigError(f"bad {what} {shown!r}: the database must be a number, e.g. redis://host:6379/0")
+    if port == 0:
+        raise ConfigError(f"bad {what} {shown!r}: the port must be a number from 1 to 65535")
+    return text
+
+
+def parse_source(text: str) -> Source:
+    """Parse `live`, `sim`, `sim@HOST:PORT`, `replay:FILE` or `redis://...`."""
+    text = text.strip()
+    if text.startswith(REDIS_SCHEMES):
+        return Source("redis", url=parse_redis_url(text, "--source"))
     if text == "live":
         return Source("live")
     if text == "sim":
@@ -50,7 +99,7 @@ def parse_source(text: str) -> Source:
         if not path.is_file():
             raise ConfigError(f"bad --source {text!r}: recording {str(path)!r} is not a readable file")
         return Source("replay", path=path)
-    raise ConfigError(f"bad --source {text!r}: expected live, sim, sim@HOST:PORT or replay:FILE")
+    raise ConfigError(f"bad --source {redact_url(text)!r}: expected live, sim, sim@HOST:PORT, replay:FILE or redis://HOST:PORT")
 
 
 def parse_exchanges(text: str | list[str] | tuple[str, ...]) -> tuple[str, ...]:
@@ -93,6 +142,8 @@ class Settings:
     extra_symbols: dict[str, float] = field(default_factory=dict)  # short name -> OKX ctVal
     sim_seed: int = 0
     sim_faults: str | None = None
+    redis: str | None = None  # where `tnet collect` publishes (redis:// or rediss://)
+    redis_maxlen: int = 200_000  # events kept per symbol stream (XADD MAXLEN ~)
     save_state: bool = True  # False for simulator and replay runs unless --state-dir is given
     warm_start: bool = True
     watch: tuple[str, ...] = ()  # symbols `tnet watch` shows when none are named
@@ -131,7 +182,7 @@ def load_config_file(path: Path | None, required: bool) -> dict[str, Any]:
         data = tomllib.loads(raw.decode("utf-8", errors="replace"))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"config file {str(path)!r} is not valid TOML: {exc}") from None
-    known = {"exchanges", "state_dir", "endpoints", "proxy", "theme", "symbols", "source", "watch"}
+    known = {"exchanges", "state_dir", "endpoints", "proxy", "theme", "symbols", "source", "watch", "redis", "redis_maxlen"}
     unknown = sorted(set(data) - known)
     if unknown:
         raise ConfigError(f"config file {str(path)!r}: unknown key {unknown[0]!r} (known: {', '.join(sorted(known))})")
@@ -146,6 +197,8 @@ def build_settings(
     state_dir: Path | None = None,
     theme: str | None = None,
     speed: str | float | None = None,
+    redis: str | None = None,
+    redis_maxlen: int | None = None,
 ) -> Settings:
     """Merge defaults < config file < options (Typer already folds `TNET_*` env vars into options)."""
     data = load_config_file(config, required=config is not None)
@@ -192,6 +245,16 @@ def build_settings(
         settings.extra_symbols[str(name).upper()] = float(ct_val)
     if speed is not None:
         settings.speed = parse_speed(speed)
+    url = redis or data.get("redis")
+    if url is not None:
+        if not isinstance(url, str):
+            raise ConfigError("config redis: expected a URL like redis://host:6379/0")
+        settings.redis = parse_redis_url(url)
+    maxlen = redis_maxlen if redis_maxlen is not None else data.get("redis_maxlen")
+    if maxlen is not None:
+        if isinstance(maxlen, bool) or not isinstance(maxlen, int) or maxlen < 1000:
+            raise ConfigError(f"bad redis_maxlen {maxlen!r}: expected a whole number of events >= 1000")
+        settings.redis_maxlen = maxlen
     return settings
 
 

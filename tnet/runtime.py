@@ -10,7 +10,7 @@ from typing import Any
 
 from tnet.config import Settings
 from tnet.events import Bar, Event, OpenInterest
-from tnet.sources import EventSource, open_source
+from tnet.sources import EventSource, SourceFailed, open_source
 from tnet.sources.base import RecordFn
 from tnet.storage.recording import RecordingWriter
 from tnet.symbols import SymbolInfo
@@ -48,7 +48,7 @@ class Runtime:
         self.clock = clock
         self.source: EventSource = open_source(symbols, settings)
         self.engines: dict[str, Any] = {}
-        if engines:
+        if engines and not self.source.carries_views:
             from tnet.engine.engine import SymbolEngine
 
             for info in symbols:
@@ -170,26 +170,33 @@ class Runtime:
         """True once a finite source (a recording) has been played to its end."""
         return self.source.finite and self.source.done.is_set()
 
-    async def run(self, seconds: float | None = None) -> None:
+    async def run(self, seconds: float | None = None, until_ready: bool = False) -> None:
         """Wait until a finite source (a recording) is exhausted, else for `seconds` (None = until cancelled).
 
-        Raises RunFailed as soon as the run cannot go on (a task died, a hook or the recording failed).
+        `until_ready` returns early once the source holds a complete picture (a collector's
+        checkpoints). Raises RunFailed as soon as the run cannot go on (a task died, a hook or the
+        recording failed), SourceFailed if the source stops for good (e.g. Redis refused us).
         """
-        if self.source.finite:
-            waiter: Any = self.source.done.wait()
+        source = self.source
+        if source.finite:
+            waiter: Any = source.done.wait()
+        elif until_ready:
+            waiter = asyncio.wait_for(source.ready.wait(), seconds)
         elif seconds is None:
             waiter = asyncio.Event().wait()
         else:
             waiter = asyncio.sleep(seconds)
-        main = asyncio.ensure_future(waiter)
-        failed = asyncio.ensure_future(self._failed.wait())
+        waits = [asyncio.ensure_future(w) for w in (waiter, self._failed.wait(), source.failed.wait())]
         try:
-            await asyncio.wait({main, failed}, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
         finally:
-            main.cancel()
-            failed.cancel()
+            for w in waits:
+                w.cancel()
+            await asyncio.gather(*waits, return_exceptions=True)
         if self.failure is not None:
             raise self.failure
+        if source.failure:
+            raise SourceFailed(source.failure)
 
     async def stop(self) -> None:
         """Stop the source and every task, save state, flush the recording (a failure is kept in `failure`)."""
@@ -250,7 +257,9 @@ class Runtime:
 
     # ----------------------------------------------------------------- views
     def view(self, symbol: str, heatmap: bool = True) -> Any:
-        """The engine's read-only SymbolView for `symbol` at the runtime's current time."""
+        """The read-only SymbolView for `symbol` at the runtime's current time (engine's or the source's)."""
+        if self.source.carries_views:
+            return self.source.view(symbol, self.now_ms(), heatmap)
         return self.engines[symbol].view(self.now_ms(), heatmap=heatmap)
 
     def health(self) -> dict[str, Any]:

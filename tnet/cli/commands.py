@@ -49,11 +49,12 @@ def _venue_problems(report: dict[str, Any]) -> str:
     return "; ".join(parts)
 
 
-def _live_settings(command: str, symbols: list[str] | None, **options: Any) -> tuple[Any, list[Any]]:
-    """Settings for a command that needs feeds (live or simulator), never a recording."""
+def _live_settings(command: str, symbols: list[str] | None, allow: tuple[str, ...] = (), **options: Any) -> tuple[Any, list[Any]]:
+    """Settings for a command that needs feeds (live or simulator; `allow` adds other source kinds)."""
     settings, infos = settings_and_symbols(symbols or ["BTC"], **options)
-    if settings.source.kind == "replay":
-        fail(f"{command} needs live feeds or a simulator: use --source live, sim or sim@HOST:PORT")
+    if settings.source.kind not in ("live", "sim", *allow):
+        kinds = ", ".join(("live", "sim", "sim@HOST:PORT", *(f"{k}:..." for k in allow)))
+        fail(f"{command} cannot read from --source {settings.source}: use {kinds}")
     settings.save_state = False
     return settings, infos
 
@@ -70,7 +71,7 @@ def health(
 ) -> None:
     """Connect to every feed for N seconds and report per-venue health. Exit 0 all live, 1 degraded (flapped, errors), 2 any down."""
     settings, infos = _live_settings(
-        "health", symbols, source=source, exchanges=exchanges, state_dir=state_dir, config=config
+        "health", symbols, allow=("redis",), source=source, exchanges=exchanges, state_dir=state_dir, config=config
     )
     settings.warm_start = False
 
@@ -80,7 +81,7 @@ def health(
         runtime = Runtime(infos, settings, engines=False)
         try:
             await runtime.start()
-            await runtime.run(seconds)
+            await runtime.run(seconds, until_ready=runtime.source.carries_views)
             report = runtime.health()
         finally:
             await runtime.stop()
@@ -330,13 +331,18 @@ async def _collect(runtime: Any, seconds: float) -> None:
     """Collect for `seconds` (a recording: to its end), or stop early once every venue is down."""
     import asyncio
 
+    from tnet.sources import SourceFailed
+
     if runtime.source.finite:
         await runtime.run()
         return
     loop = asyncio.get_running_loop()
     deadline = loop.time() + seconds
-    while (left := deadline - loop.time()) > 0:
+    source = runtime.source
+    while (left := deadline - loop.time()) > 0 and not source.ready.is_set():  # a collector's checkpoint: done
         await asyncio.sleep(min(0.25, left))
+        if source.failure:
+            raise SourceFailed(source.failure)
         if _all_down(runtime.health()):
             return
 
@@ -464,6 +470,7 @@ def demo(
 def register(app: typer.Typer) -> None:
     """Attach every command to the Typer app (each imports its heavy modules only when run)."""
     from tnet.cli.backtest import backtest
+    from tnet.cli.collect import collect
     from tnet.sim.cli import sim
 
     app.command()(watch)
@@ -471,6 +478,7 @@ def register(app: typer.Typer) -> None:
     app.command()(snapshot)
     app.command()(health)
     app.command()(record)
+    app.command()(collect)
     app.command()(replay)
     app.command()(sim)
     app.command()(backtest)

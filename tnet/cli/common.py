@@ -15,7 +15,7 @@ T = TypeVar("T")
 
 SourceOpt = Annotated[
     str | None,
-    typer.Option("--source", envvar="TNET_SOURCE", help="live | sim | sim@HOST:PORT | replay:FILE (default live)."),
+    typer.Option("--source", envvar="TNET_SOURCE", help="live | sim | sim@HOST:PORT | replay:FILE | redis://HOST:PORT (default live)."),
 ]
 ExchangesOpt = Annotated[
     str | None,
@@ -83,13 +83,16 @@ def load_settings(
     config: Path | None,
     theme: str | None = None,
     speed: str | None = None,
+    redis: str | None = None,
+    redis_maxlen: int | None = None,
 ) -> Any:
     """Build Settings from the config file and options, turning bad input into a one-line error."""
     from tnet.config import ConfigError, build_settings
 
     try:
         return build_settings(
-            config=config, source=source, exchanges=exchanges, state_dir=state_dir, theme=theme, speed=speed
+            config=config, source=source, exchanges=exchanges, state_dir=state_dir, theme=theme, speed=speed,
+            redis=redis, redis_maxlen=redis_maxlen,
         )
     except ConfigError as exc:
         fail(str(exc))
@@ -130,6 +133,7 @@ def run_async(main: Callable[[], Awaitable[T]]) -> T:
         return await main()
 
     from tnet.runtime import RunFailed
+    from tnet.sources.base import SourceFailed
 
     try:
         return asyncio.run(runner())
@@ -138,3 +142,5 @@ def run_async(main: Callable[[], Awaitable[T]]) -> T:
         raise typer.Exit(130) from None
     except RunFailed as exc:
         fail(str(exc), FAILED_EXIT)
+    except SourceFailed as exc:  # e.g. Redis refused the password: one line, no traceback
+        fail(str(exc))

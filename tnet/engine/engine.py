@@ -575,6 +575,15 @@ class SymbolEngine:
         state["symbol"] = self.symbol
         return state
 
+    def prints_since(self, seen: int) -> tuple[int, list[tuple[int, float, str, float]]]:
+        """(prints ever taken, the heatmap prints (ts_ms, price, side, usd) after the first `seen`), oldest first."""
+        if self.tape is None:
+            return 0, []
+        total = sum(self.tape.counts.values())
+        recent = self.tape.recent
+        k = min(total - seen, len(recent))
+        return total, [(e.ts_ms, e.fire, e.side, e.usd) for e in list(recent)[len(recent) - k:]] if k > 0 else []
+
     def view(self, now_ms: int, heatmap: bool = False, levels: int = 80, measure: str = "usd") -> SymbolView:
         """Everything the UI shows, computed from current state (no mutation).
 

@@ -40,7 +40,7 @@ class PriceGrid:
 
     def index_of(self, price: float) -> int:
         """Absolute integer bucket index of a price."""
-        return int(math.floor(price / self.bucket_usd + 0.5))
+        return bucket_index(price, self.bucket_usd)
 
     def local(self, price: float) -> int:
         """Window-relative bucket of a price, clipped to the window."""
@@ -96,3 +96,8 @@ def shift_fold(arr: np.ndarray, shift: int) -> None:
             arr[..., s:] = arr[..., : n - s].copy()
         arr[..., :s] = 0.0
         arr[..., n - 1] += lost
+
+
+def bucket_index(price: float, bucket_usd: float) -> int:
+    """Absolute integer bucket index of a price on a grid of `bucket_usd` buckets."""
+    return int(math.floor(price / bucket_usd + 0.5))

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from tnet.engine.grid import bucket_index
+from tnet.engine.views import HeatmapView
+
 HISTORY_COLS: int = 24 * 60  # 24 h at 1-minute columns
 HISTORY_HALF_ROWS: int = 240  # ±240 buckets (±6 % at 0.025 % buckets) around the price of capture
 COLUMN_MS: int = 60_000
@@ -56,3 +59,36 @@ class HeatmapHistory:
         long = np.where(valid, np.take_along_axis(self.long[slots], idx, axis=1), 0.0).astype(np.float32)
         short = np.where(valid, np.take_along_axis(self.short[slots], idx, axis=1), 0.0).astype(np.float32)
         return int(self.col_start[slots[0]]), long, short, self.price[slots].copy()
+
+    def columns_since(self, seen: int) -> tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Columns written after the first `seen` (those still in the ring), oldest first.
+
+        Returns (first sequence number, col_start, origin, price, long, short): what a reader needs
+        to rebuild this history with `put`.
+        """
+        first = max(seen, self.count - self.cols, 0)
+        slots = np.arange(first, self.count) % self.cols
+        return (first, self.col_start[slots].copy(), self.origin[slots].copy(), self.price[slots].copy(),
+                self.long[slots].copy(), self.short[slots].copy())
+
+    def put(self, first: int, col_start: np.ndarray, origin: np.ndarray, price: np.ndarray,
+            long: np.ndarray, short: np.ndarray) -> None:
+        """Store columns numbered `first`, `first + 1`, ... as another history's `columns_since` gave them."""
+        n = len(col_start)
+        if n == 0:
+            return
+        slots = np.arange(first, first + n) % self.cols
+        self.long[slots] = long
+        self.short[slots] = short
+        self.origin[slots] = origin
+        self.price[slots] = price
+        self.col_start[slots] = col_start
+        self.count = max(self.count, first + n)
+
+    def view(self, price: float, bucket_usd: float, prints: list[tuple[int, float, str, float]]) -> HeatmapView:
+        """The history realigned around `price` (rows centred on its bucket), with the prints inside it."""
+        target = bucket_index(price, bucket_usd) - self.half_rows
+        t0, long, short, path = self.window(target)
+        return HeatmapView(t0_ms=t0, col_ms=COLUMN_MS, price_lo=target * bucket_usd, bucket_usd=bucket_usd,
+                           long_usd=long, short_usd=short, price_path=path,
+                           prints=[p for p in prints if p[0] >= t0])

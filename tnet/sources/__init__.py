@@ -4,18 +4,22 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from tnet.sources.base import EventSource, Feed
+from tnet.sources.base import EventSource, Feed, SourceFailed
 
 if TYPE_CHECKING:
     from tnet.config import Settings
     from tnet.symbols import SymbolInfo
 
-__all__ = ["EventSource", "Feed", "open_source"]
+__all__ = ["EventSource", "Feed", "SourceFailed", "open_source"]
 
 
 def open_source(symbols: list[SymbolInfo], settings: Settings) -> EventSource:
     """The source `settings.source` names (nothing starts until the runtime calls `start`)."""
     kind = settings.source.kind
+    if kind == "redis":
+        from tnet.sources.redis import RedisSource
+
+        return RedisSource(symbols, settings)
     if kind == "replay":
         from tnet.sources.replay import ReplaySource
 

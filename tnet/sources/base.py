@@ -30,20 +30,36 @@ class Feed(Protocol):
     def advance(self, now_ms: int) -> None: ...
 
 
+class SourceFailed(Exception):
+    """A source cannot go on (wrong password, ACL denial...): the message is one line for the user."""
+
+
 class EventSource:
     """Where events come from. The runtime starts it, asks it for health, and stops it.
 
-    A finite source (a recording) sets `done` when exhausted; a live one never does.
+    A finite source (a recording) sets `done` when exhausted; a live one never does. `ready` is
+    set once the source holds a complete picture (a recording played, a collector's checkpoints
+    loaded); live venues never say so, a snapshot of them collects for its `--seconds`. A source
+    that `carries_views` (a Redis collector) serves the views itself instead of local engines.
     """
 
     finite = False
+    carries_views = False
 
     def __init__(self, symbols: list[SymbolInfo], settings: Settings) -> None:
         self.infos = symbols
         self.symbols = [s.short for s in symbols]
         self.settings = settings
         self.done = asyncio.Event()
+        self.ready = asyncio.Event()
+        self.failure: str | None = None
+        self.failed = asyncio.Event()
         self._tasks: list[asyncio.Task[Any]] = []
+
+    def fail(self, why: str) -> None:
+        """Stop for good with a one-line reason (`Runtime.run` raises it as SourceFailed)."""
+        self.failure = why
+        self.failed.set()
 
     def __str__(self) -> str:
         return str(self.settings.source)
@@ -71,6 +87,10 @@ class EventSource:
     def now_ms(self) -> int | None:
         """The source's own clock (a recording's), or None to use wall-clock time."""
         return None
+
+    def view(self, symbol: str, now_ms: int, heatmap: bool) -> Any:
+        """The SymbolView of a source that `carries_views`."""
+        raise NotImplementedError
 
     def venue_health(self, now_ms: int) -> dict[str, dict[str, Any]]:
         """Per-venue health objects (the `venues` part of `tnet health`)."""

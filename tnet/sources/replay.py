@@ -75,4 +75,5 @@ class ReplaySource(VenueFrames):
             if self._now_ms is not None:
                 feed.advance(self._now_ms)
         finally:
+            self.ready.set()
             self.done.set()
