@@ -7,10 +7,16 @@ Model in one paragraph: each symbol's log price follows a pre-generated 100 ms r
 Markov-switching calm/volatile regimes and rare jumps, plus a permanent "impact" offset that every
 liquidation pushes further in its own direction (cascades). Aggregate traders open positions by
 Poisson arrivals (lognormal USD size, side from a slowly varying imbalance, leverage from the hidden
-per-venue mix), hold them for an exponential time and carry the exact liquidation price of
-`tnet.margin.liquidation_price`. When the (shared) mark crosses it the position is liquidated; the
-venues then publish it with their own limits (Binance: latest per symbol per second; Bybit: 500 ms
-batches at the bankruptcy price; OKX: a random ~40 % subset).
+per-venue mix), hold them for an exponential time. Each simulated position stands for many identical
+traders (`scale`), so open interest reaches the real venues' tens of billions with a few thousand
+positions. Only part of the open interest is at risk at its ladder price (the hidden *risk mix*):
+isolated positions carry the exact liquidation price of `tnet.margin.liquidation_price`; cross-margined
+ones have an account buffer that puts their effective liquidation far beyond it; hedged ones are never
+liquidated; low-leverage (1-2x) ones sit 50 %+ away; top-up traders add margin whenever price comes
+halfway to their liquidation price. When the (shared) mark crosses a position's effective liquidation
+price it is liquidated; the venues then publish it with their own semantics and limits (Binance: the
+average fill, latest per symbol per second; Bybit: 500 ms batches at the bankruptcy price; OKX: the
+bankruptcy price, a random ~40 % subset).
 """
 
 from __future__ import annotations
@@ -37,6 +43,31 @@ CHURN_PER_DAY = 1.5  # taker volume that does not change OI, as a multiple of OI
 VENUE_INDEX = {"binance": 0, "bybit": 1, "okx": 2}
 ALL_VENUES: tuple[str, ...] = ("binance", "bybit", "okx")
 
+# Open interest per venue, USD. BTC from the only per-venue snapshot in the shared data:
+# ../shared/data/okx-hl-liq-0xknxwledge/open_interest_BTC.csv at 2026-03-07T10:49Z (Binance 5.73e9,
+# Bybit 3.28e9, OKX 2.05e9; sum 11.07e9). Other symbols scale this by SymbolParams.oi_vs_btc.
+BTC_OI_USD: dict[str, float] = {"binance": 5.73e9, "bybit": 3.28e9, "okx": 2.05e9}
+
+# How open interest is held (the hidden *risk mix*). Only "isolated" liquidates at its ladder price.
+RISK_KINDS: tuple[str, ...] = ("isolated", "cross", "hedged", "low_leverage", "top_up")
+ISOLATED, CROSS, HEDGED, LOW_LEVERAGE, TOP_UP = range(5)
+# Default OI shares per venue (each seed draws its own around these, RISK_JITTER). The isolated shares
+# are tuned so the published hourly liquidation USD per OI straddles the Coinglass 30-minute regime
+# file's median and p90 (README "Simulator realism", measured by tnet.evaluation.realism): with every
+# position at risk the simulator liquidated ~40x the real rate, as the model's ladder levels do on real
+# data (issue 7). Binance and Bybit default to cross margin, so they hold less isolated OI than OKX.
+# The split of the rest is not in the shared data (cross vs hedged vs low leverage leave no trace in
+# liquidation totals); these are plausible proportions.
+DEFAULT_RISK_MIX: dict[str, dict[str, float]] = {
+    "binance": {"isolated": 0.024, "cross": 0.536, "hedged": 0.20, "low_leverage": 0.14, "top_up": 0.10},
+    "bybit": {"isolated": 0.028, "cross": 0.522, "hedged": 0.18, "low_leverage": 0.15, "top_up": 0.12},
+    "okx": {"isolated": 0.036, "cross": 0.494, "hedged": 0.20, "low_leverage": 0.15, "top_up": 0.12},
+}
+RISK_JITTER = 500.0  # Dirichlet concentration of the seeded per-venue draw around the defaults
+ISOLATED_COUNT_SHARE = 0.6  # share of simulated positions that are isolated (prints), whatever their OI share
+CROSS_BUFFER = (3.0, 12.0)  # cross account equity / position margin, log-uniform: effective leverage = tier / buffer
+TOP_UP_AT = 0.5  # a top-up trader restores the original distance when price has covered this share of it
+
 # Realistic mixes (heatmap-models.md §4: most OI at 2-10x, a thin high-leverage tail), per venue.
 DEFAULT_MIX: dict[str, dict[int, float]] = {
     "binance": {2: 0.10, 3: 0.12, 5: 0.20, 10: 0.22, 20: 0.14, 25: 0.08, 50: 0.07, 75: 0.03, 100: 0.03, 125: 0.01},
@@ -56,14 +87,17 @@ class SymbolParams:
 
     price: float  # starting price (24 h before start_ms)
     positions_per_venue: int  # target number of aggregate positions per venue
-    median_usd: float  # median position notional
+    median_usd: float  # median notional of one trader's position (sets its bracket and leverage cap)
     vol_mult: float  # volatility relative to BTC
+    oi_vs_btc: float  # open interest relative to BTC's (BTC_OI_USD)
 
 
+# ETH and SOL open interest relative to BTC: the shared data hold no per-venue snapshot for them; these
+# are the usual 2025-26 proportions of the three venues' USDT perps (ETH about 45 %, SOL about 12 %).
 SYMBOL_PARAMS: dict[str, SymbolParams] = {
-    "BTC": SymbolParams(85_000.0, 3000, 60_000.0, 1.0),
-    "ETH": SymbolParams(3_200.0, 2500, 35_000.0, 1.3),
-    "SOL": SymbolParams(180.0, 2000, 15_000.0, 1.7),
+    "BTC": SymbolParams(85_000.0, 3000, 60_000.0, 1.0, 1.0),
+    "ETH": SymbolParams(3_200.0, 2500, 35_000.0, 1.3, 0.45),
+    "SOL": SymbolParams(180.0, 2000, 15_000.0, 1.7, 0.12),
 }
 _OTHER_PRICES = {"XRP": 2.2, "DOGE": 0.18, "BNB": 650.0, "LTC": 90.0, "AVAX": 25.0, "LINK": 15.0}
 
@@ -72,15 +106,18 @@ def symbol_params(symbol: str) -> SymbolParams:
     """Parameters of a simulated symbol (generic small-cap values for names without a row)."""
     if symbol in SYMBOL_PARAMS:
         return SYMBOL_PARAMS[symbol]
-    return SymbolParams(_OTHER_PRICES.get(symbol, 10.0), 1200, 8_000.0, 1.8)
+    return SymbolParams(_OTHER_PRICES.get(symbol, 10.0), 1200, 8_000.0, 1.8, 0.02)
 
 
 # Regime dynamics (BTC units; other symbols scale by vol_mult). Hourly log vol calm / volatile.
-HOURLY_VOL = (0.006, 0.02)
-REGIME_MEAN_H = (5.0, 1.5)  # mean duration of each regime, hours
-JUMPS_PER_DAY = (1.0, 6.0)
-JUMP_SIZE = 0.015  # std of a jump's log size
+# Tuned on the Coinglass 30-minute regime file's price (Binance BTCUSDT, 2026-05-21 -> 06-08): its
+# hourly range (high - low) / open has median 0.57 % and p90 1.36 %; the simulator's is in the README.
+HOURLY_VOL = (0.0032, 0.012)
+REGIME_MEAN_H = (6.0, 1.0)  # mean duration of each regime, hours
+JUMPS_PER_DAY = (0.3, 2.0)
+JUMP_SIZE = 0.005  # std of a jump's log size
 MEAN_HOLD_H = 6.0  # mean holding time of a position
+TRADER_USD_SIGMA = 1.1  # log-std of one trader's position notional (lognormal around median_usd)
 PATH_CHUNK_TICKS = 36_000  # generate the price path one simulated hour at a time
 
 
@@ -95,12 +132,14 @@ class LiqRecord:
     qty: float  # base coin
     liq_price: float  # the position's liquidation price
     mark: float  # mark price at the tick that crossed it
-    fill_price: float  # average fill (Binance ap, OKX bkPx)
-    bankruptcy_price: float  # Bybit p, Binance order price
-    leverage: int
+    fill_price: float  # average fill (Binance ap)
+    bankruptcy_price: float  # where the position's margin is gone (Bybit p, OKX bkPx)
+    leverage: int  # nominal tier (1 for the low-leverage kind, which has no tier)
     entry: float
     open_ms: int = 0  # when the position was opened
     published: bool = False
+    kind: str = "isolated"  # one of RISK_KINDS; only "isolated" liquidated at its ladder price
+    unit_qty: float = 0.0  # one trader's qty (the bracket's), qty = unit_qty x the position's scale
 
 
 def normalize_mix(mix: dict[str, dict[int, float]], base: dict[str, dict[int, float]] | None = None
@@ -133,6 +172,72 @@ def normalize_mix(mix: dict[str, dict[int, float]], base: dict[str, dict[int, fl
             raise ValueError(f"leverage mix for {venue}: weights sum to zero")
         out[venue] = clean
     return {v: {t: out[v].get(t, 0.0) / sum(out[v].values()) for t in LEVERAGE_TIERS} for v in out}
+
+
+def normalize_risk_mix(mix: dict[str, dict[str, float]], base: dict[str, dict[str, float]] | None = None
+                       ) -> dict[str, dict[str, float]]:
+    """Validate a per-venue risk mix {venue: {kind: OI share}} and normalise it over RISK_KINDS.
+
+    Venues absent from `mix` keep their entry from `base` (DEFAULT_RISK_MIX if None). Raises
+    ValueError with a one-line message on an unknown venue or kind, a bad weight or all zeros.
+    """
+    out = {v: dict(w) for v, w in (base or DEFAULT_RISK_MIX).items()}
+    for venue, weights in mix.items():
+        if venue not in VENUE_INDEX:
+            raise ValueError(f"unknown venue {venue!r} in risk mix (expected binance, bybit, okx)")
+        if not isinstance(weights, dict) or not weights:
+            raise ValueError(f"risk mix for {venue} must be a non-empty mapping kind -> share")
+        clean: dict[str, float] = {}
+        for kind, weight in weights.items():
+            if kind not in RISK_KINDS:
+                raise ValueError(f"risk mix for {venue}: kind {kind!r} is not one of {', '.join(RISK_KINDS)}")
+            try:
+                w = float(weight)
+            except (TypeError, ValueError):
+                raise ValueError(f"risk mix for {venue}: share {weight!r} of {kind} is not numeric") from None
+            if not math.isfinite(w) or w < 0:
+                raise ValueError(f"risk mix for {venue}: share {weight!r} of {kind} must be >= 0")
+            clean[kind] = w
+        if sum(clean.values()) <= 0:
+            raise ValueError(f"risk mix for {venue}: shares sum to zero")
+        out[venue] = clean
+    return {v: {k: out[v].get(k, 0.0) / sum(out[v].values()) for k in RISK_KINDS} for v in out}
+
+
+def _jittered_risk_mix(seed: int) -> dict[str, dict[str, float]]:
+    """The default risk mix moved by a seeded Dirichlet draw, so no model can hard-code it."""
+    rng = np.random.default_rng([seed, 7_777])
+    out = {}
+    for venue in ALL_VENUES:
+        w = np.array([DEFAULT_RISK_MIX[venue][k] for k in RISK_KINDS])
+        draw = rng.dirichlet(w * RISK_JITTER + 1e-3)
+        out[venue] = {k: float(x) for k, x in zip(RISK_KINDS, draw)}
+    return out
+
+
+def _count_shares(risk: dict[str, float]) -> np.ndarray:
+    """Share of simulated positions per kind: isolated ones get ISOLATED_COUNT_SHARE (the prints),
+    the others split the rest by their OI share; each kind's scale then restores its OI share."""
+    r = np.array([risk[k] for k in RISK_KINDS])
+    rest = r[1:].sum()
+    if r[0] <= 0:
+        return np.concatenate([[0.0], r[1:] / rest])
+    if rest <= 0:
+        return np.concatenate([[1.0], np.zeros(len(r) - 1)])
+    return np.concatenate([[ISOLATED_COUNT_SHARE], (1.0 - ISOLATED_COUNT_SHARE) * r[1:] / rest])
+
+
+def bankruptcy_prices(liq: np.ndarray, is_long: np.ndarray, unit_qty: np.ndarray, entry: np.ndarray,
+                      venue: str) -> np.ndarray:
+    """Where margin is exhausted, from a liquidation price: the maintenance margin beyond it.
+
+    From the margin formula: long BP = LP(1 - MMR) + cum/Q, short BP = LP(1 + MMR) - cum/Q, with the
+    bracket of the trader's notional at entry (for an isolated position BP = entry x (1 -/+ 1/L)).
+    """
+    floors, mmrs, cums = _bracket_arrays(venue)
+    idx = np.searchsorted(floors, unit_qty * entry, side="right") - 1
+    mmr, cum = mmrs[idx], cums[idx]
+    return np.where(is_long, liq * (1.0 - mmr) + cum / unit_qty, liq * (1.0 + mmr) - cum / unit_qty)
 
 
 def _notional_caps(venue: str) -> np.ndarray:
@@ -182,16 +287,18 @@ def liquidation_prices(entry: np.ndarray, lev: np.ndarray, is_long: np.ndarray, 
 class _Book:
     """Open positions of one symbol (all venues) in preallocated arrays with a free list."""
 
+    # per-slot columns: name -> dtype. liq is where the position really liquidates (its ladder price
+    # only for the isolated kind; 0 / inf for a hedged long / short, which never liquidates).
+    COLUMNS: dict[str, type] = {
+        "venue": np.int8, "is_long": bool, "entry": np.float64, "qty": np.float64, "lev": np.int16,
+        "liq": np.float64, "open_ms": np.int64, "close_ms": np.int64, "kind": np.int8,
+        "ladder": np.float64, "bk": np.float64, "unit": np.float64, "gap": np.float64,
+    }
+
     def __init__(self, capacity: int) -> None:
         self.active = np.zeros(capacity, dtype=bool)
-        self.venue = np.zeros(capacity, dtype=np.int8)
-        self.is_long = np.zeros(capacity, dtype=bool)
-        self.entry = np.zeros(capacity)
-        self.qty = np.zeros(capacity)
-        self.lev = np.zeros(capacity, dtype=np.int16)
-        self.liq = np.zeros(capacity)
-        self.open_ms = np.zeros(capacity, dtype=np.int64)
-        self.close_ms = np.zeros(capacity, dtype=np.int64)
+        for name, dtype in self.COLUMNS.items():
+            setattr(self, name, np.zeros(capacity, dtype=dtype))
         self.free: list[int] = list(range(capacity - 1, -1, -1))
         self.max_long_liq = -math.inf  # highest long liquidation price (prefilter)
         self.min_short_liq = math.inf  # lowest short liquidation price (prefilter)
@@ -202,29 +309,23 @@ class _Book:
     def grow(self, extra: int) -> None:
         """Enlarge capacity (only if the population overshoots its target a lot)."""
         n = len(self.active)
-        for name in ("active", "venue", "is_long", "entry", "qty", "lev", "liq", "open_ms", "close_ms"):
+        for name in ("active", *self.COLUMNS):
             arr = getattr(self, name)
             setattr(self, name, np.concatenate([arr, np.zeros(extra, dtype=arr.dtype)]))
         self.free = list(range(n + extra - 1, n - 1, -1)) + self.free
 
-    def add(self, venue: np.ndarray, is_long: np.ndarray, entry: np.ndarray, qty: np.ndarray,
-            lev: np.ndarray, liq: np.ndarray, open_ms: np.ndarray, close_ms: np.ndarray) -> None:
-        """Insert positions into free slots and widen the prefilter bounds."""
-        k = len(entry)
+    def add(self, **cols: np.ndarray) -> None:
+        """Insert positions (one array per COLUMNS name) into free slots and widen the prefilter bounds."""
+        k = len(cols["entry"])
         if k == 0:
             return
         if len(self.free) < k:
             self.grow(max(k, len(self.active) // 2))
         slots = np.array([self.free.pop() for _ in range(k)], dtype=np.int64)
         self.active[slots] = True
-        self.venue[slots] = venue
-        self.is_long[slots] = is_long
-        self.entry[slots] = entry
-        self.qty[slots] = qty
-        self.lev[slots] = lev
-        self.liq[slots] = liq
-        self.open_ms[slots] = open_ms
-        self.close_ms[slots] = close_ms
+        for name in self.COLUMNS:
+            getattr(self, name)[slots] = cols[name]
+        venue, qty, is_long, liq = cols["venue"], cols["qty"], cols["is_long"], cols["liq"]
         self.count += np.bincount(venue, minlength=3)[:3]
         self.oi += np.bincount(venue, weights=qty, minlength=3)[:3]
         if is_long.any():
@@ -268,9 +369,13 @@ class _SymbolState:
     def __init__(self, symbol: str, index: int, seed: int, t0_ms: int, n_venues: int, activity: float = 1.0) -> None:
         self.symbol = symbol
         base = symbol_params(symbol)
-        # activity: more, smaller aggregate positions (same open interest) -> proportionally more prints
-        self.params = replace(base, positions_per_venue=max(int(base.positions_per_venue * activity), 10),
-                              median_usd=base.median_usd / activity)
+        # activity: more aggregate positions, each standing for fewer traders (same open interest and
+        # the same traders' brackets) -> proportionally more prints
+        self.params = replace(base, positions_per_venue=max(int(base.positions_per_venue * activity), 10))
+        # traders per simulated position, per venue: OI targets / (positions x mean trader notional)
+        mean_trader_usd = base.median_usd * math.exp(0.5 * TRADER_USD_SIGMA**2)
+        self.scale = np.array([BTC_OI_USD[v] * base.oi_vs_btc / (self.params.positions_per_venue * mean_trader_usd)
+                               for v in ALL_VENUES])
         self.path_rng = np.random.default_rng([seed, index, 1])
         self.rng = np.random.default_rng([seed, index, 2])
         self.pub_rng = np.random.default_rng([seed, index, 3])  # publishing choices only (OKX coverage)
@@ -341,7 +446,8 @@ class Market:
                  venues: tuple[str, ...] = ALL_VENUES,
                  mark_ms: dict[str, int] | None = None,
                  oi_ms: dict[str, int | None] | None = None,
-                 prehistory_ms: int = DAY_MS, activity: float = 1.0) -> None:
+                 prehistory_ms: int = DAY_MS, activity: float = 1.0,
+                 risk_mix: dict[str, dict[str, float]] | None = None) -> None:
         if not (activity > 0 and math.isfinite(activity)):
             raise ValueError("activity must be a positive number")
         if not symbols:
@@ -363,6 +469,11 @@ class Market:
         self._mix = normalize_mix(leverage_mix or {})
         self._mix_cdf: dict[str, np.ndarray] = {}
         self._rebuild_cdf()
+        # the hidden risk mix: the seeded draw around the defaults, venues given in `risk_mix` exactly
+        self._risk = normalize_risk_mix(risk_mix or {}, _jittered_risk_mix(seed))
+        self._kind_cdf: dict[str, np.ndarray] = {}
+        self._kind_mult: dict[str, np.ndarray] = {}
+        self._rebuild_kinds()
         self._caps = {v: _notional_caps(v) for v in ALL_VENUES}
         self._tiers = np.array(LEVERAGE_TIERS, dtype=np.int16)
         self._venue_mask = np.array([v in self.venues for v in ALL_VENUES])
@@ -392,27 +503,68 @@ class Market:
         self._mix = normalize_mix(mix, self._mix)
         self._rebuild_cdf()
 
+    def set_risk_mix(self, mix: dict[str, dict[str, float]]) -> None:
+        """Shift the hidden risk mix (venues not named keep theirs); only NEW positions use it."""
+        self._risk = normalize_risk_mix(mix, self._risk)
+        self._rebuild_kinds()
+
     def truth_leverage_mix(self) -> dict[str, dict[int, float]]:
         """The hidden mix new positions are drawn from, normalised over LEVERAGE_TIERS."""
         return {v: dict(w) for v, w in self._mix.items()}
 
-    def truth_inventory(self, symbol: str, venue: str | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(liq_price, usd, is_long) of every open position; usd = qty x current price (sums to OI usd)."""
+    def truth_risk_mix(self) -> dict[str, dict[str, float]]:
+        """The hidden OI shares per venue of each RISK_KINDS kind that new positions are drawn with."""
+        return {v: dict(w) for v, w in self._risk.items()}
+
+    def truth_at_risk_share(self, symbol: str) -> dict[str, float]:
+        """Per venue: the share of open interest now held by isolated positions (at risk at their ladder price)."""
+        b = self._state(symbol).book
+        out = {}
+        for venue in self.venues:
+            m = b.active & (b.venue == VENUE_INDEX[venue])
+            total = float(b.qty[m].sum())
+            out[venue] = float(b.qty[m & (b.kind == ISOLATED)].sum()) / total if total > 0 else 0.0
+        return out
+
+    def truth_at_risk_mix(self, symbol: str) -> dict[str, dict[int, float]]:
+        """Per venue: the open interest at risk now, by leverage tier, renormalised to sum to 1.
+
+        This is what a ladder model's tier weights should learn (a venue with no isolated OI: all 0).
+        """
+        b = self._state(symbol).book
+        tiers = np.array(LEVERAGE_TIERS)
+        out = {}
+        for venue in self.venues:
+            m = b.active & (b.venue == VENUE_INDEX[venue]) & (b.kind == ISOLATED)
+            usd = np.array([float(b.qty[m & (b.lev == t)].sum()) for t in tiers])
+            total = usd.sum()
+            out[venue] = {int(t): (float(u / total) if total > 0 else 0.0) for t, u in zip(tiers, usd)}
+        return out
+
+    def truth_inventory(self, symbol: str, venue: str | None = None, at_risk_only: bool = False
+                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(liq_price, usd, is_long) of every open position that can be liquidated, at the price where it
+        really would be (usd = qty x current price). Hedged positions never liquidate and are left out.
+
+        `at_risk_only`: only the isolated positions, whose liquidation price is their ladder price.
+        """
         st = self._state(symbol)
         b = st.book
-        mask = b.active.copy()
-        if venue is not None:
-            mask &= b.venue == VENUE_INDEX[venue]
+        mask = self._mask(b, venue, at_risk_only) & (b.kind != HEDGED)
         return b.liq[mask].copy(), b.qty[mask] * st.price, b.is_long[mask].copy()
 
-    def truth_positions(self, symbol: str, venue: str | None = None) -> dict[str, np.ndarray]:
-        """All fields of the open positions (entry, qty, leverage, liq, is_long, venue, open/close ms)."""
+    def truth_positions(self, symbol: str, venue: str | None = None, at_risk_only: bool = False
+                        ) -> dict[str, np.ndarray]:
+        """All fields of the open positions: entry, qty, leverage (nominal tier, 1 = low leverage),
+        liq (effective; 0 / inf when hedged), ladder_liq (the isolated ladder price of its tier),
+        bankruptcy, unit_qty (one trader's qty, the bracket's), kind (index into RISK_KINDS),
+        at_risk, is_long, venue, open/close ms."""
         st = self._state(symbol)
         b = st.book
-        mask = b.active.copy()
-        if venue is not None:
-            mask &= b.venue == VENUE_INDEX[venue]
+        mask = self._mask(b, venue, at_risk_only)
         return {"entry": b.entry[mask], "qty": b.qty[mask], "leverage": b.lev[mask], "liq": b.liq[mask],
+                "ladder_liq": b.ladder[mask], "bankruptcy": b.bk[mask], "unit_qty": b.unit[mask],
+                "kind": b.kind[mask], "at_risk": b.kind[mask] == ISOLATED,
                 "is_long": b.is_long[mask], "venue": b.venue[mask], "open_ms": b.open_ms[mask],
                 "close_ms": b.close_ms[mask]}
 
@@ -483,6 +635,22 @@ class Market:
         except KeyError:
             raise KeyError(f"symbol {symbol!r} is not simulated (have {', '.join(self.symbols)})") from None
 
+    @staticmethod
+    def _mask(b: _Book, venue: str | None, at_risk_only: bool) -> np.ndarray:
+        mask = b.active.copy()
+        if venue is not None:
+            mask &= b.venue == VENUE_INDEX[venue]
+        if at_risk_only:
+            mask &= b.kind == ISOLATED
+        return mask
+
+    def _rebuild_kinds(self) -> None:
+        for v, w in self._risk.items():
+            counts = _count_shares(w)
+            self._kind_cdf[v] = np.cumsum(counts) / counts.sum()
+            share = np.array([w[k] for k in RISK_KINDS])
+            self._kind_mult[v] = np.divide(share, counts, out=np.zeros_like(share), where=counts > 0)
+
     def _rebuild_cdf(self) -> None:
         for v, w in self._mix.items():
             cdf = np.cumsum([w[t] for t in LEVERAGE_TIERS])
@@ -503,12 +671,25 @@ class Market:
         tier_idx = np.searchsorted(self._mix_cdf[venue], rng.random(n), side="right")
         tier_idx = np.minimum(tier_idx, len(LEVERAGE_TIERS) - 1)
         lev = self._tiers[tier_idx]
-        usd = p.median_usd * np.exp(rng.standard_normal(n) * 1.1)
+        kind = np.minimum(np.searchsorted(self._kind_cdf[venue], rng.random(n), side="right"), len(RISK_KINDS) - 1)
+        usd = p.median_usd * np.exp(rng.standard_normal(n) * TRADER_USD_SIGMA)
         usd = np.minimum(usd, self._caps[venue][tier_idx])
-        qty = usd / prices
-        liq = liquidation_prices(prices, lev.astype(np.float64), is_long, qty, venue)
+        unit = usd / prices  # one trader's qty: its bracket sets the liquidation price
+        ladder = liquidation_prices(prices, lev.astype(np.float64), is_long, unit, venue)
+        # effective leverage: a cross account's buffer divides it; the low-leverage kind has 1-2x
+        buffer = np.exp(rng.uniform(math.log(CROSS_BUFFER[0]), math.log(CROSS_BUFFER[1]), n))
+        low_lev = 1.0 + rng.random(n)
+        eff = np.where(kind == CROSS, lev / buffer, np.where(kind == LOW_LEVERAGE, low_lev, lev.astype(np.float64)))
+        liq = np.where((kind == CROSS) | (kind == LOW_LEVERAGE),
+                       liquidation_prices(prices, eff, is_long, unit, venue), ladder)
+        liq = np.where(kind == HEDGED, np.where(is_long, 0.0, math.inf), liq)
+        lev = np.where(kind == LOW_LEVERAGE, 1, lev).astype(np.int16)
+        qty = unit * st.scale[vi] * self._kind_mult[venue][kind]
         hold = rng.exponential(MEAN_HOLD_H * 3_600_000, n).astype(np.int64) + 60_000
-        st.book.add(np.full(n, vi, dtype=np.int8), is_long, prices, qty, lev, liq, times, times + hold)
+        st.book.add(venue=np.full(n, vi, dtype=np.int8), is_long=is_long, entry=prices, qty=qty, lev=lev, liq=liq,
+                    open_ms=times, close_ms=times + hold, kind=kind.astype(np.int8), ladder=ladder,
+                    bk=bankruptcy_prices(liq, is_long, unit, prices, venue), unit=unit,
+                    gap=np.abs(prices - ladder) / prices)
         long_qty = float(qty[is_long].sum())
         return long_qty, float(qty.sum()) - long_qty
 
@@ -689,11 +870,10 @@ class Market:
         lev = int(b.lev[s])
         slip = float(st.rng.random()) * 0.0008
         fill = mark * (1.0 - slip) if is_long else mark * (1.0 + slip)
-        bankrupt = entry * (1.0 - 1.0 / lev) if is_long else entry * (1.0 + 1.0 / lev)
         rec = LiqRecord(venue=ALL_VENUES[int(b.venue[s])], symbol=st.symbol, ts_ms=t,
                         side="long" if is_long else "short", qty=float(b.qty[s]), liq_price=float(b.liq[s]),
-                        mark=mark, fill_price=fill, bankruptcy_price=bankrupt, leverage=lev, entry=entry,
-                        open_ms=int(b.open_ms[s]))
+                        mark=mark, fill_price=fill, bankruptcy_price=float(b.bk[s]), leverage=lev, entry=entry,
+                        open_ms=int(b.open_ms[s]), kind=RISK_KINDS[int(b.kind[s])], unit_qty=float(b.unit[s]))
         self._liqs.append(rec)
         return rec
 
@@ -703,15 +883,15 @@ class Market:
         rec.qty /= f
         extra = []
         for i in range(1, f):
-            piece = LiqRecord(rec.venue, rec.symbol, rec.ts_ms + i, rec.side, rec.qty, rec.liq_price, rec.mark,
-                              rec.fill_price, rec.bankruptcy_price, rec.leverage, rec.entry, rec.open_ms)
+            piece = replace(rec, ts_ms=rec.ts_ms + i)
             self._liqs.append(piece)
             extra.append(piece)
         return extra
 
     def _housekeeping(self, st: _SymbolState, t_end: int, flow: list[float]) -> None:
-        """Close positions whose holding time is over (closing trades are taker flow too)."""
+        """Top up margin where due; close positions whose holding time is over (closing is taker flow too)."""
         b = st.book
+        self._top_up(st)
         done = b.active & (b.close_ms <= t_end)
         if not done.any():
             return
@@ -723,6 +903,30 @@ class Market:
             flow[vi] += bought[vi]
             flow[3 + vi] += sold[vi]
         b.remove(np.flatnonzero(done))
+
+    def _top_up(self, st: _SymbolState) -> None:
+        """Top-up traders add margin once price has covered TOP_UP_AT of the way to their liquidation
+        price: it moves back out to the original distance from the current price (never closer)."""
+        b = st.book
+        idx = np.flatnonzero(b.active & (b.kind == TOP_UP))
+        if len(idx) == 0:
+            return
+        p = st.price
+        is_long = b.is_long[idx]
+        liq, gap = b.liq[idx], b.gap[idx]
+        dist = np.where(is_long, p - liq, liq - p) / p
+        due = dist < (1.0 - TOP_UP_AT) * gap
+        if not due.any():
+            return
+        idx, is_long, gap = idx[due], is_long[due], gap[due]
+        new = np.where(is_long, np.minimum(p * (1.0 - gap), b.liq[idx]), np.maximum(p * (1.0 + gap), b.liq[idx]))
+        b.liq[idx] = new
+        for vi, venue in enumerate(ALL_VENUES):
+            m = b.venue[idx] == vi
+            if m.any():
+                i = idx[m]
+                b.bk[i] = bankruptcy_prices(new[m], is_long[m], b.unit[i], b.entry[i], venue)
+        b.bounds_dirty = True  # liquidation prices moved away from price: the old bounds stay safe
 
     def _churn(self, st: _SymbolState, prev_price: float, dt_s: float, flow: list[float]) -> None:
         """Taker volume that does not change OI: proportional to OI, more when price moves."""
@@ -763,7 +967,7 @@ class Market:
             elif rec.venue == "bybit":
                 st.bybit_pending.append(rec)
             elif st.pub_rng.random() < OKX_COVERAGE:
-                emit_liq(rec, rec.fill_price)
+                emit_liq(rec, rec.bankruptcy_price)  # OKX bkPx
         flush_binance(t_end)
         if st.bybit_pending:
             keep = []

@@ -309,7 +309,7 @@ class RestApi:
         recs = [r for r in self.market.liquidations_all(short, "okx", end_ms=now) if r.published][-limit:]
         ct = okx_ct_val(short)
         details = [
-            {"bkLoss": "0", "bkPx": price_str(r.fill_price), "ccy": "", "posSide": r.side,
+            {"bkLoss": "0", "bkPx": price_str(r.bankruptcy_price), "ccy": "", "posSide": r.side,
              "side": "sell" if r.side == "long" else "buy", "sz": num_str(r.qty / ct, 2), "ts": str(r.ts_ms)}
             for r in reversed(recs)
         ]
