@@ -15,8 +15,10 @@ from tnet.sim.market import Market
 @pytest.mark.slow
 def test_learns_a_mostly_low_leverage_mix_on_the_simulator() -> None:
     venues = ("binance", "bybit", "okx")
+    # every position isolated, at its ladder price: the learning mechanics under the model's own
+    # assumptions (the default simulator holds most open interest where no ladder puts it)
     market = Market(["BTC"], seed=0, leverage_mix={v: DEFAULT_TEST_MIX for v in venues},
-                    mark_ms={"bybit": 1000, "okx": 1000})
+                    mark_ms={"bybit": 1000, "okx": 1000}, risk_mix={v: {"isolated": 1.0} for v in venues}, activity=4)
     eng = SymbolEngine("BTC", venues)
     bars = [b for v in venues for b in market.history_bars("BTC", v, market.start_ms)]
     eng.warm_start(bars, [])
@@ -24,7 +26,7 @@ def test_learns_a_mostly_low_leverage_mix_on_the_simulator() -> None:
     start = [tvd(c.weights, truth) for c in eng.calibrator.per_venue]
     assert min(start) >= 0.3  # the prior really is wrong
     t = market.start_ms
-    for _ in range(8 * 3600):  # eight simulated hours, driven by event time only
+    for _ in range(16 * 3600):  # sixteen simulated hours (a realistically calm price), driven by event time only
         t += 1000
         for ev in market.step(t):
             eng.on_event(ev)

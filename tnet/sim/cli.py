@@ -20,15 +20,19 @@ def sim(
     faults: Optional[str] = typer.Option(  # noqa: UP007
         None, "--faults", help="Fault injection, e.g. drop=30,stall=5,malformed=0.01,burst=10.", envvar="TNET_FAULTS"),
     host: str = typer.Option("127.0.0.1", "--host", help="Address to bind.", envvar="TNET_HOST"),
-    activity: float = typer.Option(8.0, "--activity", help="Liquidation liveliness: more, smaller positions at the same OI (1 = the backtest market).",
+    activity: float = typer.Option(30.0, "--activity", help="Liquidation liveliness: more, smaller at-risk positions at the same OI (1 = the backtest market).",
                                    envvar="TNET_ACTIVITY"),
+    risk_mix: Optional[str] = typer.Option(  # noqa: UP007
+        None, "--risk-mix", help='Hidden share of OI per kind (isolated, cross, hedged, low_leverage, top_up): JSON or a JSON file, '
+        'e.g. {"okx": {"isolated": 0.1, "cross": 0.9}}. Default: a seeded draw around realistic shares.',
+        envvar="TNET_RISK_MIX"),
 ) -> None:
     """Serve Binance, Bybit and OKX protocols from a simulated market; print endpoints as one JSON line."""
     import asyncio
     import json
     import signal
 
-    from tnet.sim.faults import Faults, load_leverage_mix, parse_faults
+    from tnet.sim.faults import Faults, load_leverage_mix, load_risk_mix, parse_faults
     from tnet.symbols import UnknownSymbol, resolve
 
     def fail(msg: str) -> None:
@@ -53,6 +57,7 @@ def sim(
         fail("--symbols is empty")
     try:
         mix = load_leverage_mix(leverage_mix) if leverage_mix else None
+        risk = load_risk_mix(risk_mix) if risk_mix else None
         fault_cfg = parse_faults(faults) if faults else Faults()
     except ValueError as exc:
         fail(str(exc))
@@ -62,7 +67,7 @@ def sim(
 
     async def serve() -> None:
         server = SimServer(host=host, port=port, symbols=list(dict.fromkeys(names)), seed=seed, speed=speed,
-                           leverage_mix=mix, faults=fault_cfg, activity=activity)
+                           leverage_mix=mix, faults=fault_cfg, activity=activity, risk_mix=risk)
         try:
             await server.start()
         except OSError as exc:

@@ -51,6 +51,26 @@ def parse_faults(text: str) -> Faults:
     return faults
 
 
+def _load_json_object(text_or_path: str, what: str, shape: str) -> dict:
+    """A non-empty JSON object from text or a file; ValueError with a one-line message naming `what`."""
+    text = text_or_path.strip()
+    if not text.startswith("{"):
+        if not os.path.isfile(text_or_path):
+            raise ValueError(f"{what} {text_or_path!r} is neither JSON nor a readable file")
+        try:
+            with open(text_or_path, encoding="utf-8") as fh:
+                text = fh.read()
+        except OSError as exc:
+            raise ValueError(f"cannot read {what} file {text_or_path!r}: {exc.strerror}") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{what} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+    if not isinstance(data, dict) or not data:
+        raise ValueError(f"{what} must be a JSON object: {shape}")
+    return data
+
+
 def load_leverage_mix(text_or_path: str) -> dict[str, dict[int, float]]:
     """A per-venue mix from JSON text or a JSON file: {"binance": {"10": 0.5, "25": 0.5}, ...}.
 
@@ -58,20 +78,18 @@ def load_leverage_mix(text_or_path: str) -> dict[str, dict[int, float]]:
     """
     from tnet.sim.market import normalize_mix
 
-    text = text_or_path.strip()
-    if not text.startswith("{"):
-        if not os.path.isfile(text_or_path):
-            raise ValueError(f"leverage mix {text_or_path!r} is neither JSON nor a readable file")
-        try:
-            with open(text_or_path, encoding="utf-8") as fh:
-                text = fh.read()
-        except OSError as exc:
-            raise ValueError(f"cannot read leverage mix file {text_or_path!r}: {exc.strerror}") from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"leverage mix is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
-    if not isinstance(data, dict) or not data:
-        raise ValueError("leverage mix must be a JSON object: venue -> {leverage tier: weight}")
+    data = _load_json_object(text_or_path, "leverage mix", "venue -> {leverage tier: weight}")
     mix = normalize_mix(data)
+    return {venue: mix[venue] for venue in data}
+
+
+def load_risk_mix(text_or_path: str) -> dict[str, dict[str, float]]:
+    """A per-venue risk mix from JSON text or a file: {"okx": {"isolated": 0.1, "cross": 0.9}, ...}.
+
+    Validated and normalised (tnet.sim.market.normalize_risk_mix); ValueError with a one-line message.
+    """
+    from tnet.sim.market import normalize_risk_mix
+
+    data = _load_json_object(text_or_path, "risk mix", "venue -> {kind: share of open interest}")
+    mix = normalize_risk_mix(data)
     return {venue: mix[venue] for venue in data}

@@ -64,7 +64,7 @@ DEFAULT_RISK_MIX: dict[str, dict[str, float]] = {
     "okx": {"isolated": 0.036, "cross": 0.494, "hedged": 0.20, "low_leverage": 0.15, "top_up": 0.12},
 }
 RISK_JITTER = 500.0  # Dirichlet concentration of the seeded per-venue draw around the defaults
-ISOLATED_COUNT_SHARE = 0.6  # share of simulated positions that are isolated (prints), whatever their OI share
+ISOLATED_COUNT_SHARE = 0.6  # share of simulated positions that are isolated (prints) at activity 1, whatever their OI share
 CROSS_BUFFER = (3.0, 12.0)  # cross account equity / position margin, log-uniform: effective leverage = tier / buffer
 TOP_UP_AT = 0.5  # a top-up trader restores the original distance when price has covered this share of it
 
@@ -215,16 +215,17 @@ def _jittered_risk_mix(seed: int) -> dict[str, dict[str, float]]:
     return out
 
 
-def _count_shares(risk: dict[str, float]) -> np.ndarray:
-    """Share of simulated positions per kind: isolated ones get ISOLATED_COUNT_SHARE (the prints),
-    the others split the rest by their OI share; each kind's scale then restores its OI share."""
+def _count_shares(risk: dict[str, float], activity: float = 1.0) -> np.ndarray:
+    """Relative number of simulated positions per kind (sums to 0.6 x activity + 0.4).
+
+    Isolated positions make the prints, so they get ISOLATED_COUNT_SHARE x activity whatever their
+    OI share; the other kinds split the rest by OI share. Each kind's scale then restores its OI share.
+    """
     r = np.array([risk[k] for k in RISK_KINDS])
     rest = r[1:].sum()
-    if r[0] <= 0:
-        return np.concatenate([[0.0], r[1:] / rest])
-    if rest <= 0:
-        return np.concatenate([[1.0], np.zeros(len(r) - 1)])
-    return np.concatenate([[ISOLATED_COUNT_SHARE], (1.0 - ISOLATED_COUNT_SHARE) * r[1:] / rest])
+    iso = ISOLATED_COUNT_SHARE * activity if r[0] > 0 else 0.0
+    others = (1.0 - ISOLATED_COUNT_SHARE) * r[1:] / rest if rest > 0 else np.zeros(len(r) - 1)
+    return np.concatenate([[iso], others])
 
 
 def bankruptcy_prices(liq: np.ndarray, is_long: np.ndarray, unit_qty: np.ndarray, entry: np.ndarray,
@@ -369,9 +370,10 @@ class _SymbolState:
     def __init__(self, symbol: str, index: int, seed: int, t0_ms: int, n_venues: int, activity: float = 1.0) -> None:
         self.symbol = symbol
         base = symbol_params(symbol)
-        # activity: more aggregate positions, each standing for fewer traders (same open interest and
-        # the same traders' brackets) -> proportionally more prints
-        self.params = replace(base, positions_per_venue=max(int(base.positions_per_venue * activity), 10))
+        # activity: more isolated positions, each standing for fewer traders (same open interest and the
+        # same traders' brackets) -> proportionally more prints; the other kinds keep their count
+        n = base.positions_per_venue * (ISOLATED_COUNT_SHARE * activity + 1.0 - ISOLATED_COUNT_SHARE)
+        self.params = replace(base, positions_per_venue=max(int(n), 10))
         # traders per simulated position, per venue: OI targets / (positions x mean trader notional)
         mean_trader_usd = base.median_usd * math.exp(0.5 * TRADER_USD_SIGMA**2)
         self.scale = np.array([BTC_OI_USD[v] * base.oi_vs_btc / (self.params.positions_per_venue * mean_trader_usd)
@@ -469,6 +471,7 @@ class Market:
         self._mix = normalize_mix(leverage_mix or {})
         self._mix_cdf: dict[str, np.ndarray] = {}
         self._rebuild_cdf()
+        self._activity = float(activity)
         # the hidden risk mix: the seeded draw around the defaults, venues given in `risk_mix` exactly
         self._risk = normalize_risk_mix(risk_mix or {}, _jittered_risk_mix(seed))
         self._kind_cdf: dict[str, np.ndarray] = {}
@@ -646,8 +649,9 @@ class Market:
 
     def _rebuild_kinds(self) -> None:
         for v, w in self._risk.items():
-            counts = _count_shares(w)
-            self._kind_cdf[v] = np.cumsum(counts) / counts.sum()
+            counts = _count_shares(w, self._activity)
+            counts = counts / counts.sum()
+            self._kind_cdf[v] = np.cumsum(counts)
             share = np.array([w[k] for k in RISK_KINDS])
             self._kind_mult[v] = np.divide(share, counts, out=np.zeros_like(share), where=counts > 0)
 

@@ -58,9 +58,9 @@ class _Conn:
         self.dropped = 0
 
 
-# Served markets are livelier than the evaluation default (more, smaller positions: about 8x the
-# liquidation prints at the same open interest), so a demo shows a moving tape within seconds.
-LIVE_ACTIVITY = 8.0
+# Served markets are livelier than the evaluation default (more, smaller at-risk positions: about 30x
+# the liquidation prints at the same open interest), so a demo's tape moves whenever price does.
+LIVE_ACTIVITY = 30.0
 
 
 class SimServer:
@@ -69,7 +69,7 @@ class SimServer:
     def __init__(self, host: str = "127.0.0.1", port: int = 0, symbols: list[str] = ["BTC", "ETH", "SOL"],  # noqa: B006
                  seed: int = 0, speed: float = 1.0, leverage_mix: dict[str, dict[int, float]] | None = None,
                  faults: Faults | None = None, clock: Callable[[], float] = time.time,
-                 activity: float = LIVE_ACTIVITY) -> None:
+                 activity: float = LIVE_ACTIVITY, risk_mix: dict[str, dict[str, float]] | None = None) -> None:
         if not speed > 0:
             raise ValueError("speed must be > 0")
         self.host = host
@@ -83,7 +83,8 @@ class SimServer:
         # real-time publishing cadences: Bybit tickers 100 ms, OKX mark 200 ms; Binance OI is REST only
         self.market = Market(self.symbols, seed=seed, start_ms=self.start_ms, leverage_mix=leverage_mix,
                              burst=self.faults.burst, mark_ms={"binance": 1000, "bybit": 100, "okx": 200},
-                             oi_ms={"binance": None, "bybit": 1000, "okx": 3000}, activity=activity)
+                             oi_ms={"binance": None, "bybit": 1000, "okx": 3000}, activity=activity,
+                             risk_mix=risk_mix)
         self.rng = np.random.default_rng([seed, 99])
         self.binance = BinanceEncoder(self.rng)
         self.bybit = BybitEncoder(self.rng)
