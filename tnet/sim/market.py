@@ -665,8 +665,9 @@ class Market:
         return st.book.oi
 
     def _draw_positions(self, st: _SymbolState, venue: str, n: int, times: np.ndarray, prices: np.ndarray,
-                        ) -> tuple[float, float]:
-        """Open `n` positions on `venue` at `times` (entries at `prices`)."""
+                        hold_from: int | None = None) -> tuple[float, float]:
+        """Open `n` positions on `venue` at `times` (entries at `prices`); holds count from `hold_from`
+        when given (exponential holds are memoryless, so a steady book's remaining holds look the same)."""
         rng = st.rng
         p = st.params
         vi = VENUE_INDEX[venue]
@@ -691,7 +692,7 @@ class Market:
         qty = unit * st.scale[vi] * self._kind_mult[venue][kind]
         hold = rng.exponential(MEAN_HOLD_H * 3_600_000, n).astype(np.int64) + 60_000
         st.book.add(venue=np.full(n, vi, dtype=np.int8), is_long=is_long, entry=prices, qty=qty, lev=lev, liq=liq,
-                    open_ms=times, close_ms=times + hold, kind=kind.astype(np.int8), ladder=ladder,
+                    open_ms=times, close_ms=(times if hold_from is None else hold_from) + hold, kind=kind.astype(np.int8), ladder=ladder,
                     bk=bankruptcy_prices(liq, is_long, unit, prices, venue), unit=unit,
                     gap=np.abs(prices - ladder) / prices)
         long_qty = float(qty[is_long].sum())
@@ -706,7 +707,7 @@ class Market:
             n = self._target(st)
             entries = st.price * np.exp(st.rng.standard_normal(n) * 0.012)
             times = t0 - st.rng.integers(0, int(MEAN_HOLD_H * 3_600_000), n)
-            self._draw_positions(st, venue, n, times.astype(np.int64), entries)
+            self._draw_positions(st, venue, n, times.astype(np.int64), entries, hold_from=t0)
         b = st.book
         # positions that would already be under water at the start price never existed
         crossed = b.active & ((b.is_long & (b.liq >= st.price)) | (~b.is_long & (b.liq <= st.price)))
