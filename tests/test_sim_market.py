@@ -23,7 +23,6 @@ from tnet.sim.market import (
     Market,
     liquidation_prices,
     normalize_mix,
-    normalize_risk_mix,
 )
 
 START = 1_790_000_000_000

@@ -115,7 +115,8 @@ def test_risk_mix_is_seeded_hidden_and_settable() -> None:
         assert a[v]["isolated"] == pytest.approx(DEFAULT_RISK_MIX[v]["isolated"], rel=0.9)
     m = Market(["SOL"], seed=1, prehistory_ms=600_000, risk_mix={"okx": {"isolated": 1}})
     assert m.truth_risk_mix()["okx"] == {k: (1.0 if k == "isolated" else 0.0) for k in RISK_KINDS}
-    assert m.truth_at_risk_share("SOL")["okx"] == 1.0
+    assert m.truth_at_risk_share("SOL")["okx"] == pytest.approx(1.0)
+    assert m.truth_at_risk_share() == m.truth_at_risk_share("SOL")  # None: over every symbol
     with pytest.raises(ValueError, match="kind 'margin'"):
         normalize_risk_mix({"okx": {"margin": 1}})
     with pytest.raises(ValueError, match="sum to zero"):

@@ -519,30 +519,39 @@ class Market:
         """The hidden OI shares per venue of each RISK_KINDS kind that new positions are drawn with."""
         return {v: dict(w) for v, w in self._risk.items()}
 
-    def truth_at_risk_share(self, symbol: str) -> dict[str, float]:
-        """Per venue: the share of open interest now held by isolated positions (at risk at their ladder price)."""
-        b = self._state(symbol).book
-        out = {}
-        for venue in self.venues:
-            m = b.active & (b.venue == VENUE_INDEX[venue])
-            total = float(b.qty[m].sum())
-            out[venue] = float(b.qty[m & (b.kind == ISOLATED)].sum()) / total if total > 0 else 0.0
-        return out
+    def truth_at_risk_share(self, symbol: str | None = None) -> dict[str, float]:
+        """Per venue: the share of open interest now held by isolated positions (at risk at their
+        ladder price), over `symbol` or every simulated symbol (by USD) when None."""
+        at_risk, total = self._oi_by_tier(symbol)
+        return {v: float(at_risk[v].sum() / total[v]) if total[v] > 0 else 0.0 for v in self.venues}
 
-    def truth_at_risk_mix(self, symbol: str) -> dict[str, dict[int, float]]:
-        """Per venue: the open interest at risk now, by leverage tier, renormalised to sum to 1.
+    def truth_at_risk_mix(self, symbol: str | None = None) -> dict[str, dict[int, float]]:
+        """Per venue: the open interest at risk now by leverage tier, renormalised to sum to 1 (all 0
+        when a venue holds no isolated OI), over `symbol` or every simulated symbol when None.
 
-        This is what a ladder model's tier weights should learn (a venue with no isolated OI: all 0).
+        This is what a ladder model's tier weights should learn.
         """
-        b = self._state(symbol).book
-        tiers = np.array(LEVERAGE_TIERS)
+        at_risk, _total = self._oi_by_tier(symbol)
         out = {}
-        for venue in self.venues:
-            m = b.active & (b.venue == VENUE_INDEX[venue]) & (b.kind == ISOLATED)
-            usd = np.array([float(b.qty[m & (b.lev == t)].sum()) for t in tiers])
-            total = usd.sum()
-            out[venue] = {int(t): (float(u / total) if total > 0 else 0.0) for t, u in zip(tiers, usd)}
+        for v in self.venues:
+            s = at_risk[v].sum()
+            out[v] = {int(t): (float(u / s) if s > 0 else 0.0) for t, u in zip(LEVERAGE_TIERS, at_risk[v])}
         return out
+
+    def _oi_by_tier(self, symbol: str | None) -> tuple[dict[str, np.ndarray], dict[str, float]]:
+        """Per venue: isolated OI USD per LEVERAGE_TIERS tier, and all OI USD."""
+        states = [self._state(symbol)] if symbol is not None else list(self._states.values())
+        at_risk = {v: np.zeros(len(LEVERAGE_TIERS)) for v in self.venues}
+        total = dict.fromkeys(self.venues, 0.0)
+        for st in states:
+            b = st.book
+            for v in self.venues:
+                m = b.active & (b.venue == VENUE_INDEX[v])
+                total[v] += float(b.qty[m].sum()) * st.price
+                iso = m & (b.kind == ISOLATED)
+                tier = np.searchsorted(LEVERAGE_TIERS, b.lev[iso])
+                at_risk[v] += np.bincount(tier, weights=b.qty[iso] * st.price, minlength=len(LEVERAGE_TIERS))
+        return at_risk, total
 
     def truth_inventory(self, symbol: str, venue: str | None = None, at_risk_only: bool = False
                         ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
