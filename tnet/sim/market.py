@@ -367,13 +367,14 @@ class _BarAcc:
 class _SymbolState:
     """Everything the market tracks for one symbol."""
 
-    def __init__(self, symbol: str, index: int, seed: int, t0_ms: int, n_venues: int, activity: float = 1.0) -> None:
+    def __init__(self, symbol: str, index: int, seed: int, t0_ms: int, n_venues: int, activity: float = 1.0,
+                 volatility: float = 1.0) -> None:
         self.symbol = symbol
         base = symbol_params(symbol)
         # activity: more isolated positions, each standing for fewer traders (same open interest and the
         # same traders' brackets) -> proportionally more prints; the other kinds keep their count
         n = base.positions_per_venue * (ISOLATED_COUNT_SHARE * activity + 1.0 - ISOLATED_COUNT_SHARE)
-        self.params = replace(base, positions_per_venue=max(int(n), 10))
+        self.params = replace(base, positions_per_venue=max(int(n), 10), vol_mult=base.vol_mult * volatility)
         # traders per simulated position, per venue: OI targets / (positions x mean trader notional)
         mean_trader_usd = base.median_usd * math.exp(0.5 * TRADER_USD_SIGMA**2)
         self.scale = np.array([BTC_OI_USD[v] * base.oi_vs_btc / (self.params.positions_per_venue * mean_trader_usd)
@@ -449,7 +450,10 @@ class Market:
                  mark_ms: dict[str, int] | None = None,
                  oi_ms: dict[str, int | None] | None = None,
                  prehistory_ms: int = DAY_MS, activity: float = 1.0,
-                 risk_mix: dict[str, dict[str, float]] | None = None) -> None:
+                 risk_mix: dict[str, dict[str, float]] | None = None, volatility: float = 1.0) -> None:
+        # volatility multiplies the tuned price volatility (a busier market for tests that need tiers reached)
+        if not (volatility > 0 and math.isfinite(volatility)):
+            raise ValueError("volatility must be a positive number")
         if not (activity > 0 and math.isfinite(activity)):
             raise ValueError("activity must be a positive number")
         if not symbols:
@@ -485,7 +489,7 @@ class Market:
         self.start_ms = int(start_ms)
         # pre-history starts on a bar boundary so the day before start is made of whole bars
         t0 = ((self.start_ms - prehistory_ms) // BAR_MS) * BAR_MS
-        self._states = {s: _SymbolState(s, i, seed, t0, 3, activity) for i, s in enumerate(self.symbols)}
+        self._states = {s: _SymbolState(s, i, seed, t0, 3, activity, volatility) for i, s in enumerate(self.symbols)}
         self.now_ms = t0
         for st in self._states.values():
             self._populate(st, t0)
