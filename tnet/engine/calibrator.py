@@ -204,6 +204,11 @@ class Calibrator:
             if scale_evidence:
                 cal.risk_swept_usd += float(swept[vi] @ cal.weights)
 
+    def note_printed(self, venue_idx: int, usd: float) -> None:
+        """Printed USD that counts towards the at-risk level only (no tier attribution)."""
+        if usd > 0 and math.isfinite(usd):
+            self.per_venue[venue_idx].risk_printed_usd += usd
+
     def note_realised(self, venue_idx: int, realised_usd: float, swept: np.ndarray) -> None:
         """A period's realised liquidation USD (all of it, e.g. a bar's total) against the tier USD it swept."""
         cal = self.per_venue[venue_idx]

@@ -71,9 +71,8 @@ class SymbolEngine:
         self._print_window = [False] * n  # a print (any venue) since this venue's last OI update
         self._one_per_second = [v in ONE_PRINT_PER_SECOND for v in self.venues]
         self._live = True  # False inside the bar path: no prints there, so no calibration exposure
-        self._bar_prints = False  # True while a bar that comes with its prints is swept (tier evidence)
-        self._bar_realised = False  # True while a bar that comes with realised totals is swept (at-risk level)
-        self._bar_swept = np.zeros(0)  # tier USD that bar swept per venue, (V, T)
+        self._bar_evidence = False  # True while a bar that comes with prints or realised totals is swept
+        self._bar_swept = np.zeros(0)  # tier USD that bar swept per venue, (V, T): the at-risk denominator
         self._swept_min = np.zeros(n)  # model's weighted swept USD this minute per venue
         self._tick_swept = np.zeros(n)  # ... and this sweep tick
         self._tick_second = -1  # start ms of the second the last sweep covered
@@ -251,9 +250,9 @@ class SymbolEngine:
     def _book_sweep(self, swept: np.ndarray, weights: np.ndarray) -> None:
         if not swept.any():
             return
-        if self._live or self._bar_prints:
-            self.calibrator.add_exposure(swept, scale_evidence=not self._bar_realised)
-        if self._bar_realised:
+        if self._live:
+            self.calibrator.add_exposure(swept)
+        elif self._bar_evidence:
             self._bar_swept += swept
         per_venue = (swept * weights).sum(axis=1)
         self._swept_min += per_venue
@@ -437,8 +436,8 @@ class SymbolEngine:
 
         This is THE bar path: warm start, `backtest --bars` and `backtest --events` all come through here.
         `realised`: the slot's liquidation USD (long, short) where the bars carry it; it teaches each
-        venue's at-risk share. `prints`: liquidations that happened inside the slot; they teach the tier
-        mix against what this bar swept, like live prints against a second's sweep.
+        venue's at-risk share. `prints`: liquidations that happened inside the slot; they join the tape and,
+        without totals, teach the at-risk share (hour-scale prints cannot tell tiers apart, see below).
         """
         if not bars:
             return 0.0, 0.0
@@ -449,21 +448,26 @@ class SymbolEngine:
         low = min(b.low for b in bars)
         high = max(b.high for b in bars)
         ref = self.price if self.price > 0 else first.open
-        # densities come from the inventory before the sweep: the inventory the prints came from
-        dens = self._bar_print_densities(prints)
+        dens = self._bar_prints(prints)
         self._live = False
-        self._bar_prints = bool(dens)
-        self._bar_realised = realised is not None
+        self._bar_evidence = realised is not None or bool(dens)
         self._bar_swept = np.zeros((len(self.venues), N_TIERS))
         try:
             swept = self.sweep_range(low, high, ref)
         finally:
             self._live = True
-            self._bar_prints = self._bar_realised = False
-        for vi, usd, density in dens:
-            self.calibrator.attribute(vi, usd, density, scale_evidence=realised is None)
+            self._bar_evidence = False
+        for vi, usd in dens:
+            # Hour-scale prints cannot tell tiers 0.3 % apart: on the simulator's hourly stand-in for the real
+            # events (evaluation.simevents, seeds 0-3) reshaping tiers from them lowered hazard capture@10 % by
+            # 0.04 on average, so here they only count towards the at-risk level (live prints, judged
+            # against each second's sweep, still reshape the tiers).
+            if realised is None:
+                self.calibrator.note_printed(vi, usd)
         if realised is not None:
             self._note_realised(sum(realised))
+        elif dens:
+            self._note_swept()
         minutes = first.interval_ms / MINUTE_MS
         close = bars[-1].close
         for bar in bars:
@@ -518,20 +522,25 @@ class SymbolEngine:
         self._next_minute_ms = (end // MINUTE_MS) * MINUTE_MS + MINUTE_MS
         return swept
 
-    def _bar_print_densities(self, prints: list[Liquidation] | tuple) -> list[tuple[int, float, np.ndarray]]:
-        """(venue, usd, tier density at the firing price) of a bar's prints; the tape gets them too."""
-        out = []
-        if self.tape is None or self.inventory is None:
+    def _bar_prints(self, prints: list[Liquidation] | tuple) -> list[tuple[int, float]]:
+        """(venue, usd) of a bar's prints the engine follows; the tape gets them too."""
+        out: list[tuple[int, float]] = []
+        if self.tape is None:
             return out
         for ev in prints:
             vi = self._vidx.get(ev.venue)
             if vi is None or not ev.usd > 0 or not ev.fire > 0:
                 continue
             self.tape.add(ev)
-            out.append((vi, ev.usd, self._kernel_density(vi, LONG if ev.side == "long" else SHORT, ev.fire)))
+            out.append((vi, ev.usd))
         if out:
             self.tape.tick(self._now_ms)
         return out
+
+    def _note_swept(self) -> None:
+        """The at-risk denominator of a bar whose prints (not totals) are the evidence."""
+        for vi in range(len(self.venues)):
+            self.calibrator.note_realised(vi, 0.0, self._bar_swept[vi])
 
     def _note_realised(self, realised_usd: float) -> None:
         """Split a slot's realised USD over the venues by what each swept, and teach their at-risk shares."""
@@ -567,7 +576,10 @@ class SymbolEngine:
         if self.grid is None or not self.price > 0:
             return prof
         dist = self.grid.prices() / self.price - 1.0
-        return prof * reach_probability(dist, self.calibrator.vol_1m, horizon_ms)
+        reach = reach_probability(dist, self.calibrator.vol_1m, horizon_ms)
+        # a long level above the price (a short's below) was crossed already: what is left there is the
+        # dimmed remainder of a sweep, not inventory price can still reach from its side
+        return np.stack([prof[0] * np.where(dist <= 0, reach, 0.0), prof[1] * np.where(dist >= 0, reach, 0.0)])
 
     def calibration_state(self) -> dict:
         """JSON-able calibrator state for saving."""

@@ -18,6 +18,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from tnet.engine.engine import SymbolEngine
+from tnet.engine.ladder import TIERS
 from tnet.evaluation.barfile import RealBar
 from tnet.evaluation.eventfile import RealEvent
 from tnet.evaluation.metrics import SCHEMA
@@ -93,6 +94,9 @@ def run_events(events: Sequence[RealEvent], bars: Sequence[RealBar], symbol: str
     }
     for name, ors in origins.items():
         report[name] = summarise(ors, n_boot)
+        cal = engines[name].calibrator.per_venue[0]
+        report[name]["calibration"] = {"tiers": [int(t) for t in TIERS], "weights": [round(float(x), 4) for x in cal.weights],
+                                       "at_risk": round(float(cal.at_risk), 5), "prints": cal.events}
     return report
 
 

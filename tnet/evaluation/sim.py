@@ -27,6 +27,9 @@ ORIGIN_EVERY_MS = 1_800_000
 TOP_SHARE = 0.10
 STEP_MS = 1_000
 BINANCE_OI_POLL_MS = 5_000
+# More, smaller at-risk positions at the same open interest and liquidated USD: enough liquidations per
+# hour to score a ranking (at 1 a simulated position stands for so many traders that BTC has a few a day).
+SIM_ACTIVITY = 10.0
 # The default hidden mix of `backtest --sim`: mostly 3x-10x with a thin tail (TVD 0.35 from the prior).
 # Within 2x-10x it keeps the prior's proportions: levels 10-50 % from entry are almost never reached in
 # a day, so no print can tell those tiers apart; a mix that splits them differently has a TVD floor
@@ -57,7 +60,8 @@ class _Pending:
 
 
 def run_sim(seed: int = 0, hours: float = 36.0, leverage_mix: dict | None = None, shift_at: float | None = None,
-            shift_mix: dict | None = None, symbol: str = "BTC", progress: Any = None, n_boot: int = 500) -> dict[str, Any]:
+            shift_mix: dict | None = None, symbol: str = "BTC", progress: Any = None, n_boot: int = 500,
+            activity: float = SIM_ACTIVITY) -> dict[str, Any]:
     """Drive the simulator directly (no sockets) through a learning and a frozen engine; score both on its truth.
 
     The truth is every liquidation (published or not) where it fired; the oracle ranks by the
@@ -65,7 +69,7 @@ def run_sim(seed: int = 0, hours: float = 36.0, leverage_mix: dict | None = None
     """
     from tnet.sim.market import Market
 
-    market = Market([symbol], seed=seed, leverage_mix=leverage_mix)
+    market = Market([symbol], seed=seed, leverage_mix=leverage_mix, activity=activity)
     venues = market.venues
     engine = SymbolEngine(symbol, venues)
     static = SymbolEngine(symbol, venues)
@@ -78,7 +82,7 @@ def run_sim(seed: int = 0, hours: float = 36.0, leverage_mix: dict | None = None
     start = market.start_ms
     end = start + int(hours * 3_600_000)
     shift_ms = start + int(shift_at * 3_600_000) if shift_at is not None and shift_mix else None
-    truth = _truth_mixes(market)
+    truth = _truth_mixes(market, symbol)
     tvd_start = {v: tvd(engine.calibrator.per_venue[i].weights, truth[v]) for i, v in enumerate(venues)}
     trajectory: list[dict[str, Any]] = []
     tvd_at_shift: dict[str, float] = {}
@@ -98,7 +102,7 @@ def run_sim(seed: int = 0, hours: float = 36.0, leverage_mix: dict | None = None
             tvd_before_shift = {v: tvd(engine.calibrator.per_venue[i].weights, truth[v]) for i, v in enumerate(venues)}
             floor_before_shift = {v: _tvd_floor(engine.calibrator.per_venue[i], truth[v]) for i, v in enumerate(venues)}
             market.set_leverage_mix(shift_mix)  # type: ignore[arg-type]
-            truth = _truth_mixes(market)
+            truth = _truth_mixes(market, symbol)
             tvd_at_shift = {v: tvd(engine.calibrator.per_venue[i].weights, truth[v]) for i, v in enumerate(venues)}
         events = market.step(t)
         if not has_binance_oi and t % BINANCE_OI_POLL_MS == 0 and "binance" in venues:
@@ -210,12 +214,10 @@ def _tvd_floor(cal: Any, truth: np.ndarray, reached_share: float = 0.05) -> floa
 
 
 def _truth_profile(market: Any, symbol: str, ref: SymbolEngine) -> np.ndarray:
-    """The simulator's true at-risk liquidation inventory per side on `ref`'s grid window, (2, B) USD."""
+    """The oracle: every position that can liquidate, at the price where it really would, per side on
+    `ref`'s grid window, (2, B) USD (the ceiling no map built from public data can pass)."""
     assert ref.grid is not None
-    try:
-        liq, usd, is_long = market.truth_inventory(symbol, at_risk_only=True)
-    except TypeError:  # a simulator where all open interest is at risk
-        liq, usd, is_long = market.truth_inventory(symbol)
+    liq, usd, is_long = market.truth_inventory(symbol)
     idx = np.floor(liq / ref.grid.bucket_usd + 0.5).astype(np.int64) - ref.grid.origin
     ok = (idx >= 0) & (idx < ref.grid.size)
     out = np.zeros((2, ref.grid.size))
@@ -224,9 +226,9 @@ def _truth_profile(market: Any, symbol: str, ref: SymbolEngine) -> np.ndarray:
     return out
 
 
-def _truth_mixes(market: Any) -> dict[str, np.ndarray]:
+def _truth_mixes(market: Any, symbol: str) -> dict[str, np.ndarray]:
     """The hidden leverage mix per venue: of at-risk open interest where the simulator knows it."""
-    mix = market.truth_at_risk_mix() if hasattr(market, "truth_at_risk_mix") else market.truth_leverage_mix()
+    mix = market.truth_at_risk_mix(symbol) if hasattr(market, "truth_at_risk_mix") else market.truth_leverage_mix()
     return {v: _truth_vec(w) for v, w in mix.items()}
 
 
