@@ -8,7 +8,7 @@ import numpy as np
 
 from tnet.engine.calibrator import MAX_PRINT_DISTANCE, Calibrator
 from tnet.engine.grid import PriceGrid
-from tnet.engine.hazard import DEFAULT_HORIZON_MS, reach_probability
+from tnet.engine.hazard import DEFAULT_HORIZON_MS, reach_probability, side_hazard
 from tnet.engine.history import COLUMN_MS, HeatmapHistory
 from tnet.engine.inventory import LONG, SHORT, Inventory
 from tnet.engine.ladder import N_TIERS
@@ -575,11 +575,7 @@ class SymbolEngine:
         prof = self.profile()
         if self.grid is None or not self.price > 0:
             return prof
-        dist = self.grid.prices() / self.price - 1.0
-        reach = reach_probability(dist, self.calibrator.vol_1m, horizon_ms)
-        # a long level above the price (a short's below) was crossed already: what is left there is the
-        # dimmed remainder of a sweep, not inventory price can still reach from its side
-        return np.stack([prof[0] * np.where(dist <= 0, reach, 0.0), prof[1] * np.where(dist >= 0, reach, 0.0)])
+        return side_hazard(prof, self.grid.prices(), self.price, self.calibrator.vol_1m, horizon_ms)
 
     def calibration_state(self) -> dict:
         """JSON-able calibrator state for saving."""

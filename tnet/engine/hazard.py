@@ -20,6 +20,18 @@ def reach_probability(distance_frac: ArrayLike, sigma_1m: float, horizon_ms: int
     return _erfc(d / (s * math.sqrt(2.0)))
 
 
+def side_hazard(profile: np.ndarray, prices: np.ndarray, price: float, sigma_1m: float,
+                horizon_ms: int = DEFAULT_HORIZON_MS) -> np.ndarray:
+    """(2, B) hazard of a (long, short) profile at `prices`: USD times the chance price reaches it.
+
+    A long level above the price (a short's below) was crossed already: what is left there is the
+    dimmed remainder of a sweep, not inventory price can still reach from its side, so it counts 0.
+    """
+    dist = np.asarray(prices, dtype=np.float64) / price - 1.0
+    reach = reach_probability(dist, sigma_1m, horizon_ms)
+    return np.stack([profile[0] * np.where(dist <= 0, reach, 0.0), profile[1] * np.where(dist >= 0, reach, 0.0)])
+
+
 def normal_cdf(x: ArrayLike) -> np.ndarray:
     """Standard normal CDF (vectorised, |error| < 1e-7)."""
     x = np.asarray(x, dtype=np.float64)

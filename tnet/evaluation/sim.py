@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from tnet.engine.engine import SymbolEngine
+from tnet.engine.hazard import side_hazard
 from tnet.engine.ladder import TIERS
 from tnet.evaluation.metrics import SCHEMA, tvd
 from tnet.evaluation.scoring import (
@@ -135,6 +136,7 @@ def run_sim(seed: int = 0, hours: float = 36.0, leverage_mix: dict | None = None
             grid = engine.grid
             maps = engine_maps(engine, HORIZON_MS, {"frozen": static, "frozen_hazard": static})
             maps["oracle"] = _truth_profile(market, symbol, engine)
+            maps["oracle_hazard"] = side_hazard(maps["oracle"], grid.prices(), price, engine.calibrator.vol_1m, HORIZON_MS)
             maps["recent_prints"] = recent.profile(t, grid.prices(), price)
             maps["entry_profile"] = entries.profile(t, grid.prices())
             pending.append(_Pending(t, price, grid.bucket_usd, grid.origin, maps, low=price, high=price))
@@ -162,7 +164,11 @@ def run_sim(seed: int = 0, hours: float = 36.0, leverage_mix: dict | None = None
             "tvd_floor": round(_tvd_floor(cal, truth[v]), 4),
             "prints": cal.events,
             "sampling_estimate": round(cal.sampling, 3),
+            **_tested(cal, truth[v]),
+            "at_risk_learned": round(float(cal.at_risk), 5),
         }
+        if hasattr(market, "truth_at_risk_share"):
+            entry["truth_at_risk_share"] = round(float(market.truth_at_risk_share(symbol)[v]), 5)
         if shift_ms is not None:
             entry["tvd_before_shift"] = round(tvd_before_shift.get(v, float("nan")), 4)
             entry["tvd_floor_before_shift"] = round(floor_before_shift.get(v, float("nan")), 4)
@@ -213,6 +219,22 @@ def _tvd_floor(cal: Any, truth: np.ndarray, reached_share: float = 0.05) -> floa
     return tvd(best, truth)
 
 
+def _tested(cal: Any, truth: np.ndarray, reached_share: float = 0.05) -> dict[str, Any]:
+    """The at-risk mix against the learned one on the tiers price tested (exposure >= 5 % of the most
+    tested tier's), both renormalised there: the only tiers prints can speak about."""
+    from tnet.engine.ladder import prior_weights
+
+    tested = cal.exposure >= reached_share * max(float(cal.exposure.max()), 1e-9)
+    out: dict[str, Any] = {"truth_at_risk": [round(float(x), 4) for x in truth],
+                           "tested_tiers": [int(t) for t in TIERS[tested]]}
+    if tested.sum() < 2 or not truth[tested].sum() > 0:
+        return out | {"tvd_tested": None, "tvd_tested_prior": None}
+    def norm(w: np.ndarray) -> np.ndarray:
+        return w[tested] / w[tested].sum()
+    return out | {"tvd_tested": round(tvd(norm(cal.weights), norm(truth)), 4),
+                  "tvd_tested_prior": round(tvd(norm(prior_weights()), norm(truth)), 4)}
+
+
 def _truth_profile(market: Any, symbol: str, ref: SymbolEngine) -> np.ndarray:
     """The oracle: every position that can liquidate, at the price where it really would, per side on
     `ref`'s grid window, (2, B) USD (the ceiling no map built from public data can pass)."""
@@ -233,7 +255,7 @@ def _truth_mixes(market: Any, symbol: str) -> dict[str, np.ndarray]:
 
 
 LEGACY_RANKINGS = {"model": "model", "hazard": "hazard", "uniform": "uniform", "distance": "distance",
-                   "static": "frozen", "oracle": "oracle"}
+                   "static": "frozen", "oracle": "oracle", "oracle_hazard": "oracle_hazard"}
 
 
 def _legacy_capture(scored: list[OriginScore]) -> dict[str, float | None]:
