@@ -32,7 +32,7 @@ async def test_first_screen_shows_every_panel() -> None:
         assert runtime.started
         assert "1:BTC" in _text(app, "#header") and "67,000" in _text(app, "#header")
         chart = _text(app, "#chart")
-        assert "▀" in chart and "▶67,000" in chart and "UTC" in chart and "liq USD/cell" in chart
+        assert "▀" in chart and "▶67,000" in chart and "UTC" in chart and "/cell" in chart
         assert "TAPE" in _text(app, "#tape") and "SHORT" in _text(app, "#tape")
         assert "ZONES" in _text(app, "#zones") and "reinforced" in _text(app, "#zones")
         assert "binance" in _text(app, "#calib") or "bin" in _text(app, "#calib")
@@ -94,6 +94,29 @@ async def test_window_changes_columns() -> None:
         assert col() > start and "window 4h" in _text(app, "#header")
         await pilot.press("left_square_bracket", "left_square_bracket")
         assert col() < start and "window 15m" in _text(app, "#header")
+
+
+async def test_h_switches_between_hazard_and_usd() -> None:
+    app, runtime = _make()
+    asked: list[str] = []
+    view = runtime.view
+
+    def spy(symbol: str, heatmap: bool = True, measure: str = "usd") -> Any:
+        asked.append(measure)
+        return view(symbol, heatmap=heatmap, measure=measure)
+
+    runtime.view = spy  # type: ignore[method-assign]
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause(0.1)
+        assert asked[-1] == "hazard" and "│ hazard" in _text(app, "#header")
+        assert "hazard/cell" in _text(app, "#chart")
+        await pilot.press("h")
+        await pilot.pause(0.1)
+        assert asked[-1] == "usd" and "│ USD" in _text(app, "#header")
+        assert "liq USD/cell" in _text(app, "#chart") and "hazard" not in _text(app, "#chart")
+        await pilot.press("h")
+        await pilot.pause(0.1)
+        assert asked[-1] == "hazard"
 
 
 async def test_pause_stops_updates() -> None:

@@ -256,11 +256,14 @@ class Runtime:
             self.dispatch(rest)
 
     # ----------------------------------------------------------------- views
-    def view(self, symbol: str, heatmap: bool = True) -> Any:
-        """The read-only SymbolView for `symbol` at the runtime's current time (engine's or the source's)."""
+    def view(self, symbol: str, heatmap: bool = True, measure: str = "usd") -> Any:
+        """The read-only SymbolView for `symbol` at the runtime's current time (engine's or the source's),
+        its heatmap in `measure` ("usd" or "hazard")."""
         if self.source.carries_views:
-            return self.source.view(symbol, self.now_ms(), heatmap)
-        return self.engines[symbol].view(self.now_ms(), heatmap=heatmap)
+            from tnet.engine.hazard import view_in_measure
+
+            return view_in_measure(self.source.view(symbol, self.now_ms(), heatmap), measure)
+        return self.engines[symbol].view(self.now_ms(), heatmap=heatmap, measure=measure)
 
     def health(self) -> dict[str, Any]:
         """`tnet health` JSON: per venue (contract keys) and per symbol."""

@@ -70,10 +70,10 @@ def backtest(
     json_out: Annotated[bool, typer.Option("--json", envvar="TNET_JSON", help="Print the tnet.backtest/1 JSON.")] = False,
 ) -> None:
     """Evaluate prediction skill: --sim (the simulator's truth), --bars CSV (sweep skill) or --events CSV --bars CSV (real liquidations)."""
-    if sim == (bars is not None):
-        _fail("choose exactly one of --sim or --bars CSV")
     if events is not None and bars is None:
         _fail("--events needs --bars CSV (the bars the map is built from) and --columns")
+    if sim == (bars is not None):
+        _fail("choose exactly one of --sim or --bars CSV")
     if events is not None:
         report = _events(events, event_columns, bars, columns, symbol, usd_scale, side_means, venue, since, until)
     elif bars is not None:

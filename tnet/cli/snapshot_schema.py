@@ -27,7 +27,8 @@ def snapshot_dict(view: Any, health: dict[str, Any], heatmap: bool = False) -> d
         "bucket_usd": _num(view.bucket_usd),
         "warm": view.warm,
         "levels": [
-            {"price": _num(lv.price), "long_usd": _num(lv.long_usd), "short_usd": _num(lv.short_usd)}
+            {"price": _num(lv.price), "long_usd": _num(lv.long_usd), "short_usd": _num(lv.short_usd),
+             "long_hazard_usd": _num(lv.long_hazard_usd), "short_hazard_usd": _num(lv.short_hazard_usd)}
             for lv in view.levels
         ],
         "zones": [
@@ -37,6 +38,7 @@ def snapshot_dict(view: Any, health: dict[str, Any], heatmap: bool = False) -> d
                 "price_low": _num(z.price_low),
                 "price_high": _num(z.price_high),
                 "usd": _num(z.usd),
+                "hazard_usd": _num(z.hazard_usd),
                 "state": z.state,
                 "created_ms": z.created_ms,
                 "touches": z.touches,
@@ -55,7 +57,8 @@ def snapshot_dict(view: Any, health: dict[str, Any], heatmap: bool = False) -> d
             "window_s": view.tape.window_s,
         },
         "calibration": {
-            venue: {"tiers": list(c.tiers), "weights": [_num(w) for w in c.weights], "events": c.events}
+            venue: {"tiers": list(c.tiers), "weights": [_num(w) for w in c.weights], "events": c.events,
+                    "at_risk": _num(view.at_risk[venue]) if venue in view.at_risk else None}
             for venue, c in view.calibration.items()
         },
         "health": health,

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -44,3 +46,15 @@ def _erfc(x: np.ndarray) -> np.ndarray:
     t = 1.0 / (1.0 + 0.3275911 * x)
     poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))))
     return poly * np.exp(-x * x)
+
+
+def view_in_measure(view: Any, measure: str) -> Any:
+    """A SymbolView whose heatmap is in `measure`: USD history turned into hazard with the view's own
+    volatility (for views that travelled, e.g. from a collector). Unchanged when it cannot be converted."""
+    hm = getattr(view, "heatmap", None)
+    if hm is None or hm.measure == measure or measure != "hazard" or not getattr(view, "vol_1m", 0.0) > 0:
+        return view
+    long, short = hazard_columns(hm.long_usd, hm.short_usd, hm.price_lo, hm.bucket_usd, hm.price_path, view.price,
+                                 view.vol_1m)
+    return dataclasses.replace(view, heatmap=dataclasses.replace(hm, long_usd=long, short_usd=short, measure="hazard"),
+                               measure="hazard")

@@ -64,6 +64,7 @@ class TnetApp(App[None]):
         Binding("space,p", "pause", "Pause", key_display="space"),
         Binding("f", "filter", "Min size"),
         Binding("s", "side", "Side"),
+        Binding("h", "measure", "Hazard/USD"),
         Binding("t", "cycle_theme", "Theme"),
         Binding("ctrl+c", "quit_app", "Quit", show=False, priority=True),
     ] + [Binding(str(n), f"select_symbol({n})", show=False) for n in range(1, 10)]
@@ -196,8 +197,10 @@ class TnetApp(App[None]):
         """
         symbol = self.controls.symbol
         now_s = time.monotonic()
-        want = force_heatmap or self._hm is None or self._hm_symbol != symbol or now_s - self._hm_pulled_s >= HEATMAP_PULL_S
-        view: SymbolView | None = self._safe(lambda: self.runtime.view(symbol, heatmap=want))
+        measure = self.controls.measure
+        want = (force_heatmap or self._hm is None or self._hm_symbol != symbol or self._hm.measure != measure
+                or now_s - self._hm_pulled_s >= HEATMAP_PULL_S)
+        view: SymbolView | None = self._safe(lambda: self.runtime.view(symbol, heatmap=want, measure=measure))
         if view is None:
             return None
         self._had_data = self._had_data or view.price > 0
@@ -371,6 +374,12 @@ class TnetApp(App[None]):
     def action_longer_window(self) -> None:
         """]: longer time window."""
         self.controls.longer_window()
+        self._settings_changed(reset_scale=True)
+
+    def action_measure(self) -> None:
+        """h: colour the map by 1 h hazard or by liquidation USD."""
+        self.controls.cycle_measure()
+        self._view = self._pull_view(force_heatmap=True)
         self._settings_changed(reset_scale=True)
 
     def action_side(self) -> None:

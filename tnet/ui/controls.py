@@ -10,6 +10,9 @@ from tnet.ui.render.tape import MIN_USD_STEPS, next_min_usd
 ZOOM_PCT: tuple[float, ...] = (0.5, 1.0, 2.0, 3.0, 5.0, 8.0, 12.0, 20.0)  # +- % of price shown
 WINDOWS: tuple[tuple[str, int], ...] = (("15m", 900_000), ("1h", 3_600_000), ("4h", 14_400_000), ("24h", 86_400_000))
 SIDES: tuple[str, ...] = ("both", "long", "short")
+# What the map is coloured by: hazard (USD times the chance price gets there within an hour; the default,
+# it ranks where liquidations happen best in `tnet backtest`) or the USD that would liquidate there.
+MEASURES: tuple[str, ...] = ("hazard", "usd")
 
 
 @dataclass(slots=True)
@@ -22,6 +25,7 @@ class Controls:
     zoom_index: int = 4  # +-5 %
     window_index: int = 1  # 1h
     side_index: int = 0
+    measure_index: int = 0
     min_usd: float = 0.0
     paused: bool = False
     theme_index: int = 0
@@ -46,6 +50,11 @@ class Controls:
     def side(self) -> str:
         """Which inventory the heatmap colours: both, long or short."""
         return SIDES[self.side_index]
+
+    @property
+    def measure(self) -> str:
+        """What the map and profile are coloured by: "hazard" or "usd"."""
+        return MEASURES[self.measure_index]
 
     @property
     def theme(self) -> str:
@@ -84,6 +93,10 @@ class Controls:
         """s: colour both sides, longs only, shorts only."""
         self.side_index = (self.side_index + 1) % len(SIDES)
 
+    def cycle_measure(self) -> None:
+        """h: colour by 1 h hazard or by liquidation USD."""
+        self.measure_index = (self.measure_index + 1) % len(MEASURES)
+
     def cycle_filter(self) -> None:
         """f: the next minimum print size (a custom --min-usd joins the cycle)."""
         steps = tuple(sorted(set(self.min_usd_steps) | {self.min_usd}))
@@ -104,6 +117,7 @@ class Controls:
         return {
             "window": f"window {self.window[0]}",
             "zoom": f"±{self.half_range_pct:g}%{side}",
+            "measure": "hazard" if self.measure == "hazard" else "USD",
             "filter": f"min ≥{format_usd(self.min_usd)}",
             "theme": self.theme,
             "paused": "1" if self.paused else "",

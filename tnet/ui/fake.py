@@ -48,7 +48,7 @@ class FakeRuntime:
         """Nothing to stop."""
         self.stopped = True
 
-    def view(self, symbol: str, heatmap: bool = True) -> SymbolView:
+    def view(self, symbol: str, heatmap: bool = True, measure: str = "usd") -> SymbolView:
         """Current synthetic view of `symbol` (KeyError for an unknown one, like a real runtime)."""
         self.view_calls += 1
         self.heatmap_calls += int(heatmap)
@@ -61,6 +61,7 @@ class FakeRuntime:
                 t0_ms=st["t0"], col_ms=COL_MS, price_lo=st["price_lo"], bucket_usd=bucket,
                 long_usd=st["long"], short_usd=st["short"], price_path=st["path"],
                 prints=[(e["ts_ms"], e["price"], e["side"], e["usd"]) for e in st["prints"]],
+                measure=measure,  # synthetic matrices: labelled as asked, not recomputed
             )
         last_long, last_short = st["long"][-1], st["short"][-1]
         prices = st["price_lo"] + np.arange(N_ROWS) * bucket

@@ -112,5 +112,7 @@ def chart_lines(
         out.append(line([(fit(banner, width), palette.state["stale"])], width, palette.text))
     else:
         side_label = {"both": "liq USD/cell", "long": "long liq USD", "short": "short liq USD"}[settings.side]
+        if hm.measure == "hazard":  # USD times the chance price gets there within an hour
+            side_label = {"both": "hazard/cell", "long": "long hazard", "short": "short hazard"}[settings.side]
         out.append(axes.legend(state.vmax, width, palette, side_label, state.decades))
     return out[:height]

@@ -17,15 +17,18 @@ tnet — keys
   space / p     pause / resume updates
   f             cycle the minimum print size shown on the tape
   s             heatmap side: both, longs only, shorts only
+  h             colour by 1 h hazard (default) or by liquidation USD
   t             next theme
   ctrl+p        command palette: any action, symbol or theme by name
   ?             this help
   q             quit
 
 Screen
-  heatmap       predicted liquidation USD by price (rows) and time
-                (columns), brighter = more; the line is the price;
-                • ● = real liquidations
+  heatmap       predicted liquidations by price (rows) and time
+                (columns): 1 h hazard (USD times the chance price
+                gets there within an hour) or USD (h); brighter =
+                more; the line is the price; • ● = real liquidations
+                where they fired
   profile       right of the price axis: short liquidations above
                 the price, long below
   tape          newest real liquidations; - = long liquidated

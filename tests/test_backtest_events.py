@@ -1,0 +1,145 @@
+"""Event-level evaluation: the scores by hand, the events file and CLI, and the real OKX events when present."""
+
+from __future__ import annotations
+
+import csv
+import json
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from tnet.cli.backtest import backtest
+from tnet.evaluation.barfile import BarFileError
+from tnet.evaluation.eventfile import load_events, parse_event_columns
+from tnet.evaluation.metrics import capture_top, rank_percentiles
+
+app = typer.Typer()
+app.command()(backtest)
+
+DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+OKX = DATA / "okx-hl-liq-0xknxwledge" / "liquidations_events.csv"
+REGIME_1H = DATA / "coinglass-agg-ismethanhtung" / "regime_1h_BN-BB-OKX_2025-12-04_2026-06-02.csv"
+BAR_COLS = ("ts=timestamp,open=price_open,high=price_high,low=price_low,close=price_close,oi_usd=oi_close,"
+            "liq_long_usd=liquidation_long_usd,liq_short_usd=liquidation_short_usd")
+EVENT_COLS = "ts=timestamp_ms,side=side,price=price,usd=size_usd_as_recorded,venue=venue,symbol=coin"
+
+
+def test_rank_percentile_by_hand() -> None:
+    score = np.array([1.0, 2.0, 3.0, 3.0])
+    # bucket 2 (3.0): two below, one tie besides itself -> (2 + 0.5) / 3; bucket 0: nothing below -> 0
+    assert rank_percentiles(score, np.array([2, 0, 1])) == pytest.approx([2.5 / 3, 0.0, 1 / 3])
+    assert rank_percentiles(np.zeros(7), np.array([0, 6])) == pytest.approx([0.5, 0.5])  # flat = random
+
+
+def test_capture_top_by_hand_with_ties_pro_rata() -> None:
+    realised = np.array([5.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 4.0])
+    score = np.arange(10.0)[::-1]  # bucket 0 ranks first, bucket 1 second
+    assert capture_top(score, realised, 0.2) == pytest.approx(5.0)
+    # a flat map captures exactly the share (expected value of a random tie-break): 0.2 x 10
+    assert capture_top(np.zeros(10), realised, 0.2) == pytest.approx(2.0)
+    # top one is bucket 9; the next slot is shared by buckets 0 and 2 (tied): half of 5 + 1
+    tied = np.array([1.0, 0.0, 1.0, 0, 0, 0, 0, 0, 0, 2.0])
+    assert capture_top(tied, realised, 0.2) == pytest.approx(4.0 + 0.5 * 6.0)
+
+
+def _write_events(path: Path, rows: list[tuple[int, str, float, float]]) -> None:
+    with path.open("w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["timestamp_ms", "timestamp_utc", "venue", "coin", "side", "size_usd_as_recorded", "price"])
+        for ts, side, usd, price in rows:
+            w.writerow([ts, "", "okx", "BTC", side, usd, price])
+
+
+def test_events_file_sides_units_and_firing_price(tmp_path: Path) -> None:
+    f = tmp_path / "ev.csv"
+    _write_events(f, [(1_772_700_000_000, "sell", 1_000_000.0, 70_000.0), (1_772_700_001_000, "buy", 500_000.0, 71_000.0)])
+    evs = load_events(f, parse_event_columns(EVENT_COLS), symbol="BTC", venue="okx", usd_scale=0.01)
+    assert [e.side for e in evs] == ["long", "short"]  # OKX order side: a sell closes a long
+    assert evs[0].usd == pytest.approx(10_000.0)  # contracts x price recorded as USD, x ctVal 0.01
+    assert evs[0].price == 70_000.0 and evs[0].fire == pytest.approx(70_000.0 / 0.996)  # bkPx moved back by 0.4 %
+    assert evs[1].fire == pytest.approx(71_000.0 / 1.004)
+    with pytest.raises(BarFileError, match="missing usd"):
+        parse_event_columns("ts=timestamp_ms,side=side,price=price")
+    _write_events(f, [(1_772_700_000_000, "hold", 1.0, 70_000.0)])
+    with pytest.raises(BarFileError, match="not buy/sell/long/short"):
+        load_events(f, parse_event_columns(EVENT_COLS))
+
+
+def _write_bars(path: Path, start_ms: int, n: int) -> list[tuple[int, float, float]]:
+    rng = np.random.default_rng(3)
+    lines = ["timestamp,price_open,price_high,price_low,price_close,oi_close,liquidation_long_usd,liquidation_short_usd"]
+    price, out = 70_000.0, []
+    for k in range(n):
+        o = price
+        c = o * float(np.exp(rng.normal(0, 0.004)))
+        h, lo = max(o, c) * 1.002, min(o, c) * 0.998
+        ts = start_ms + k * 3_600_000
+        lines.append(f"{ts},{o},{h},{lo},{c},{8e9 * (1 + 0.001 * k)},{2e6},{1e6}")
+        out.append((ts, lo, h))
+        price = c
+    path.write_text("\n".join(lines) + "\n")
+    return out
+
+
+def test_events_cli_scores_every_ranking_against_uniform(tmp_path: Path) -> None:
+    start = 1_772_000_000_000 // 3_600_000 * 3_600_000
+    bars = _write_bars(tmp_path / "bars.csv", start, 40)
+    rng = np.random.default_rng(5)
+    rows = []
+    for ts, lo, hi in bars[26:36]:  # events inside each hour's range, after a day of bars
+        for _ in range(20):
+            side = "sell" if rng.random() < 0.5 else "buy"
+            rows.append((ts + int(rng.integers(0, 3_600_000)), side, float(rng.uniform(1e5, 1e6)), float(rng.uniform(lo, hi))))
+    rows.sort()
+    _write_events(tmp_path / "ev.csv", rows)
+    res = CliRunner().invoke(app, ["--events", str(tmp_path / "ev.csv"), "--event-columns", EVENT_COLS,
+                                   "--usd-scale", "0.01", "--bars", str(tmp_path / "bars.csv"), "--columns", BAR_COLS,
+                                   "--json"])
+    assert res.exit_code == 0, res.output
+    rep = json.loads(res.output)
+    assert rep["mode"] == "events" and rep["events"]["long"] + rep["events"]["short"] == len(rows)
+    for variant in ("bars", "prints"):
+        fixed = rep[variant]["windows"]["fixed"]
+        for side in ("long", "short"):
+            s = fixed[side]
+            assert s["rank_pct"]["uniform"]["value"] == 0.5
+            assert s["capture_at_10pct"]["uniform"]["value"] == pytest.approx(0.1, abs=0.005)  # k/n of 10 %
+            for name in ("model", "hazard", "frozen", "distance", "distance_side", "recent_prints", "entry_profile"):
+                assert 0.0 <= s["capture_at_10pct"][name]["value"] <= 1.0
+            assert s["best_baseline"]["capture_at_10pct"] in ("uniform", "distance", "distance_side", "recent_prints",
+                                                              "entry_profile")
+        assert len(rep[variant]["mass_by_distance"]["long"]["map_share"]) == 5
+
+
+def test_events_cli_one_line_errors(tmp_path: Path) -> None:
+    res = CliRunner().invoke(app, ["--events", str(tmp_path / "none.csv"), "--event-columns", EVENT_COLS])
+    assert res.exit_code == 2 and "needs --bars" in res.output
+    _write_bars(tmp_path / "bars.csv", 1_772_000_000_000, 30)
+    res = CliRunner().invoke(app, ["--events", str(tmp_path / "none.csv"), "--event-columns", EVENT_COLS,
+                                   "--bars", str(tmp_path / "bars.csv"), "--columns", BAR_COLS])
+    assert res.exit_code == 2 and "cannot read" in res.output and "Traceback" not in res.output
+
+
+@pytest.mark.skipif(not (OKX.exists() and REGIME_1H.exists()), reason="shared real data absent")
+def test_real_okx_events_are_read_as_documented() -> None:
+    since, until = "2026-03-04T23:31:00Z", "2026-03-05T11:07:00Z"  # both sides complete (data README)
+    res = CliRunner().invoke(app, ["--events", str(OKX), "--event-columns", EVENT_COLS, "--usd-scale", "0.01",
+                                   "--venue", "okx", "--since", since, "--until", until,
+                                   "--bars", str(REGIME_1H), "--columns", BAR_COLS, "--json"])
+    assert res.exit_code == 0, res.output
+    rep = json.loads(res.output)
+    # counted independently from the CSV: OKX BTC rows in the window, sell = longs liquidated
+    lo, hi = (int(datetime.fromisoformat(x.replace("Z", "+00:00")).timestamp() * 1000) for x in (since, until))
+    with OKX.open() as fh:
+        rows = [r for r in csv.DictReader(fh) if r["venue"] == "okx" and r["coin"] == "BTC"
+                and lo <= int(r["timestamp_ms"]) < hi]
+    assert rep["events"]["long"] == sum(r["side"] == "sell" for r in rows)
+    assert rep["events"]["short"] == sum(r["side"] == "buy" for r in rows)
+    # the data README: raw bkPx lies inside the hour's range about half the time, moved back by 0.4 % almost always
+    for side in ("long", "short"):
+        inside = rep["inside_traded_range"][side]
+        assert inside["fire"] > 0.9 > inside["reported"]

@@ -1,0 +1,31 @@
+"""Hazard by hand: reach probability from volatility, and only the side a level can still be reached from."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from tnet.engine.hazard import normal_cdf, reach_probability, side_hazard
+
+
+def test_reach_probability_is_the_reflection_principle() -> None:
+    # sigma 0.1 %/min over 60 min: sigma_h = 0.1 % x sqrt(60) = 0.7746 %; a level 1 % away:
+    # P(touch) = erfc(0.01 / (0.007746 x sqrt 2)) = 2 (1 - Phi(1.291)) = 0.1967
+    p = reach_probability(np.array([0.0, 0.01, -0.01, 0.05]), 0.001, 3_600_000)
+    assert p[0] == pytest.approx(1.0)
+    assert p[1] == pytest.approx(math.erfc(0.01 / (0.001 * math.sqrt(60) * math.sqrt(2))), abs=1e-6)
+    assert p[1] == pytest.approx(0.1967, abs=1e-3) and p[2] == p[1]
+    assert p[3] < 1e-9
+    assert normal_cdf(np.array([0.0, 1.0]))[1] == pytest.approx(0.841345, abs=1e-6)
+
+
+def test_hazard_counts_longs_below_price_and_shorts_above_only() -> None:
+    prices = np.array([99.0, 100.0, 101.0])
+    profile = np.array([[10.0, 10.0, 10.0], [20.0, 20.0, 20.0]])  # longs, shorts at every price
+    hz = side_hazard(profile, prices, 100.0, 0.001, 3_600_000)
+    p1 = math.erfc(0.01 / (0.001 * math.sqrt(60) * math.sqrt(2)))
+    # a long level above the price was crossed already (what is left there is a sweep's remainder)
+    assert hz[0] == pytest.approx([10.0 * p1, 10.0, 0.0], abs=1e-5)
+    assert hz[1] == pytest.approx([0.0, 20.0, 20.0 * p1], abs=1e-5)
