@@ -8,7 +8,7 @@ import numpy as np
 
 from tnet.engine.calibrator import MAX_PRINT_DISTANCE, Calibrator
 from tnet.engine.grid import PriceGrid
-from tnet.engine.hazard import DEFAULT_HORIZON_MS, reach_probability, side_hazard
+from tnet.engine.hazard import DEFAULT_HORIZON_MS, hazard_columns, side_hazard
 from tnet.engine.history import COLUMN_MS, HeatmapHistory
 from tnet.engine.inventory import LONG, SHORT, Inventory
 from tnet.engine.ladder import N_TIERS
@@ -625,7 +625,7 @@ class SymbolEngine:
         hm = self._heatmap_view(now_ms, measure) if heatmap else None
         return SymbolView(self.symbol, now_ms, price, grid.bucket_usd, level_list,
                           self.zones.views(grid.bucket_usd, price, hazard, grid.origin), tape, cal, oi, hm, self.warm,
-                          zone_stats=self.zones.stats(), measure=measure,
+                          zone_stats=self.zones.stats(), measure=measure, vol_1m=float(self.calibrator.vol_1m),
                           at_risk={c.venue: float(c.at_risk) for c in self.calibrator.per_venue})
 
     def _levels(self, profile: np.ndarray, hazard: np.ndarray, levels: int) -> list[Level]:
@@ -654,12 +654,8 @@ class SymbolEngine:
         target = grid.index_of(self.price) - self.history.half_rows
         t0, long, short, path = self.history.window(target)
         price_lo = target * grid.bucket_usd
-        if measure == "hazard" and long.size:
-            # each column judged from its own price (the chance price then reached the row within an hour)
-            rows = price_lo + np.arange(long.shape[1]) * grid.bucket_usd
-            ref = np.where(np.isfinite(path) & (path > 0), path, self.price)[:, None]
-            reach = reach_probability(rows[None, :] / ref - 1.0, self.calibrator.vol_1m).astype(np.float32)
-            long, short = long * reach, short * reach
+        if measure == "hazard":
+            long, short = hazard_columns(long, short, price_lo, grid.bucket_usd, path, self.price, self.calibrator.vol_1m)
         prints = [(e.ts_ms, e.fire, e.side, e.usd) for e in self.tape.recent if e.ts_ms >= t0]
         return HeatmapView(t0_ms=t0, col_ms=COLUMN_MS, price_lo=price_lo, bucket_usd=grid.bucket_usd,
                            long_usd=long, short_usd=short, price_path=path, prints=prints, measure=measure)

@@ -34,6 +34,17 @@ def side_hazard(profile: np.ndarray, prices: np.ndarray, price: float, sigma_1m:
     return np.stack([profile[0] * np.where(dist <= 0, reach, 0.0), profile[1] * np.where(dist >= 0, reach, 0.0)])
 
 
+def hazard_columns(long: np.ndarray, short: np.ndarray, price_lo: float, bucket_usd: float, path: np.ndarray,
+                   price: float, sigma_1m: float) -> tuple[np.ndarray, np.ndarray]:
+    """Heatmap history (cols, rows) in USD -> the same in hazard, each column judged from its own price."""
+    if not long.size:
+        return long, short
+    rows = price_lo + np.arange(long.shape[1]) * bucket_usd
+    ref = np.where(np.isfinite(path) & (path > 0), path, price)[:, None]
+    reach = reach_probability(rows[None, :] / ref - 1.0, sigma_1m).astype(np.float32)
+    return long * reach, short * reach
+
+
 def normal_cdf(x: ArrayLike) -> np.ndarray:
     """Standard normal CDF (vectorised, |error| < 1e-7)."""
     x = np.asarray(x, dtype=np.float64)

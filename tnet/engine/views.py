@@ -112,3 +112,4 @@ class SymbolView:
     zone_stats: dict[str, Any] = field(default_factory=dict)
     measure: str = "usd"  # what the UI colours the map and profile by: "usd" or "hazard"
     at_risk: dict[str, float] = field(default_factory=dict)  # venue -> learned share of crossed inventory that liquidates
+    vol_1m: float = 0.0  # recent 1-minute log-return volatility the hazard is judged with (0 = unknown)
