@@ -7,6 +7,7 @@ import math
 import os
 import pty
 import re
+import select
 import subprocess
 import sys
 import tomllib
@@ -228,30 +229,65 @@ def test_readme_example_config_is_accepted(tmp_path: Path) -> None:
     assert settings.watch, "the example shows the `watch` default symbols"
 
 
-def test_demo_leaves_no_temporary_folder(tmp_path: Path) -> None:
-    """`tnet demo` used to create a tnet-demo-* state folder in the temp directory on every run."""
+def run_tui(args: list[str], env: dict[str, str], seconds: float = 1.0) -> tuple[int, str]:
+    """Start the TUI on a pseudo-terminal as a user would; once its footer is drawn, wait `seconds`
+    and press q. Returns (exit status, everything it wrote)."""
     import time
 
-    scratch = tmp_path / "tmp"
-    scratch.mkdir()
     main, sub = pty.openpty()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TNET_")}
-    env.update(TMPDIR=str(scratch), TERM="xterm-256color", XDG_STATE_HOME=str(tmp_path / "state"))
-    proc = subprocess.Popen([PY, "-m", "tnet", "demo"], stdin=sub, stdout=sub, stderr=sub, env=env)
+    full = {k: v for k, v in os.environ.items() if not k.startswith("TNET_")}
+    full.update(TERM="xterm-256color", **env)
+    proc = subprocess.Popen([PY, "-m", "tnet", *args], stdin=sub, stdout=sub, stderr=sub, env=full)
     os.close(sub)
+    out = b""
     try:
-        time.sleep(3)  # the TUI is up (the simulator may still be starting; q stops it either way)
-        os.write(main, b"q")
-        deadline = time.monotonic() + 30
-        while proc.poll() is None and time.monotonic() < deadline:
+        give_up = time.monotonic() + 60
+        press_at: float | None = None
+        while proc.poll() is None and time.monotonic() < give_up:
+            if press_at is None and b"Help" in out:  # the app is up and reading keys
+                press_at = time.monotonic() + seconds
+            if press_at is not None and time.monotonic() >= press_at:
+                os.write(main, b"q")
+                press_at = float("inf")
+            if not select.select([main], [], [], 0.2)[0]:
+                continue  # a still screen sends nothing
             try:
-                os.read(main, 65536)  # keep the terminal drained so the app never blocks on output
-            except OSError:
+                out += os.read(main, 65536)  # drained, so the app never blocks on output
+            except OSError:  # the app closed the terminal
                 break
     finally:
         if proc.poll() is None:
             proc.kill()
         os.close(main)
-    assert proc.wait(timeout=10) == 0
+    return proc.wait(timeout=10), out.decode("utf-8", errors="replace")
+
+
+def test_demo_leaves_no_temporary_folder(tmp_path: Path) -> None:
+    """`tnet demo` used to create a tnet-demo-* state folder in the temp directory on every run."""
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    code, _ = run_tui(["demo"], {"TMPDIR": str(scratch), "XDG_STATE_HOME": str(tmp_path / "state")})
+    assert code == 0
     assert list(scratch.iterdir()) == []
     assert not (tmp_path / "state").exists()  # and no live calibrator state learned from the simulator
+
+
+def test_watch_without_symbols_uses_the_config_list(tmp_path: Path) -> None:
+    cfg = tmp_path / "config.toml"
+    cfg.write_text('watch = ["ETH", "SOL"]\n', encoding="utf-8")
+    code, shown = run_tui(["watch", "--config", str(cfg), "--source", DEAD_SIM], {})
+    assert code == 0 and "1:ETH" in shown and "2:SOL" in shown and "BTC" not in shown
+    code, shown = run_tui(["watch", "--source", DEAD_SIM], {"XDG_CONFIG_HOME": str(tmp_path / "none")})
+    assert code == 0 and "1:BTC" in shown
+
+
+def test_quitting_during_the_warm_start_prints_no_traceback() -> None:
+    import socket
+
+    with socket.socket() as silent:  # accepts connections (backlog) and never answers: the warm start hangs
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(16)
+        port = silent.getsockname()[1]
+        code, shown = run_tui(["watch", "BTC", "--source", f"sim@127.0.0.1:{port}"], {}, seconds=0.5)
+    assert code == 0
+    assert "Traceback" not in shown and "never retrieved" not in shown

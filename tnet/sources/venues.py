@@ -108,10 +108,12 @@ class VenueSource(VenueFrames):
             return out
 
         venues = list(self.specs)
+        gathered = asyncio.gather(*(one_venue(v) for v in venues), return_exceptions=True)
+        # Quitting during the warm start cancels the gather; its outcome is read here so asyncio
+        # never prints "exception was never retrieved" over the user's terminal.
+        gathered.add_done_callback(lambda f: f.cancelled() or f.exception())
         try:
-            results = await asyncio.wait_for(
-                asyncio.gather(*(one_venue(v) for v in venues), return_exceptions=True), WARM_TIMEOUT_S
-            )
+            results = await asyncio.wait_for(gathered, WARM_TIMEOUT_S)
         except asyncio.TimeoutError:
             for v in venues:
                 self.warm_status.setdefault(v, "warm start timed out")
