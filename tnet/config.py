@@ -147,6 +147,8 @@ class Settings:
     save_state: bool = True  # False for simulator and replay runs unless --state-dir is given
     warm_start: bool = True
     watch: tuple[str, ...] = ()  # symbols `tnet watch` shows when none are named
+    alert_rules: list[dict[str, Any]] = field(default_factory=list)  # the config's [[alerts]] tables, raw
+    bell: bool = False  # ring the terminal bell on an alert in the TUI
 
     def proxy_url(self) -> str | None:
         """The proxy to use for venues (config first, then the usual environment variables)."""
@@ -182,7 +184,7 @@ def load_config_file(path: Path | None, required: bool) -> dict[str, Any]:
         data = tomllib.loads(raw.decode("utf-8", errors="replace"))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"config file {str(path)!r} is not valid TOML: {exc}") from None
-    known = {"exchanges", "state_dir", "endpoints", "proxy", "theme", "symbols", "source", "watch", "redis", "redis_maxlen"}
+    known = {"exchanges", "state_dir", "endpoints", "proxy", "theme", "symbols", "source", "watch", "redis", "redis_maxlen", "alerts", "bell"}
     unknown = sorted(set(data) - known)
     if unknown:
         raise ConfigError(f"config file {str(path)!r}: unknown key {unknown[0]!r} (known: {', '.join(sorted(known))})")
@@ -255,7 +257,24 @@ def build_settings(
         if isinstance(maxlen, bool) or not isinstance(maxlen, int) or maxlen < 1000:
             raise ConfigError(f"bad redis_maxlen {maxlen!r}: expected a whole number of events >= 1000")
         settings.redis_maxlen = maxlen
+    _alert_settings(settings, data)
     return settings
+
+
+def _alert_settings(settings: Settings, data: dict[str, Any]) -> None:
+    """`[[alerts]]` rules (validated here, so a bad rule fails every command alike) and `bell`."""
+    from tnet.alerts.rules import RuleError, parse_rules
+
+    rules = data.get("alerts", [])
+    try:
+        parse_rules(rules)
+    except RuleError as exc:
+        raise ConfigError(f"config: {exc}") from None
+    settings.alert_rules = list(rules)
+    bell = data.get("bell", False)
+    if not isinstance(bell, bool):
+        raise ConfigError(f"config bell: expected true or false, got {bell!r}")
+    settings.bell = bell
 
 
 def parse_speed(value: str | float) -> float:

@@ -13,6 +13,7 @@ from tnet.cli.common import (
     FAILED_EXIT,
     ConfigOpt,
     ExchangesOpt,
+    RuleOpt,
     SourceOpt,
     StateDirOpt,
     check_writable,
@@ -411,7 +412,8 @@ def snapshot(
 
 
 # --------------------------------------------------------------------------- TUI
-def _run_tui(symbols: list[str], settings_kwargs: dict[str, Any], min_usd: float, seed: int | None = None) -> None:
+def _run_tui(symbols: list[str], settings_kwargs: dict[str, Any], min_usd: float, seed: int | None = None,
+             rules: list[str] | None = None, bell: bool = False) -> None:
     if not symbols:  # `tnet watch` alone: the config's list, else BTC
         from tnet.cli.common import load_settings
 
@@ -419,6 +421,9 @@ def _run_tui(symbols: list[str], settings_kwargs: dict[str, Any], min_usd: float
     settings, infos = settings_and_symbols(symbols, **settings_kwargs)
     if seed is not None:
         settings.sim_seed = seed
+    from tnet.cli.alert import rules_for
+
+    alert_rules = rules_for(settings, rules)
     from tnet.ui.themes import ThemeError, load_theme
 
     try:
@@ -430,7 +435,13 @@ def _run_tui(symbols: list[str], settings_kwargs: dict[str, Any], min_usd: float
     from tnet.runtime import Runtime
     from tnet.ui.app import run_tui
 
-    run_tui(Runtime(infos, settings), theme=settings.theme, min_usd=min_usd)
+    runtime = Runtime(infos, settings)
+    monitor = None
+    if alert_rules:
+        from tnet.alerts.monitor import AlertMonitor
+
+        monitor = AlertMonitor(runtime, alert_rules)
+    run_tui(runtime, theme=settings.theme, min_usd=min_usd, alerts=monitor, bell=bell or settings.bell)
 
 
 def watch(
@@ -438,16 +449,18 @@ def watch(
     theme: Annotated[str | None, typer.Option("--theme", envvar="TNET_THEME", help="Theme name (see themes/).")] = None,
     min_usd: Annotated[float, typer.Option("--min-usd", envvar="TNET_MIN_USD", min=0, help="Hide tape prints below this USD size.")] = 0.0,
     speed: Annotated[str, typer.Option("--speed", envvar="TNET_SPEED", help="Replay speed with --source replay:FILE (or 'max').")] = "1",
+    rule: RuleOpt = None,
+    bell: Annotated[bool, typer.Option("--bell", envvar="TNET_BELL", help="Ring the terminal bell on each alert.")] = False,
     source: SourceOpt = None,
     exchanges: ExchangesOpt = None,
     state_dir: StateDirOpt = None,
     config: ConfigOpt = None,
 ) -> None:
-    """The terminal UI: liquidation heatmap, tape, zones, feed health, calibration."""
+    """The terminal UI: liquidation heatmap, tape, zones, feed health, calibration, alerts."""
     _run_tui(
         symbols or [],
         dict(source=source, exchanges=exchanges, state_dir=state_dir, config=config, theme=theme, speed=speed),
-        min_usd,
+        min_usd, rules=rule, bell=bell,
     )
 
 
@@ -469,8 +482,10 @@ def demo(
 
 def register(app: typer.Typer) -> None:
     """Attach every command to the Typer app (each imports its heavy modules only when run)."""
+    from tnet.cli.alert import alert
     from tnet.cli.backtest import backtest
     from tnet.cli.collect import collect
+    from tnet.cli.stream import stream
     from tnet.sim.cli import sim
 
     app.command()(watch)
@@ -480,5 +495,7 @@ def register(app: typer.Typer) -> None:
     app.command()(record)
     app.command()(collect)
     app.command()(replay)
+    app.command()(stream)
+    app.command()(alert)
     app.command()(sim)
     app.command()(backtest)

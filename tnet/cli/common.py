@@ -25,6 +25,11 @@ StateDirOpt = Annotated[
     Path | None,
     typer.Option("--state-dir", envvar="TNET_STATE_DIR", help="Where calibrator state is kept."),
 ]
+RuleOpt = Annotated[
+    list[str] | None,
+    typer.Option("--rule", envvar="TNET_RULE", show_default=False,
+                 help="A rule KIND:key=value,... (repeatable), e.g. burst:min_usd=1M,window=60s; added to the config's [[alerts]]."),
+]
 ConfigOpt = Annotated[
     Path | None,
     typer.Option("--config", envvar="TNET_CONFIG", help="TOML config file (default: the per-user config.toml)."),

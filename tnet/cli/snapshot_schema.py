@@ -17,6 +17,28 @@ def _num(x: float) -> float | None:
     return None if math.isnan(x) or math.isinf(x) else x
 
 
+def level_dict(lv: Any) -> dict[str, Any]:
+    """One row of the level profile: `{price, long_usd, short_usd, long_hazard_usd, short_hazard_usd}`."""
+    return {"price": _num(lv.price), "long_usd": _num(lv.long_usd), "short_usd": _num(lv.short_usd),
+            "long_hazard_usd": _num(lv.long_hazard_usd), "short_hazard_usd": _num(lv.short_hazard_usd)}
+
+
+def zone_dict(z: Any) -> dict[str, Any]:
+    """One zone: `{id, side, price_low, price_high, usd, hazard_usd, state, created_ms, touches, distance_pct}`."""
+    return {
+        "id": z.id,
+        "side": z.side,
+        "price_low": _num(z.price_low),
+        "price_high": _num(z.price_high),
+        "usd": _num(z.usd),
+        "hazard_usd": _num(z.hazard_usd),
+        "state": z.state,
+        "created_ms": z.created_ms,
+        "touches": z.touches,
+        "distance_pct": _num(z.distance_pct),
+    }
+
+
 def snapshot_dict(view: Any, health: dict[str, Any], heatmap: bool = False) -> dict[str, Any]:
     """The documented snapshot object for one symbol."""
     out: dict[str, Any] = {
@@ -26,26 +48,8 @@ def snapshot_dict(view: Any, health: dict[str, Any], heatmap: bool = False) -> d
         "price": _num(view.price) if view.price > 0 else None,  # 0.0 means no mark price yet
         "bucket_usd": _num(view.bucket_usd),
         "warm": view.warm,
-        "levels": [
-            {"price": _num(lv.price), "long_usd": _num(lv.long_usd), "short_usd": _num(lv.short_usd),
-             "long_hazard_usd": _num(lv.long_hazard_usd), "short_hazard_usd": _num(lv.short_hazard_usd)}
-            for lv in view.levels
-        ],
-        "zones": [
-            {
-                "id": z.id,
-                "side": z.side,
-                "price_low": _num(z.price_low),
-                "price_high": _num(z.price_high),
-                "usd": _num(z.usd),
-                "hazard_usd": _num(z.hazard_usd),
-                "state": z.state,
-                "created_ms": z.created_ms,
-                "touches": z.touches,
-                "distance_pct": _num(z.distance_pct),
-            }
-            for z in view.zones
-        ],
+        "levels": [level_dict(lv) for lv in view.levels],
+        "zones": [zone_dict(z) for z in view.zones],
         "tape": {
             "events": view.tape.events,
             "clusters": [

@@ -30,6 +30,7 @@ from tnet.ui.render.chart import ChartSettings, ChartState, chart_lines
 from tnet.ui.render.palette import Palette
 from tnet.ui.render.scale import price_decimals
 from tnet.ui.render.tape import tape_lines
+from tnet.ui.screens.alerts import AlertFeed, AlertsScreen
 from tnet.ui.screens.help import HelpScreen
 from tnet.ui.themes import ThemeSpec, available_themes, load_theme
 from tnet.ui.widgets.lines import LinesWidget
@@ -66,15 +67,18 @@ class TnetApp(App[None]):
         Binding("s", "side", "Side"),
         Binding("h", "measure", "Hazard/USD"),
         Binding("t", "cycle_theme", "Theme"),
+        Binding("a", "alerts", "Alerts"),
         Binding("ctrl+c", "quit_app", "Quit", show=False, priority=True),
     ] + [Binding(str(n), f"select_symbol({n})", show=False) for n in range(1, 10)]
 
     def __init__(
         self, runtime: RuntimeLike, theme: str | None = None, min_usd: float = 0.0,
         refresh_hz: float = 4.0, start_runtime: bool = True, color_depth: int | None = None,
+        alerts: Any = None, bell: bool = False,
     ) -> None:
         super().__init__()
         self.runtime = runtime
+        self.alerts = AlertFeed(alerts, bell)  # alerts: a tnet.alerts.monitor.AlertMonitor, or None
         names = available_themes()
         first = load_theme(theme)  # raises ThemeError for an unknown name (the CLI checks first)
         if first.name not in names:
@@ -135,6 +139,8 @@ class TnetApp(App[None]):
         self._tick()
         if self._start_runtime:
             self.run_worker(self._run_start(), name="runtime-start", group="runtime", exit_on_error=False)
+            if self.alerts.monitor is not None:
+                self.run_worker(self.alerts.monitor.run(), name="alerts", group="runtime", exit_on_error=False)
         self._timer = self.set_interval(1 / self.refresh_hz, self._tick, name="tnet-refresh")
 
     async def _run_start(self) -> None:
@@ -169,6 +175,7 @@ class TnetApp(App[None]):
     def _tick(self) -> None:
         """Pull health and (unless paused) the current symbol's view; redraw only what changed."""
         self.ticks += 1
+        self.alerts.announce(self)
         self._health = self._safe(self.runtime.health) or {}
         finished = bool(getattr(self.runtime, "finished", False))
         self._fresh = freshness(self._health, self._had_data, finished)
@@ -403,6 +410,11 @@ class TnetApp(App[None]):
         self._apply_theme()
         self._settings_changed()
 
+    def action_alerts(self) -> None:
+        """a: recent alerts."""
+        if not isinstance(self.screen, AlertsScreen):
+            self.push_screen(AlertsScreen(self.alerts))
+
     def action_help(self) -> None:
         """?: the help screen."""
         if not isinstance(self.screen, HelpScreen):
@@ -428,10 +440,11 @@ class TnetApp(App[None]):
             self.action_select_symbol(index + 1)
 
 
-def run_tui(runtime: RuntimeLike, theme: str | None = None, min_usd: float = 0.0, refresh_hz: float = 4.0) -> None:
+def run_tui(runtime: RuntimeLike, theme: str | None = None, min_usd: float = 0.0, refresh_hz: float = 4.0,
+            alerts: Any = None, bell: bool = False) -> None:
     """Run the TUI on `runtime` until the user quits (`tnet watch` / `tnet demo`).
 
     Raises tnet.ui.themes.ThemeError before touching the terminal if `theme` is unknown.
     """
-    app = TnetApp(runtime, theme=theme, min_usd=min_usd, refresh_hz=refresh_hz)
+    app = TnetApp(runtime, theme=theme, min_usd=min_usd, refresh_hz=refresh_hz, alerts=alerts, bell=bell)
     app.run()

@@ -1,0 +1,76 @@
+"""Runs the pure alert evaluation on a live runtime: prints from its event hook, views once per runtime second."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+from tnet.alerts.evaluate import Alert, AlertEngine
+from tnet.alerts.rules import Rule
+
+log = logging.getLogger(__name__)
+
+EVALUATE_EVERY_MS = 1000
+KEEP_RECENT = 200
+
+
+class AlertMonitor:
+    """Evaluates rules once per second of the runtime's clock (the recording's during a replay).
+
+    Evaluation is driven from the runtime's event hook, so a max-speed replay is evaluated at every
+    recorded second, and from `run()`'s timer, so a silent feed (a venue down) is noticed too.
+    """
+
+    def __init__(self, runtime: Any, rules: list[Rule], every_ms: int = EVALUATE_EVERY_MS) -> None:
+        self.runtime = runtime
+        self.engine = AlertEngine(rules)
+        self.every_ms = every_ms
+        self.recent: deque[Alert] = deque(maxlen=KEEP_RECENT)
+        self.listeners: list[Callable[[Alert], None]] = []
+        self.fired = 0
+        self.errors = 0
+        self.last_error = ""
+        self._due_ms = 0
+        self._symbols = [s for s in runtime.symbols if any(r.kind != "venue" and r.applies_to(s) for r in rules)]
+        self._needs_health = any(r.kind == "venue" for r in rules)
+        runtime.event_hooks.append(self._on_events)
+
+    def _on_events(self, events: list[Any]) -> None:
+        self.engine.observe(events)
+        if self.runtime.now_ms() >= self._due_ms:
+            self.evaluate()
+
+    def evaluate(self) -> list[Alert]:
+        """Evaluate now (a rule error is counted and logged, never raised into the feed)."""
+        now_ms = self.runtime.now_ms()
+        self._due_ms = now_ms + self.every_ms
+        try:
+            views = {s: self.runtime.view(s, heatmap=False) for s in self._symbols}
+            health = self.runtime.health() if self._needs_health else {}
+            alerts = self.engine.evaluate(now_ms, views, health)
+        except Exception as exc:
+            self.errors += 1
+            self.last_error = f"{type(exc).__name__}: {exc}"
+            log.exception("alert evaluation failed")
+            return []
+        for alert in alerts:
+            self.fired += 1
+            self.recent.append(alert)
+            for listener in self.listeners:
+                try:
+                    listener(alert)
+                except Exception as exc:
+                    self.errors += 1
+                    self.last_error = f"{type(exc).__name__}: {exc}"
+                    log.exception("alert listener failed")
+        return alerts
+
+    async def run(self) -> None:
+        """Evaluate through quiet periods (no events), until cancelled."""
+        while True:
+            await asyncio.sleep(self.every_ms / 1000.0)
+            if self.runtime.now_ms() >= self._due_ms:
+                self.evaluate()

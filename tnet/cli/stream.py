@@ -1,0 +1,158 @@
+"""`tnet stream`: normalized events, zone changes and periodic level summaries as NDJSON for scripts."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from tnet.cli.common import ConfigOpt, ExchangesOpt, SourceOpt, StateDirOpt, fail, run_async, settings_and_symbols
+
+EVENT_TYPES = ("liquidation", "open_interest", "mark_price", "trades", "feed_status")
+DERIVED_TYPES = ("zone", "levels")
+DEFAULT_TYPES = "liquidation,open_interest,mark_price,feed_status,zone,levels"
+
+
+def parse_types(text: str) -> set[str]:
+    """`--types a,b` or `all`; ValueError naming the unknown type."""
+    known = EVENT_TYPES + DERIVED_TYPES
+    if text.strip().lower() == "all":
+        return set(known)
+    names = {t.strip().lower() for t in text.split(",") if t.strip()}
+    unknown = sorted(names - set(known))
+    if unknown:
+        raise ValueError(f"bad --types: unknown type {unknown[0]!r} (choose from {', '.join(known)}, or all)")
+    if not names:
+        raise ValueError("bad --types: empty")
+    return names
+
+
+def zone_changes(symbol: str, before: dict[int, Any] | None, view: Any, prev_price: float) -> list[dict[str, Any]]:
+    """Lines for zones created, changing state, or gone since `before` (id -> Zone; None at the first look,
+    when every zone is reported as `existing`).
+
+    A zone that disappeared is `swept` when price reached its range since the last look (the
+    engine ends touched zones), otherwise `ended` (it expired, faded, or merged into another).
+    """
+    from tnet.cli.snapshot_schema import zone_dict
+
+    out: list[dict[str, Any]] = []
+    now = {z.id: z for z in view.zones}
+    price = view.price
+    first = before is None
+    before = before or {}
+    for zid, z in now.items():
+        old = before.get(zid)
+        if old is None or old.state != z.state:
+            change = "existing" if first else "created" if old is None else z.state
+            out.append({"type": "zone", "symbol": symbol, "ts_ms": view.ts_ms, "change": change,
+                        "price": price, "zone": zone_dict(z)})
+    lo, hi = (min(prev_price, price), max(prev_price, price)) if prev_price > 0 else (price, price)
+    for zid, z in before.items():
+        if zid in now:
+            continue
+        touched = price > 0 and z.price_low <= hi and lo <= z.price_high
+        out.append({"type": "zone", "symbol": symbol, "ts_ms": view.ts_ms, "change": "swept" if touched else "ended",
+                    "price": price, "zone": zone_dict(z)})
+    return out
+
+
+def levels_line(view: Any) -> dict[str, Any]:
+    """The periodic summary of one symbol: price, open interest, profile totals and the level rows."""
+    from tnet.cli.snapshot_schema import _num, level_dict
+
+    return {
+        "type": "levels", "symbol": view.symbol, "ts_ms": view.ts_ms, "price": _num(view.price),
+        "bucket_usd": _num(view.bucket_usd), "oi_usd": _num(view.oi.get("total_usd", 0.0)),
+        "long_usd": _num(sum(lv.long_usd for lv in view.levels)),
+        "short_usd": _num(sum(lv.short_usd for lv in view.levels)),
+        "zones": len(view.zones), "levels": [level_dict(lv) for lv in view.levels],
+    }
+
+
+class StreamWriter:
+    """Turns runtime events and views into stream lines; views are read once per runtime second."""
+
+    def __init__(self, runtime: Any, out: Any, types: set[str], levels_every_s: float) -> None:
+        self.runtime, self.out, self.types = runtime, out, types
+        self.levels_every_ms = int(levels_every_s * 1000)
+        self._zones: dict[str, dict[int, Any]] = {}
+        self._prices: dict[str, float] = {}
+        self._due_ms = 0
+        self._levels_due_ms = 0
+        from tnet.events import event_to_dict
+
+        self._to_dict = event_to_dict
+        runtime.event_hooks.append(self.on_events)
+
+    def on_events(self, events: list[Any]) -> None:
+        """Hook: write the wanted events, then the derived lines when due."""
+        types = self.types
+        self.out.write(self._to_dict(e) for e in events if e.type in types)
+        self.tick()
+
+    def tick(self, force: bool = False) -> None:
+        """Zone changes every runtime second; level summaries every `levels_every_s`."""
+        now = self.runtime.now_ms()
+        if not force and now < self._due_ms:
+            return
+        self._due_ms = now + 1000
+        want_zones, want_levels = "zone" in self.types, "levels" in self.types
+        levels_due = want_levels and (force or now >= self._levels_due_ms)
+        if levels_due:
+            self._levels_due_ms = now + self.levels_every_ms
+        if not (want_zones or levels_due):
+            return
+        lines: list[dict[str, Any]] = []
+        for symbol in self.runtime.symbols:
+            view = self.runtime.view(symbol, heatmap=False)
+            if not view.price > 0:
+                continue  # no mark price yet: nothing true to say
+            if want_zones:
+                lines += zone_changes(symbol, self._zones.get(symbol), view, self._prices.get(symbol, 0.0))
+                self._zones[symbol] = {z.id: z for z in view.zones}
+                self._prices[symbol] = view.price
+            if levels_due:
+                lines.append(levels_line(view))
+        self.out.write(lines)
+
+    async def run(self) -> None:
+        """Keep the derived lines coming while the feed is quiet."""
+        import asyncio
+
+        while True:
+            await asyncio.sleep(1.0)
+            self.tick()
+
+
+def stream(
+    symbols: Annotated[list[str], typer.Argument(help="Short symbols: BTC ETH SOL ...")],
+    types: Annotated[str, typer.Option("--types", envvar="TNET_TYPES", help=f"Comma-separated line types: {', '.join(EVENT_TYPES + DERIVED_TYPES)}, or all.")] = DEFAULT_TYPES,
+    levels_every: Annotated[float, typer.Option("--levels-every", envvar="TNET_LEVELS_EVERY", min=1, help="Seconds between level summaries.")] = 10.0,
+    seconds: Annotated[float, typer.Option("--seconds", envvar="TNET_SECONDS", min=0, help="Stop after N seconds (0 = until Ctrl-C or the replay ends).")] = 0.0,
+    speed: Annotated[str, typer.Option("--speed", envvar="TNET_SPEED", help="Replay speed with --source replay:FILE (or 'max').")] = "1",
+    source: SourceOpt = None,
+    exchanges: ExchangesOpt = None,
+    state_dir: StateDirOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Stream normalized events, zone changes and level summaries as NDJSON (one JSON object per line)."""
+    try:
+        wanted = parse_types(types)
+    except ValueError as exc:
+        fail(str(exc))
+    settings, infos = settings_and_symbols(
+        symbols, source=source, exchanges=exchanges, state_dir=state_dir, config=config, speed=speed)
+    if settings.source.kind == "replay":
+        settings.save_state = False
+
+    async def main() -> None:
+        from tnet.cli.ndjson import NdjsonOut, run_runtime
+        from tnet.runtime import Runtime
+
+        out = NdjsonOut()
+        runtime = Runtime(infos, settings)
+        writer = StreamWriter(runtime, out, wanted, levels_every)
+        await run_runtime(runtime, out, seconds, tasks=[writer.run], finish=lambda: writer.tick(force=True))
+
+    run_async(main)
