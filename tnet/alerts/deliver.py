@@ -41,6 +41,7 @@ class QueueSink:
         self.delivered = 0
         self.failed = 0
         self.dropped = 0
+        self.in_flight = False
         self._worker: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -58,6 +59,7 @@ class QueueSink:
     async def _run(self) -> None:
         while True:
             payload = await self.queue.get()
+            self.in_flight = True
             try:
                 await self.deliver(payload)
             except asyncio.CancelledError:
@@ -66,6 +68,7 @@ class QueueSink:
                 self.failed += 1
                 self.warn(f"{self.name}: {type(exc).__name__}: {exc}")
             finally:
+                self.in_flight = False
                 self.queue.task_done()
 
     async def deliver(self, payload: bytes) -> None:
@@ -80,7 +83,7 @@ class QueueSink:
             await asyncio.wait_for(self.queue.join(), grace_s)
         except asyncio.TimeoutError:
             pass
-        left = self.queue.qsize()
+        left = self.queue.qsize() + self.in_flight
         self._worker.cancel()
         try:
             await self._worker
@@ -106,7 +109,7 @@ class ExecSink(QueueSink):
         proc = await asyncio.create_subprocess_shell(
             self.command, stdin=asyncio.subprocess.PIPE, stdout=sys.stderr.fileno(), stderr=None)
         try:
-            await asyncio.wait_for(proc.communicate(payload), EXEC_TIMEOUT_S)
+            await asyncio.wait_for(proc.communicate(payload + b"\n"), EXEC_TIMEOUT_S)
         except asyncio.TimeoutError:
             proc.kill()
             await proc.wait()

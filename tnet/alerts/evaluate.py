@@ -244,7 +244,7 @@ class AlertEngine:
             change = (b - a) / a * 100.0
             if rule.direction == "up" and change < 0 or rule.direction == "down" and change > 0:
                 continue
-            if best is None or abs(change) > abs(best[0]):
+            if best is None or abs(change) >= abs(best[0]):  # ties: the latest sample, the shortest time
                 best = (change, t, a, b)
         if best is None or abs(best[0]) < rule.change_pct:
             return []
@@ -273,7 +273,7 @@ class AlertEngine:
             lasted = (now_ms - since) / 1000.0
             if lasted < rule.for_s:
                 continue
-            message = f"{name} {state} for {lasted:.0f}s" + (f": {reason}" if reason else "")
+            message = f"{name} {state} for {lasted:.0f}s" + (f" ({reason})" if reason else "")
             out.append((None, f"venue:{name}", message,
                         {"venue": name, "state": state, "reason": reason, "for_s": lasted, "since_ms": since}))
         return out

@@ -1,0 +1,84 @@
+"""`tnet stream`: NDJSON of events, zone changes and level summaries; a closed pipe ends it cleanly."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from alert_recording import BYBIT_OI_USD, LIQ_PRICE, PRICE, T0, burst_print_times, write_recording
+
+from tnet.cli.stream import zone_changes
+from tnet.engine.views import SymbolView, TapeView, Zone
+
+NO_TEXTUAL = ("import sys, atexit\n"
+              "atexit.register(lambda: sys.stderr.write('TEXTUAL=%s\\n' % ('textual' in sys.modules)))\n"
+              "from tnet.cli import main\nsys.argv = ['tnet'] + sys.argv[1:]\nmain()\n")
+
+
+@pytest.fixture(scope="module")
+def recording(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_recording(tmp_path_factory.mktemp("stream") / "rec.jsonl")
+
+
+def test_head_closing_the_pipe_ends_the_stream_cleanly() -> None:
+    cmd = f"set -o pipefail; '{sys.executable}' -m tnet stream BTC --source sim | head -5"
+    proc = subprocess.run(["bash", "-c", cmd], capture_output=True, text=True, timeout=90)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == ""  # no traceback, no "Exception ignored" from the last flush
+    lines = proc.stdout.splitlines()
+    assert len(lines) == 5 and all(json.loads(line)["symbol"] == "BTC" for line in lines)
+
+
+def test_stream_of_a_recording_has_every_print_and_level_summaries_and_no_textual(recording: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-c", NO_TEXTUAL, "stream", "BTC", "--source", f"replay:{recording}", "--speed", "max",
+         "--exchanges", "binance,bybit", "--types", "all", "--levels-every", "10"],
+        capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert "TEXTUAL=False" in proc.stderr
+    lines = [json.loads(line) for line in proc.stdout.splitlines()]
+    liqs = [x for x in lines if x["type"] == "liquidation"]
+    assert [x["recv_ms"] for x in liqs] == [T0 + int(round(t * 1000)) for t in burst_print_times()]
+    assert {(x["venue"], x["side"], x["price"]) for x in liqs} == {("binance", "long", LIQ_PRICE)}
+    levels = [x for x in lines if x["type"] == "levels"]
+    gaps = [b["ts_ms"] - a["ts_ms"] for a, b in zip(levels, levels[1:])]
+    assert len(levels) >= 25 and all(g >= 10_000 for g in gaps[:-1])  # the last one is the end-of-replay summary
+    assert {x["price"] for x in levels} == {PRICE}
+    assert levels[-1]["oi_usd"] == pytest.approx(BYBIT_OI_USD + 1100 * PRICE)
+    assert {x["type"] for x in lines} >= {"liquidation", "mark_price", "open_interest", "levels"}
+
+
+def test_types_filter_and_bad_types(recording: Path) -> None:
+    proc = subprocess.run([sys.executable, "-m", "tnet", "stream", "BTC", "--source", f"replay:{recording}",
+                           "--speed", "max", "--exchanges", "binance,bybit", "--types", "liquidation"],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0
+    assert {json.loads(line)["type"] for line in proc.stdout.splitlines()} == {"liquidation"}
+    proc = subprocess.run([sys.executable, "-m", "tnet", "stream", "BTC", "--types", "liquidation,gossip"],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "unknown type 'gossip'" in proc.stderr
+
+
+def _view(price: float, zones: list[Zone]) -> SymbolView:
+    tape = TapeView(events=[], clusters=[], long_usd=0.0, short_usd=0.0, window_s=3600)
+    return SymbolView("BTC", T0, price, 10.0, [], zones, tape, {}, {"total_usd": 0.0})
+
+
+def _zone(zid: int, low: float, high: float, state: str = "active", side: str = "long") -> Zone:
+    return Zone(zid, side, low, high, 1e6, state, T0, 0, 0.0)
+
+
+def test_zone_changes() -> None:
+    a, b = _zone(1, 49_000, 49_100), _zone(2, 51_000, 51_200, side="short")
+    first = zone_changes("BTC", None, _view(50_000, [a, b]), 0.0)
+    assert [(x["change"], x["zone"]["id"]) for x in first] == [("existing", 1), ("existing", 2)]
+    before = {1: a, 2: b}
+    c = _zone(3, 48_000, 48_100)
+    lines = zone_changes("BTC", before, _view(49_050, [_zone(1, 49_000, 49_100, "reinforced"), c]), 50_000)
+    # Zone 1 reinforced; 3 is new; 2 (short, above) vanished with price nowhere near it: ended, not swept.
+    assert [(x["change"], x["zone"]["id"]) for x in lines] == [("reinforced", 1), ("created", 3), ("ended", 2)]
+    lines = zone_changes("BTC", {1: a}, _view(48_950, []), 49_500)  # price went through 49,000-49,100
+    assert [(x["change"], x["zone"]["id"]) for x in lines] == [("swept", 1)]
