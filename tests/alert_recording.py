@@ -1,9 +1,8 @@
-"""A hand-made recording (real Binance and Bybit wire frames) whose alert-worthy moments are known by construction."""
+"""Frames of a hand-made recording (real Binance and Bybit wire formats) whose alert-worthy moments are known by construction."""
 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 T0 = 1_800_000_000_000  # recording clock origin (ms)
 PRICE = 50_000.0
@@ -27,8 +26,8 @@ def burst_print_times() -> list[float]:
     return [b + k + 0.3 for b in BURSTS_S for k in range(5)]
 
 
-def write_recording(path: Path) -> Path:
-    """Write the recording: 300 s of BTC marks on both venues, OI polls, three bursts, a Bybit silence."""
+def alert_frames() -> list[tuple[int, str, str, str]]:
+    """300 s of BTC marks on both venues, Binance OI polls, three bursts of long liquidations, a Bybit silence."""
     lines: list[tuple[int, str, str, str]] = [
         (ms(0), "tnet", "meta", json.dumps({"tnet": "recording/1", "symbols": ["BTC"], "exchanges": ["binance", "bybit"]}))]
     for t in range(END_S + 1):
@@ -57,7 +56,4 @@ def write_recording(path: Path) -> Path:
             "ps": "BTCUSDT", "st": 1}}}
         lines.append((ms(t), "binance", "market", json.dumps(order)))
     lines.sort(key=lambda line: line[0])
-    with path.open("w") as fh:
-        for recv_ms, venue, stream, frame in lines:
-            fh.write(json.dumps({"recv_ms": recv_ms, "venue": venue, "stream": stream, "frame": frame}) + "\n")
-    return path
+    return lines

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from alert_recording import BURSTS_S, BYBIT_SILENT_S, OI_STEP_S, T0, write_recording
+from alert_recording import BURSTS_S, BYBIT_SILENT_S, OI_STEP_S, T0, alert_frames
 
 RULES = [
     "burst:name=longs,min_usd=200k,window=30s,side=long,cooldown=120s",
@@ -32,13 +32,13 @@ RULES = [
 SECRET = "s3cr3t-t0ken"
 
 
-@pytest.fixture(scope="module")
-def recording(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return write_recording(tmp_path_factory.mktemp("alerts") / "rec.jsonl")
+@pytest.fixture
+def rec(recording: Any) -> Path:
+    return recording(alert_frames())
 
 
-def run_alert(recording: Path, *extra: str, timeout: float = 60) -> tuple[list[dict[str, Any]], str, int]:
-    args = [sys.executable, "-m", "tnet", "alert", "--source", f"replay:{recording}", "--exchanges", "binance,bybit"]
+def run_alert(rec: Path, *extra: str, timeout: float = 60) -> tuple[list[dict[str, Any]], str, int]:
+    args = [sys.executable, "-m", "tnet", "alert", "--source", f"replay:{rec}", "--exchanges", "binance,bybit"]
     for rule in RULES:
         args += ["--rule", rule]
     proc = subprocess.run(args + list(extra), capture_output=True, text=True, timeout=timeout)
@@ -49,8 +49,8 @@ def at_s(alert: dict[str, Any]) -> float:
     return (alert["ts_ms"] - T0) / 1000
 
 
-def test_each_rule_fires_when_it_should_once_per_cooldown_and_never_otherwise(recording: Path) -> None:
-    alerts, stderr, code = run_alert(recording)
+def test_each_rule_fires_when_it_should_once_per_cooldown_and_never_otherwise(rec: Path) -> None:
+    alerts, stderr, code = run_alert(rec)
     assert code == 0, stderr
     assert "Traceback" not in stderr
     fired: dict[str, list[float]] = {}
@@ -81,9 +81,9 @@ def test_each_rule_fires_when_it_should_once_per_cooldown_and_never_otherwise(re
         assert quiet not in fired, fired[quiet]
 
 
-def test_exec_receives_each_alert_json_on_stdin(recording: Path, tmp_path: Path) -> None:
+def test_exec_receives_each_alert_json_on_stdin(rec: Path, tmp_path: Path) -> None:
     out = tmp_path / "received.ndjson"
-    alerts, stderr, code = run_alert(recording, "--exec", f"cat >> '{out}'")
+    alerts, stderr, code = run_alert(rec, "--exec", f"cat >> '{out}'")
     assert code == 0, stderr
     received = [json.loads(line) for line in out.read_text().splitlines()]
     assert len(alerts) == 9
@@ -108,14 +108,14 @@ class _Hook(BaseHTTPRequestHandler):
         pass
 
 
-def test_webhook_receives_every_alert_after_a_retry_and_the_secret_is_never_printed(recording: Path) -> None:
+def test_webhook_receives_every_alert_after_a_retry_and_the_secret_is_never_printed(rec: Path) -> None:
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Hook)
     _Hook.bodies = []
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
         url = f"http://127.0.0.1:{server.server_address[1]}/hooks/{SECRET}?token={SECRET}"
-        alerts, stderr, code = run_alert(recording, "--webhook", url)
+        alerts, stderr, code = run_alert(rec, "--webhook", url)
     finally:
         server.shutdown()
     assert code == 0, stderr
@@ -134,12 +134,12 @@ def _dead_server() -> socket.socket:
     return sock
 
 
-def test_a_dead_webhook_delays_no_alert_and_is_reported_without_its_secret(recording: Path) -> None:
+def test_a_dead_webhook_delays_no_alert_and_is_reported_without_its_secret(rec: Path) -> None:
     dead = _dead_server()
     try:
         url = f"http://127.0.0.1:{dead.getsockname()[1]}/{SECRET}"
         started = time.monotonic()
-        alerts, stderr, code = run_alert(recording, "--webhook", url)
+        alerts, stderr, code = run_alert(rec, "--webhook", url)
         took = time.monotonic() - started
     finally:
         dead.close()
@@ -149,7 +149,7 @@ def test_a_dead_webhook_delays_no_alert_and_is_reported_without_its_secret(recor
     assert took < 30  # bounded: a 5 s grace at exit, not 9 alerts x 4 attempts x 5 s
 
 
-async def test_the_feed_runs_on_while_a_webhook_hangs(recording: Path) -> None:
+async def test_the_feed_runs_on_while_a_webhook_hangs(rec: Path) -> None:
     """In process: every alert reaches the listeners while the webhook's first POST is still hanging."""
     from tnet.alerts.deliver import WebhookSink
     from tnet.alerts.monitor import AlertMonitor
@@ -161,7 +161,7 @@ async def test_the_feed_runs_on_while_a_webhook_hangs(recording: Path) -> None:
     dead = _dead_server()
     warnings: list[str] = []
     sink = WebhookSink(f"http://127.0.0.1:{dead.getsockname()[1]}/x", warnings.append, timeout_s=60)
-    settings = Settings(source=Source("replay", path=recording), exchanges=("binance", "bybit"), save_state=False,
+    settings = Settings(source=Source("replay", path=rec), exchanges=("binance", "bybit"), save_state=False,
                         speed=100.0)  # 300 recorded seconds in 3 s: the loop yields between frames
     runtime = Runtime(resolve_all(["BTC"]), settings)
     monitor = AlertMonitor(runtime, parse_rules([], RULES))
@@ -175,7 +175,7 @@ async def test_the_feed_runs_on_while_a_webhook_hangs(recording: Path) -> None:
     sink.start()
     try:
         await runtime.start()
-        await asyncio.wait_for(runtime.replay_done.wait(), 30)
+        await asyncio.wait_for(runtime.run(), 30)
         assert len(seen) == 9
         assert all(done == 0 for _, done in seen)  # the first POST never finished, the feed went on
         assert sink.queue.qsize() == 8  # the first alert is in flight, the rest wait their turn

@@ -7,10 +7,8 @@ from typing import Any
 
 from tnet.alerts.monitor import AlertMonitor
 from tnet.alerts.rules import parse_rules
-from tnet.config import Settings, Source
 from tnet.events import Liquidation
 from tnet.runtime import Runtime
-from tnet.sim.server import SimServer, parse_faults
 from tnet.symbols import resolve_all
 
 RULES = [
@@ -22,20 +20,10 @@ RULES = [
 ]
 
 
-async def _wait(cond: Any, timeout: float, what: str) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not cond():
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.1)
-
-
-async def test_rules_under_burst_and_drop_faults_then_every_venue_down() -> None:
-    sim = SimServer(port=0, symbols=["BTC"], seed=1, speed=20.0, activity=8.0, faults=parse_faults("burst=30,drop=5"))
-    await sim.start()
-    runtime = Runtime(resolve_all(["BTC"]), Settings(source=Source("sim", host="127.0.0.1", port=sim.port),
-                                                     save_state=False))
+async def test_rules_under_burst_and_drop_faults_then_every_venue_down(start_sim: Any, sim_settings: Any,
+                                                                       wait_until: Any) -> None:
+    sim = await start_sim(speed=20.0, activity=8.0, faults="burst=30,drop=5")
+    runtime = Runtime(resolve_all(["BTC"]), sim_settings(sim))
     prints: list[Liquidation] = []
     runtime.event_hooks.append(lambda evs: prints.extend(e for e in evs if e.type == "liquidation"))
     monitor = AlertMonitor(runtime, parse_rules([], RULES))
@@ -60,15 +48,14 @@ async def test_rules_under_burst_and_drop_faults_then_every_venue_down() -> None
     try:
         await runtime.start()
         tasks = [asyncio.create_task(monitor.run()), asyncio.create_task(sample_health())]
-        await _wait(lambda: any(a.rule == "burst" for a in alerts), 60, "a burst alert")
+        await wait_until(lambda: any(a.rule == "burst" for a in alerts), 60, "a burst alert")
         await asyncio.sleep(12)  # the burst goes on past one 10 s cooldown
         await sim.stop()
-        await _wait(lambda: all_down_for(6000), 40, "every venue down for 6 s")
+        await wait_until(lambda: all_down_for(6000), 40, "every venue down for 6 s")
         for task in tasks:
             task.cancel()
     finally:
         await runtime.stop()
-        await sim.stop()
     bursts = [a for a in alerts if a.rule == "burst"]
     for a in bursts:
         # Recount the prints behind the alert independently (time = exchange time, capped at receipt).

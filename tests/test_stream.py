@@ -6,9 +6,10 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
-from alert_recording import BYBIT_OI_USD, LIQ_PRICE, PRICE, T0, burst_print_times, write_recording
+from alert_recording import BYBIT_OI_USD, LIQ_PRICE, PRICE, T0, alert_frames, burst_print_times
 
 from tnet.cli.stream import zone_changes
 from tnet.engine.views import SymbolView, TapeView, Zone
@@ -18,9 +19,9 @@ NO_TEXTUAL = ("import sys, atexit\n"
               "from tnet.cli import main\nsys.argv = ['tnet'] + sys.argv[1:]\nmain()\n")
 
 
-@pytest.fixture(scope="module")
-def recording(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return write_recording(tmp_path_factory.mktemp("stream") / "rec.jsonl")
+@pytest.fixture
+def rec(recording: Any) -> Path:
+    return recording(alert_frames())
 
 
 def test_head_closing_the_pipe_ends_the_stream_cleanly() -> None:
@@ -32,9 +33,9 @@ def test_head_closing_the_pipe_ends_the_stream_cleanly() -> None:
     assert len(lines) == 5 and all(json.loads(line)["symbol"] == "BTC" for line in lines)
 
 
-def test_stream_of_a_recording_has_every_print_and_level_summaries_and_no_textual(recording: Path) -> None:
+def test_stream_of_a_recording_has_every_print_and_level_summaries_and_no_textual(rec: Path) -> None:
     proc = subprocess.run(
-        [sys.executable, "-c", NO_TEXTUAL, "stream", "BTC", "--source", f"replay:{recording}", "--speed", "max",
+        [sys.executable, "-c", NO_TEXTUAL, "stream", "BTC", "--source", f"replay:{rec}", "--speed", "max",
          "--exchanges", "binance,bybit", "--types", "all", "--levels-every", "10"],
         capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
@@ -51,8 +52,8 @@ def test_stream_of_a_recording_has_every_print_and_level_summaries_and_no_textua
     assert {x["type"] for x in lines} >= {"liquidation", "mark_price", "open_interest", "levels"}
 
 
-def test_types_filter_and_bad_types(recording: Path) -> None:
-    proc = subprocess.run([sys.executable, "-m", "tnet", "stream", "BTC", "--source", f"replay:{recording}",
+def test_types_filter_and_bad_types(rec: Path) -> None:
+    proc = subprocess.run([sys.executable, "-m", "tnet", "stream", "BTC", "--source", f"replay:{rec}",
                            "--speed", "max", "--exchanges", "binance,bybit", "--types", "liquidation"],
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0

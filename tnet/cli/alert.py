@@ -12,6 +12,7 @@ from tnet.cli.common import (
     RuleOpt,
     SourceOpt,
     StateDirOpt,
+    dumps,
     fail,
     run_async,
     settings_and_symbols,
@@ -55,8 +56,6 @@ def alert(
     names = symbols or sorted({s for r in rules for s in r.symbols}) or ["BTC"]
     settings, infos = settings_and_symbols(
         names, source=source, exchanges=exchanges, state_dir=state_dir, config=config, speed=speed)
-    if settings.source.kind == "replay":
-        settings.save_state = False
 
     async def main() -> None:
         from tnet.alerts.deliver import ExecSink, QueueSink, WebhookSink
@@ -72,12 +71,10 @@ def alert(
             sinks.append(ExecSink(exec_cmd, warn))
         if webhook:
             sinks.append(WebhookSink(webhook, warn, proxy=settings.proxy_url()))
-        import orjson
-
         def deliver(a: Any) -> None:
             obj = a.to_dict()
             out.write([obj])
-            payload = orjson.dumps(obj)
+            payload = dumps(obj).encode()
             for sink in sinks:
                 sink.submit(payload)
 

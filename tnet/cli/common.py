@@ -47,16 +47,16 @@ def warn(message: str) -> None:
     typer.echo(f"tnet: {message}", err=True)
 
 
-def _clean(obj: Any) -> Any:
+def json_ready(obj: Any) -> Any:
     """JSON-ready copy: floats at 12 significant digits (no `0.18805000000000002`), NaN/inf as null."""
     if isinstance(obj, float):
         return float(f"{obj:.12g}") if obj == obj and obj not in (math.inf, -math.inf) else None
     if isinstance(obj, dict):
-        return {k: _clean(v) for k, v in obj.items()}
+        return {k: json_ready(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
-        return [_clean(v) for v in obj]
+        return [json_ready(v) for v in obj]
     if hasattr(obj, "tolist"):  # numpy arrays and scalars
-        return _clean(obj.tolist())
+        return json_ready(obj.tolist())
     return obj
 
 
@@ -64,7 +64,7 @@ def dumps(obj: Any, pretty: bool = False) -> str:
     """The JSON every command prints (orjson; floats cleaned as above)."""
     import orjson
 
-    return orjson.dumps(_clean(obj), option=orjson.OPT_INDENT_2 if pretty else 0).decode()
+    return orjson.dumps(json_ready(obj), option=orjson.OPT_INDENT_2 if pretty else 0).decode()
 
 
 def check_writable(path: Path, what: str) -> None:

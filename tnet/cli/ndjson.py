@@ -15,8 +15,10 @@ class NdjsonOut:
     def __init__(self) -> None:
         import orjson
 
+        from tnet.cli.common import json_ready
+
         self._dumps = orjson.dumps
-        self._opts = orjson.OPT_SERIALIZE_NUMPY  # NaN/inf come out as null
+        self._ready = json_ready  # the same numbers every other command prints
         self._buffer = sys.stdout.buffer
         self.lines = 0
         self.closed = asyncio.Event()
@@ -25,7 +27,7 @@ class NdjsonOut:
         """Write and flush a batch; after the reader went away, do nothing."""
         if self.closed.is_set():
             return
-        data = b"".join(self._dumps(o, option=self._opts) + b"\n" for o in objects)
+        data = b"".join(self._dumps(self._ready(o)) + b"\n" for o in objects)
         if not data:
             return
         try:
@@ -44,7 +46,7 @@ class NdjsonOut:
 async def run_runtime(runtime: Any, out: NdjsonOut, seconds: float,
                       tasks: Iterable[Callable[[], Awaitable[None]]] = (),
                       finish: Callable[[], None] | None = None) -> None:
-    """Run until the replay ends, `seconds` pass (0 = no limit), or the reader closes the pipe.
+    """Run until a recording ends, `seconds` pass (0 = no limit), or the reader closes the pipe.
 
     `tasks` run beside the runtime; `finish` runs once at the end while the runtime's state is intact.
     """
@@ -52,11 +54,8 @@ async def run_runtime(runtime: Any, out: NdjsonOut, seconds: float,
     try:
         await runtime.start()
         side_tasks = [asyncio.create_task(t()) for t in tasks]
-        waits = [asyncio.create_task(out.closed.wait())]
-        if runtime.settings.source.kind == "replay":
-            waits.append(asyncio.create_task(runtime.replay_done.wait()))
-        if seconds > 0:
-            waits.append(asyncio.create_task(asyncio.sleep(seconds)))
+        waits = [asyncio.create_task(out.closed.wait()),
+                 asyncio.create_task(runtime.run(seconds if seconds > 0 else None))]
         try:
             await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
         finally:

@@ -143,8 +143,6 @@ def stream(
         fail(str(exc))
     settings, infos = settings_and_symbols(
         symbols, source=source, exchanges=exchanges, state_dir=state_dir, config=config, speed=speed)
-    if settings.source.kind == "replay":
-        settings.save_state = False
 
     async def main() -> None:
         from tnet.cli.ndjson import NdjsonOut, run_runtime
