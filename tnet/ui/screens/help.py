@@ -19,6 +19,7 @@ tnet — keys
   s             heatmap side: both, longs only, shorts only
   h             colour by 1 h hazard (default) or by liquidation USD
   t             next theme
+  a             recent alerts (rules: config [[alerts]] or --rule)
   ctrl+p        command palette: any action, symbol or theme by name
   ?             this help
   q             quit
