@@ -97,3 +97,11 @@ def test_a_bad_rule_in_the_config_fails_every_command_with_one_line(tmp_path: Pa
     cfg.write_text("bell = true\n" + CONFIG)
     settings = build_settings(config=cfg)
     assert settings.bell is True and len(settings.alert_rules) == 3
+
+
+def test_the_readme_example_rules_are_valid() -> None:
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    section = readme[readme.index("## Alerts and streams"):]
+    block = section[section.index("```toml\n") + 8:]
+    rules = parse_rules(tomllib.loads(block[:block.index("```")])["alerts"])
+    assert [(r.name, r.kind) for r in rules] == [("btc-near-zone", "zone"), ("long-flush", "burst"), ("feed-down", "venue")]
