@@ -132,3 +132,14 @@ def test_symbols_filter_and_alert_json() -> None:
     assert d["schema"] == "tnet.alert/1" and d["symbol"] == "ETH" and d["rule"] == "zone-1" and d["kind"] == "zone"
     assert d["data"]["zone"]["usd"] == 5e6 and d["data"]["gap_pct"] == round(5 / 3000 * 100, 4)
     assert "ETH 3,000.00: long liquidation zone 2,990.00–2,995.00 holding $5M is 0.17% below price" == d["message"]
+
+
+def test_zone_by_hazard_ranks_by_the_chance_of_being_reached() -> None:
+    from dataclasses import replace
+
+    eng = engine("zone:within_pct=2,min_usd=100k,by=hazard")
+    big_unlikely = replace(zone(1, "short", 50_800, 50_900, 9e6), hazard_usd=50e3)
+    small_likely = replace(zone(2, "long", 49_800, 49_900, 0.4e6), hazard_usd=150e3)
+    [alert] = eng.evaluate(T, {"BTC": view(50_000, [big_unlikely, small_likely])}, {})
+    assert alert.key == "BTC:zone:long:49800:49900" and alert.data["value_usd"] == 150e3
+    assert "holding $400k (hazard $150k)" in alert.message

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tnet.alerts.rules import ZONE_HAS_HAZARD, Rule, RuleError, parse_duration, parse_rules, parse_usd
+from tnet.alerts.rules import Rule, RuleError, parse_duration, parse_rules, parse_usd
 from tnet.config import ConfigError, build_settings
 
 CONFIG = """
@@ -75,13 +75,10 @@ def test_bad_rules_are_one_line_errors(text: str, needle: str) -> None:
     assert needle in str(info.value) and "\n" not in str(info.value)
 
 
-def test_hazard_is_refused_until_the_engine_reports_it() -> None:
-    rule = "zone:within_pct=1,min_usd=1M,by=hazard"
-    if ZONE_HAS_HAZARD:
-        assert parse_rules([], [rule])[0].by == "hazard"
-    else:
-        with pytest.raises(RuleError, match="does not report zone hazard yet"):
-            parse_rules([], [rule])
+def test_zone_by() -> None:
+    assert parse_rules([], ["zone:within_pct=1,min_usd=1M,by=hazard"])[0].by == "hazard"
+    with pytest.raises(RuleError, match="by: expected one of usd, hazard"):
+        parse_rules([], ["zone:within_pct=1,min_usd=1M,by=vibes"])
 
 
 def test_duplicate_names_are_refused() -> None:

@@ -165,7 +165,7 @@ class AlertEngine:
         for z in view.zones:
             if rule.side != "any" and z.side != rule.side:
                 continue
-            value = float(getattr(z, "hazard_usd")) if rule.by == "hazard" else z.usd
+            value = float(z.hazard_usd) if rule.by == "hazard" else z.usd  # type: ignore[attr-defined]
             if value < rule.min_usd:
                 continue
             gap = _edge_gap(z, price)
@@ -173,12 +173,14 @@ class AlertEngine:
             near = gap_pct <= rule.within_pct if rule.within_pct is not None else gap_buckets <= (rule.within_buckets or 0)
             if not near:
                 continue
+            hazard_text = f" (hazard {usd_text(value)})" if rule.by == "hazard" else ""
             where = "above" if z.price_low > price else "below" if z.price_high < price else "at"
             message = (f"{symbol} {price_text(price)}: {z.side} liquidation zone {price_text(z.price_low)}–"
-                       f"{price_text(z.price_high)} holding {usd_text(value)}{' hazard' if rule.by == 'hazard' else ''}"
+                       f"{price_text(z.price_high)} holding {usd_text(z.usd)}{hazard_text}"
                        f" is {gap_pct:.2f}% {where} price")
             data = {"price": price, "zone": {"id": z.id, "side": z.side, "price_low": z.price_low,
-                                             "price_high": z.price_high, "usd": z.usd, "state": z.state},
+                                             "price_high": z.price_high, "usd": z.usd,
+                                             "hazard_usd": getattr(z, "hazard_usd", None), "state": z.state},
                     "by": rule.by, "value_usd": value, "gap_pct": round(gap_pct, 4), "gap_buckets": round(gap_buckets, 2)}
             # Zones end and re-form around the same prices: one overlapping an alerted zone is that zone.
             key = next((k for k in known if _overlaps(k, z)), f"{z.side}:{z.price_low:.10g}:{z.price_high:.10g}")

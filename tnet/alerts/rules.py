@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import re
 from dataclasses import dataclass
 from typing import Any
 
-from tnet.engine.views import Zone
 from tnet.events import VENUES
 
 KINDS = ("zone", "burst", "cluster", "oi", "venue")
@@ -30,8 +28,6 @@ REQUIRED: dict[str, tuple[str, ...]] = {
 }
 DEFAULT_COOLDOWN_S = 300.0
 DEFAULT_CLUSTER_WINDOW_S = 300.0
-# Hazard ranks zones once the engine reports it (DESIGN.md §3); until then `by = "hazard"` is refused.
-ZONE_HAS_HAZARD = "hazard_usd" in {f.name for f in dataclasses.fields(Zone)}
 
 
 class RuleError(ValueError):
@@ -49,7 +45,7 @@ class Rule:
     min_usd: float = 0.0  # zone, burst, cluster
     within_pct: float | None = None  # zone: distance from price to the zone's near edge, % of price
     within_buckets: int | None = None  # zone: ... or in price buckets
-    by: str = "usd"  # zone: "usd" or "hazard"
+    by: str = "usd"  # zone: "usd" or "hazard" (USD times the chance price reaches the zone)
     side: str = "any"  # zone, burst, cluster: "long" | "short" | "any"
     window_s: float = 60.0  # burst, cluster, oi
     min_count: int = 3  # cluster
@@ -168,8 +164,6 @@ def rule_from_dict(data: dict[str, Any], where: str, default_name: str) -> Rule:
             kw["within_buckets"] = int(buckets)
         if "by" in data:
             kw["by"] = _choice(data["by"], f"{where} by", ("usd", "hazard"))
-            if kw["by"] == "hazard" and not ZONE_HAS_HAZARD:
-                raise RuleError(f"{where} by: this build's engine does not report zone hazard yet; use by = \"usd\"")
     if "min_count" in data:
         count = parse_pct(data["min_count"], f"{where} min_count")
         if count != int(count) or count < 1:
