@@ -30,6 +30,7 @@ class AlertMonitor:
         self.every_ms = every_ms
         self.recent: deque[Alert] = deque(maxlen=KEEP_RECENT)
         self.listeners: list[Callable[[Alert], None]] = []
+        self.on_error: Callable[[str], None] | None = None  # told about each failure (`tnet alert`: stderr)
         self.fired = 0
         self.errors = 0
         self.last_error = ""
@@ -51,10 +52,8 @@ class AlertMonitor:
             views = {s: self.runtime.view(s, heatmap=False) for s in self._symbols}
             health = self.runtime.health() if self._needs_health else {}
             alerts = self.engine.evaluate(now_ms, views, health)
-        except Exception as exc:
-            self.errors += 1
-            self.last_error = f"{type(exc).__name__}: {exc}"
-            log.exception("alert evaluation failed")
+        except Exception as exc:  # a rule bug must not stop the feed (or the TUI): counted and told
+            self._failed("alert evaluation", exc)
             return []
         for alert in alerts:
             self.fired += 1
@@ -63,10 +62,15 @@ class AlertMonitor:
                 try:
                     listener(alert)
                 except Exception as exc:
-                    self.errors += 1
-                    self.last_error = f"{type(exc).__name__}: {exc}"
-                    log.exception("alert listener failed")
+                    self._failed("alert delivery", exc)
         return alerts
+
+    def _failed(self, what: str, exc: Exception) -> None:
+        self.errors += 1
+        self.last_error = f"{what}: {type(exc).__name__}: {exc}"
+        log.debug("%s failed", what, exc_info=exc)
+        if self.on_error is not None:
+            self.on_error(self.last_error)
 
     async def run(self) -> None:
         """Evaluate through quiet periods (no events), until cancelled."""

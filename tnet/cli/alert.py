@@ -79,6 +79,7 @@ def alert(
                 sink.submit(payload)
 
         monitor.listeners.append(deliver)
+        monitor.on_error = warn
         for sink in sinks:
             sink.start()
         try:
@@ -86,7 +87,5 @@ def alert(
         finally:
             for sink in sinks:
                 await sink.close(SINK_GRACE_S)
-        if monitor.errors:
-            warn(f"{monitor.errors} alert evaluation error(s); last: {monitor.last_error}")
 
     run_async(main)

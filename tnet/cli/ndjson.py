@@ -54,13 +54,15 @@ async def run_runtime(runtime: Any, out: NdjsonOut, seconds: float,
     try:
         await runtime.start()
         side_tasks = [asyncio.create_task(t()) for t in tasks]
-        waits = [asyncio.create_task(out.closed.wait()),
-                 asyncio.create_task(runtime.run(seconds if seconds > 0 else None))]
+        run = asyncio.create_task(runtime.run(seconds if seconds > 0 else None))
+        closed = asyncio.create_task(out.closed.wait())
         try:
-            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait([run, closed], return_when=asyncio.FIRST_COMPLETED)
         finally:
-            for w in waits:
-                w.cancel()
+            run.cancel()
+            closed.cancel()
+        if run.done() and not run.cancelled() and run.exception() is not None:
+            raise run.exception()  # type: ignore[misc]  # RunFailed: one line and exit 3 (run_async)
         if finish is not None and not out.closed.is_set():
             finish()
     finally:
