@@ -12,8 +12,8 @@ from typing import Any
 
 import numpy as np
 import pytest
-
 from redis_server import RedisServer, server_binary
+
 from tnet.broker.publisher import Publisher
 from tnet.config import Settings, Source, parse_source
 from tnet.engine.history import HeatmapHistory

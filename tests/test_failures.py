@@ -4,7 +4,6 @@ the run loudly (one line, exit 3), never a silent exit 0 or a feed shown as down
 from __future__ import annotations
 
 import asyncio
-import os
 import subprocess
 import sys
 import uuid
@@ -17,7 +16,12 @@ import pytest
 
 from tnet.config import Settings, Source
 from tnet.runtime import RunFailed, Runtime
-from tnet.storage.recording import ReadReport, RecordingWriter, StorageError, read_recording
+from tnet.storage.recording import (
+    ReadReport,
+    RecordingWriter,
+    StorageError,
+    read_recording,
+)
 from tnet.symbols import resolve_all
 
 if TYPE_CHECKING:

@@ -26,6 +26,19 @@ def test_hazard_counts_longs_below_price_and_shorts_above_only() -> None:
     profile = np.array([[10.0, 10.0, 10.0], [20.0, 20.0, 20.0]])  # longs, shorts at every price
     hz = side_hazard(profile, prices, 100.0, 0.001, 3_600_000)
     p1 = math.erfc(0.01 / (0.001 * math.sqrt(60) * math.sqrt(2)))
+    # every price is within ±3 %: the diffuse floor adds 0.3 x the mean (10 -> 13, 20 -> 26);
     # a long level above the price was crossed already (what is left there is a sweep's remainder)
-    assert hz[0] == pytest.approx([10.0 * p1, 10.0, 0.0], abs=1e-5)
-    assert hz[1] == pytest.approx([0.0, 20.0, 20.0 * p1], abs=1e-5)
+    assert hz[0] == pytest.approx([13.0 * p1, 13.0, 0.0], abs=1e-5)
+    assert hz[1] == pytest.approx([0.0, 26.0, 26.0 * p1], abs=1e-5)
+
+
+def test_heatmap_columns_judged_from_their_own_price() -> None:
+    from tnet.engine.hazard import hazard_columns
+
+    long = np.full((2, 3), 10.0, dtype=np.float32)  # two columns, rows at 99, 100, 101
+    short = np.full((2, 3), 20.0, dtype=np.float32)
+    hl, hs = hazard_columns(long, short, 99.0, 1.0, np.array([100.0, 101.0]), 101.0, 0.001)
+    p1 = math.erfc(0.01 / (0.001 * math.sqrt(60) * math.sqrt(2)))
+    assert hl[0] == pytest.approx([13.0 * p1, 13.0, 0.0], rel=1e-5)  # column 0 was at 100
+    assert hl[1][2] == pytest.approx(13.0, rel=1e-5) and hs[1][2] == pytest.approx(26.0, rel=1e-5)  # column 1 at 101
+    assert hs[0] == pytest.approx([0.0, 26.0, 26.0 * p1], rel=1e-5)

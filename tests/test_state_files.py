@@ -18,7 +18,11 @@ import pytest
 from tnet.config import Settings, Source
 from tnet.engine.engine import SymbolEngine
 from tnet.runtime import Runtime
-from tnet.storage.calibration import calibration_path, load_calibration, save_calibration
+from tnet.storage.calibration import (
+    calibration_path,
+    load_calibration,
+    save_calibration,
+)
 from tnet.symbols import resolve_all
 
 if TYPE_CHECKING:

@@ -31,7 +31,12 @@ def connect(url: str) -> Any:
 
 def denial(exc: BaseException, url: str) -> str | None:
     """The one-line reason if `exc` means Redis will never accept us as configured, else None."""
-    from redis.exceptions import AuthenticationError, AuthorizationError, NoPermissionError, ResponseError
+    from redis.exceptions import (
+        AuthenticationError,
+        AuthorizationError,
+        NoPermissionError,
+        ResponseError,
+    )
 
     where = redact_url(url)
     text = str(exc)

@@ -10,7 +10,14 @@ from typing import Any
 import numpy as np
 import orjson
 
-from tnet.engine.views import CalibrationView, Level, SymbolView, TapeCluster, TapeView, Zone
+from tnet.engine.views import (
+    CalibrationView,
+    Level,
+    SymbolView,
+    TapeCluster,
+    TapeView,
+    Zone,
+)
 
 Columns = tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 

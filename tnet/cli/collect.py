@@ -6,7 +6,16 @@ from typing import Annotated, Any
 
 import typer
 
-from tnet.cli.common import ConfigOpt, ExchangesOpt, SourceOpt, StateDirOpt, fail, run_async, settings_and_symbols, warn
+from tnet.cli.common import (
+    ConfigOpt,
+    ExchangesOpt,
+    SourceOpt,
+    StateDirOpt,
+    fail,
+    run_async,
+    settings_and_symbols,
+    warn,
+)
 
 
 def collect(

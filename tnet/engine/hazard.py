@@ -22,14 +22,27 @@ def reach_probability(distance_frac: ArrayLike, sigma_1m: float, horizon_ms: int
     return _erfc(d / (s * math.sqrt(2.0)))
 
 
+DIFFUSE_SPAN: float = 0.03  # the diffuse floor is judged on the map within ±3 % of price
+# Positions whose liquidation price no ladder can place (cross margin with a buffer, margin top-ups)
+# still liquidate somewhere near price: the hazard adds a floor of this share of the map's mean density
+# within ±3 %. Tuned on the simulator's hourly stand-in for the real events (evaluation.simevents,
+# seeds 0-3, both sides): 0 / 0.1 / 0.3 / 0.5 / 1 gave mean hazard capture@10 % 0.777 / 0.795 / 0.814 /
+# 0.785 / 0.759 and rank percentile 0.913 / 0.915 / 0.918 / 0.918 / 0.918.
+DIFFUSE_SHARE: float = 0.3
+
+
 def side_hazard(profile: np.ndarray, prices: np.ndarray, price: float, sigma_1m: float,
                 horizon_ms: int = DEFAULT_HORIZON_MS) -> np.ndarray:
     """(2, B) hazard of a (long, short) profile at `prices`: USD times the chance price reaches it.
 
     A long level above the price (a short's below) was crossed already: what is left there is the
     dimmed remainder of a sweep, not inventory price can still reach from its side, so it counts 0.
+    The profile gets the diffuse floor first (DIFFUSE_SHARE).
     """
     dist = np.asarray(prices, dtype=np.float64) / price - 1.0
+    near = np.abs(dist) <= DIFFUSE_SPAN
+    if near.any():
+        profile = profile + DIFFUSE_SHARE * profile[:, near].mean(axis=1, keepdims=True)
     reach = reach_probability(dist, sigma_1m, horizon_ms)
     return np.stack([profile[0] * np.where(dist <= 0, reach, 0.0), profile[1] * np.where(dist >= 0, reach, 0.0)])
 
@@ -41,8 +54,15 @@ def hazard_columns(long: np.ndarray, short: np.ndarray, price_lo: float, bucket_
         return long, short
     rows = price_lo + np.arange(long.shape[1]) * bucket_usd
     ref = np.where(np.isfinite(path) & (path > 0), path, price)[:, None]
-    reach = reach_probability(rows[None, :] / ref - 1.0, sigma_1m).astype(np.float32)
-    return long * reach, short * reach
+    dist = rows[None, :] / ref - 1.0
+    reach = reach_probability(dist, sigma_1m).astype(np.float32)
+    near = np.abs(dist) <= DIFFUSE_SPAN
+    count = np.maximum(near.sum(axis=1, keepdims=True), 1)
+    out = []
+    for mat, own_side in ((long, dist <= 0), (short, dist >= 0)):
+        floor = DIFFUSE_SHARE * np.where(near, mat, 0.0).sum(axis=1, keepdims=True) / count
+        out.append(((mat + floor) * reach * own_side).astype(np.float32))
+    return out[0], out[1]
 
 
 def normal_cdf(x: ArrayLike) -> np.ndarray:

@@ -8,7 +8,12 @@ import re
 from pathlib import Path
 from typing import Any
 
-from tnet.storage.atomic import atomic_write_json, quarantine, read_json_or_quarantine, remove_leftover_temps
+from tnet.storage.atomic import (
+    atomic_write_json,
+    quarantine,
+    read_json_or_quarantine,
+    remove_leftover_temps,
+)
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,15 @@ from textual.strip import Strip
 from tnet.engine.views import HeatmapView, Level
 from tnet.ui.render.heatmap import Viewport, price_resample
 from tnet.ui.render.palette import Palette
-from tnet.ui.render.scale import DECADES, N_LEVELS, format_price, format_usd, level_floor, nice_ceil, price_decimals
+from tnet.ui.render.scale import (
+    DECADES,
+    N_LEVELS,
+    format_price,
+    format_usd,
+    level_floor,
+    nice_ceil,
+    price_decimals,
+)
 from tnet.ui.render.text import fit, line
 
 AXIS_LABEL_EVERY = 4  # terminal rows between price labels
