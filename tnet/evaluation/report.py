@@ -1,4 +1,4 @@
-"""The README's evaluation figures in one command: `python -m tnet.evaluation.report [--sim-seeds 0,1,2] [--sim-hours 12]`.
+"""The README's evaluation figures in one command: `python -m tnet.evaluation.report [--sim-seeds 0,1,2] [--sim-mix default]`.
 
 Real events (OKX BTC, held out: a test, never tuned on), real bars (Coinglass 1 h: reported; 30 min:
 the tuning file) and the simulator, each beside its baselines, printed as Markdown. Files are read
@@ -83,23 +83,26 @@ def real_bars() -> str:
     return "\n".join(out)
 
 
-def simulator(seeds: list[int], hours: float) -> str:
-    from tnet.evaluation.sim import DEFAULT_TEST_MIX, run_sim
+def simulator(seeds: list[int], hours: float, mix_name: str) -> str:
+    from tnet.evaluation.sim import DEFAULT_SHIFT_MIX, DEFAULT_TEST_MIX, run_sim
 
-    out = ["| seed | window | side | hazard | model | frozen | oracle | oracle hazard | distance_side | uniform |",
-           "|---|---|---|---|---|---|---|---|---|---|"]
-    cal = ["| seed | venue | tested tiers | TVD tested (prior → learned) | at-risk learned | true at-risk share |",
-           "|---|---|---|---|---|---|"]
+    mixes = {"default": None, "aggressive": DEFAULT_SHIFT_MIX, "low": DEFAULT_TEST_MIX}
+    mix = mixes[mix_name]
+    out = ["| mix | seed | window | side | events | hazard | model | frozen | oracle | oracle hazard | distance_side | uniform |",
+           "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    cal = ["| mix | seed | venue | tested tiers | TVD tested (prior → learned) | at-risk learned | true at-risk share |",
+           "|---|---|---|---|---|---|---|"]
     for seed in seeds:
-        rep = run_sim(seed=seed, hours=hours, leverage_mix={v: DEFAULT_TEST_MIX for v in ("binance", "bybit", "okx")})
+        rep = run_sim(seed=seed, hours=hours, leverage_mix=None if mix is None else {v: mix for v in ("binance", "bybit", "okx")})
         for window in ("fixed", "traded"):
             for side in ("long", "short"):
-                c = rep["scores"]["windows"][window][side]["capture_at_10pct"]
-                out.append(f"| {seed} | {window} | {side} | " + " | ".join(
+                sc = rep["scores"]["windows"][window][side]
+                c = sc["capture_at_10pct"]
+                out.append(f"| {mix_name} | {seed} | {window} | {side} | {sc['events']} | " + " | ".join(
                     f"{c[k]['value']:.3f}" if c.get(k, {}).get("value") is not None else "–"
                     for k in ("hazard", "model", "frozen", "oracle", "oracle_hazard", "distance_side", "uniform")) + " |")
         for venue, e in rep["calibration"].items():
-            cal.append(f"| {seed} | {venue} | {e.get('tested_tiers')} | {e.get('tvd_tested_prior')} → {e.get('tvd_tested')} | "
+            cal.append(f"| {mix_name} | {seed} | {venue} | {e.get('tested_tiers')} | {e.get('tvd_tested_prior')} → {e.get('tvd_tested')} | "
                        f"{e.get('at_risk_learned')} | {e.get('truth_at_risk_share')} |")
     return "\n".join(out) + "\n\n" + "\n".join(cal)
 
@@ -108,16 +111,19 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sim-seeds", default="0,1,2")
     ap.add_argument("--sim-hours", type=float, default=12.0)
+    ap.add_argument("--sim-mix", choices=("default", "aggressive", "low"), default="default",
+                    help="hidden leverage mix: the simulator's realistic default, 20x-50x heavy, or mostly 3x-10x")
+    ap.add_argument("--no-real", action="store_true", help="only the simulator")
     args = ap.parse_args(argv)
-    if OKX_EVENTS.exists() and REGIME_1H.exists():
+    if not args.no_real and OKX_EVENTS.exists() and REGIME_1H.exists():
         print(real_events(), end="\n\n")
-    else:
+    elif not args.no_real:
         print(f"(real events skipped: {DATA} not found)", file=sys.stderr)
-    if REGIME_1H.exists() and REGIME_30M.exists():
+    if not args.no_real and REGIME_1H.exists() and REGIME_30M.exists():
         print(real_bars(), end="\n\n")
     seeds = [int(s) for s in args.sim_seeds.split(",") if s.strip()]
     if seeds:
-        print(simulator(seeds, args.sim_hours))
+        print(simulator(seeds, args.sim_hours, args.sim_mix))
     return 0
 
 
