@@ -29,22 +29,27 @@ class RealBar:
 
 def parse_columns(spec: str) -> dict[str, str]:
     """'ts=timestamp,open=price_open,...' -> {field: column}; every required field must be named."""
+    return parse_column_map(spec, REQUIRED, OPTIONAL, "--columns")
+
+
+def parse_column_map(spec: str, required: tuple[str, ...], optional: tuple[str, ...], option: str) -> dict[str, str]:
+    """'field=column,...' -> {field: column} for `option`; unknown, empty or missing required fields are errors."""
     out: dict[str, str] = {}
     for part in (spec or "").split(","):
         part = part.strip()
         if not part:
             continue
         if "=" not in part:
-            raise BarFileError(f"bad --columns entry {part!r}: expected field=column")
+            raise BarFileError(f"bad {option} entry {part!r}: expected field=column")
         key, col = (x.strip() for x in part.split("=", 1))
-        if key not in REQUIRED + OPTIONAL:
-            raise BarFileError(f"unknown field {key!r} in --columns (fields: {', '.join(REQUIRED + OPTIONAL)})")
+        if key not in required + optional:
+            raise BarFileError(f"unknown field {key!r} in {option} (fields: {', '.join(required + optional)})")
         if not col:
-            raise BarFileError(f"empty column name for {key!r} in --columns")
+            raise BarFileError(f"empty column name for {key!r} in {option}")
         out[key] = col
-    missing = [k for k in REQUIRED if k not in out]
+    missing = [k for k in required if k not in out]
     if missing:
-        raise BarFileError(f"--columns is missing {', '.join(missing)}")
+        raise BarFileError(f"{option} is missing {', '.join(missing)}")
     return out
 
 

@@ -7,7 +7,7 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from tnet.evaluation.barfile import BarFileError, parse_ts
+from tnet.evaluation.barfile import BarFileError, parse_column_map, parse_ts
 from tnet.margin import firing_price
 
 EVENT_REQUIRED = ("ts", "side", "price", "usd")
@@ -30,23 +30,7 @@ class RealEvent:
 
 def parse_event_columns(spec: str) -> dict[str, str]:
     """'ts=timestamp_ms,side=side,...' -> {field: column}; ts, side, price and usd must be named."""
-    out: dict[str, str] = {}
-    for part in (spec or "").split(","):
-        part = part.strip()
-        if not part:
-            continue
-        if "=" not in part:
-            raise BarFileError(f"bad --event-columns entry {part!r}: expected field=column")
-        key, col = (x.strip() for x in part.split("=", 1))
-        if key not in EVENT_REQUIRED + EVENT_OPTIONAL:
-            raise BarFileError(f"unknown field {key!r} in --event-columns (fields: {', '.join(EVENT_REQUIRED + EVENT_OPTIONAL)})")
-        if not col:
-            raise BarFileError(f"empty column name for {key!r} in --event-columns")
-        out[key] = col
-    missing = [k for k in EVENT_REQUIRED if k not in out]
-    if missing:
-        raise BarFileError(f"--event-columns is missing {', '.join(missing)}")
-    return out
+    return parse_column_map(spec, EVENT_REQUIRED, EVENT_OPTIONAL, "--event-columns")
 
 
 def load_events(path: Path, columns: dict[str, str], symbol: str | None = None, venue: str | None = None,
