@@ -38,7 +38,8 @@ def test_heatmap_columns_judged_from_their_own_price() -> None:
     long = np.full((2, 3), 10.0, dtype=np.float32)  # two columns, rows at 99, 100, 101
     short = np.full((2, 3), 20.0, dtype=np.float32)
     hl, hs = hazard_columns(long, short, 99.0, 1.0, np.array([100.0, 101.0]), 101.0, 0.001)
-    p1 = math.erfc(0.01 / (0.001 * math.sqrt(60) * math.sqrt(2)))
+    # distance is the bucket offset from the column's price, in units of the current price (1 / 101)
+    p1 = math.erfc((1 / 101) / (0.001 * math.sqrt(60) * math.sqrt(2)))
     assert hl[0] == pytest.approx([13.0 * p1, 13.0, 0.0], rel=1e-5)  # column 0 was at 100
     assert hl[1][2] == pytest.approx(13.0, rel=1e-5) and hs[1][2] == pytest.approx(26.0, rel=1e-5)  # column 1 at 101
     assert hs[0] == pytest.approx([0.0, 26.0, 26.0 * p1], rel=1e-5)

@@ -30,6 +30,7 @@ LEVEL_SPAN_PCT: float = 0.05  # the level profile covers ±5 % of price
 RECENT_SWEEP_SECONDS: int = 8  # how late a print may arrive and still meet the sweep that caused it
 COMPLETE_FEEDS: frozenset[str] = frozenset({"bybit"})  # allLiquidation pushes every liquidation
 ONE_PRINT_PER_SECOND: frozenset[str] = frozenset({"binance"})  # forceOrder: latest liquidation per second only
+VOLUME_BOXES: int = 4  # a minute's volume at price is placed as at most this many equal-volume boxes
 MAX_CATCHUP_MINUTES: int = 24 * 60  # after a longer silence, skip ahead instead of replaying every minute
 
 
@@ -396,7 +397,17 @@ class SymbolEngine:
         if not total > 0:
             return [(lo, hi, 1.0)] if hi >= lo > 0 else []
         w = self.grid.bucket_usd if self.grid is not None else 1.0
-        return [((k - 0.5) * w, (k + 0.5) * w, q / total) for k, q in at.items() if q > 0]
+        if len(at) <= VOLUME_BOXES:
+            return [((k - 0.5) * w, (k + 0.5) * w, q / total) for k, q in at.items() if q > 0]
+        # many price levels traded: equal-volume boxes between the volume quantiles keep the shape at a
+        # fixed cost per minute (one box per level made the minute tick 3x dearer on a busy tape)
+        keys = sorted(at)
+        cum = np.cumsum([at[k] for k in keys]) / total
+        edges = [(keys[0] - 0.5) * w]
+        for q in np.arange(1, VOLUME_BOXES) / VOLUME_BOXES:
+            edges.append((keys[int(np.searchsorted(cum, q))] + 0.5) * w)
+        edges.append((keys[-1] + 0.5) * w)
+        return [(a, max(b, a), 1.0 / VOLUME_BOXES) for a, b in zip(edges, edges[1:])]
 
     def _cold_seed(self, vi: int, oi_usd: float, price: float) -> None:
         """No history: spread the venue's OI around the current price (an honest wide prior)."""

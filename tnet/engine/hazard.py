@@ -49,19 +49,27 @@ def side_hazard(profile: np.ndarray, prices: np.ndarray, price: float, sigma_1m:
 
 def hazard_columns(long: np.ndarray, short: np.ndarray, price_lo: float, bucket_usd: float, path: np.ndarray,
                    price: float, sigma_1m: float) -> tuple[np.ndarray, np.ndarray]:
-    """Heatmap history (cols, rows) in USD -> the same in hazard, each column judged from its own price."""
+    """Heatmap history (cols, rows) in USD -> the same in hazard, each column judged from its own price.
+
+    The reach probability depends only on a row's bucket offset from its column's price, so it is
+    computed once per offset and gathered (the UI pulls this every second).
+    """
     if not long.size:
         return long, short
-    rows = price_lo + np.arange(long.shape[1]) * bucket_usd
-    ref = np.where(np.isfinite(path) & (path > 0), path, price)[:, None]
-    dist = rows[None, :] / ref - 1.0
-    reach = reach_probability(dist, sigma_1m).astype(np.float32)
-    near = np.abs(dist) <= DIFFUSE_SPAN
+    n_rows = long.shape[1]
+    ref = np.where(np.isfinite(path) & (path > 0), path, price)
+    col = np.floor((ref - price_lo) / bucket_usd + 0.5).astype(np.int64)
+    k = np.arange(n_rows)[None, :] - col[:, None]  # (cols, rows) bucket offset from the column's price
+    k0 = int(k.min())
+    offsets = np.arange(k0, int(k.max()) + 1)
+    dist = offsets * bucket_usd / price
+    reach = reach_probability(dist, sigma_1m)
+    near = (np.abs(dist) <= DIFFUSE_SPAN)[k - k0]
     count = np.maximum(near.sum(axis=1, keepdims=True), 1)
     out = []
-    for mat, own_side in ((long, dist <= 0), (short, dist >= 0)):
+    for mat, own in ((long, offsets <= 0), (short, offsets >= 0)):
         floor = DIFFUSE_SHARE * np.where(near, mat, 0.0).sum(axis=1, keepdims=True) / count
-        out.append(((mat + floor) * reach * own_side).astype(np.float32))
+        out.append(((mat + floor) * (reach * own).astype(np.float32)[k - k0]).astype(np.float32))
     return out[0], out[1]
 
 

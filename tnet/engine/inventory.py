@@ -62,10 +62,10 @@ class Inventory:
         a = np.floor(lo_b - 3 * sigma_b).astype(np.int64)
         width = int(min(np.max(np.ceil(hi_b + 3 * sigma_b).astype(np.int64) - a), 2 * KERNEL_MAX_HALF_BUCKETS * 4)) + 1
         idx = a[:, None] + np.arange(width)[None, :]  # (T, K)
-        centre = idx + 0.5
-        cdf_hi = normal_cdf((centre - lo_b[:, None]) / sigma_b[:, None]) - normal_cdf((centre - hi_b[:, None]) / sigma_b[:, None])
-        cdf_lo = normal_cdf((centre - 1.0 - lo_b[:, None]) / sigma_b[:, None]) - normal_cdf((centre - 1.0 - hi_b[:, None]) / sigma_b[:, None])
-        kern = np.maximum(0.5 * (cdf_hi + cdf_lo), 0.0)
+        # density of box x Gaussian at the K + 1 bucket edges, each bucket the mean of its two edges
+        edges = np.concatenate([idx - 0.5, idx[:, -1:] + 0.5], axis=1)
+        dens = normal_cdf((edges - lo_b[:, None]) / sigma_b[:, None]) - normal_cdf((edges - hi_b[:, None]) / sigma_b[:, None])
+        kern = np.maximum(0.5 * (dens[:, :-1] + dens[:, 1:]), 0.0)
         total = kern.sum(axis=1, keepdims=True)
         kern *= usd / np.maximum(total, 1e-300)
         self._deposit(venue_idx, side, idx, kern)
