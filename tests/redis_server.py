@@ -32,10 +32,11 @@ def _free_port() -> int:
 class RedisServer:
     """One server process on an ephemeral loopback port; AOF with fsync always, so a kill -9 loses nothing written."""
 
-    def __init__(self, binary: str, workdir: Path, password: str | None = None) -> None:
+    def __init__(self, binary: str, workdir: Path, password: str | None = None, extra: tuple[str, ...] = ()) -> None:
         self.binary = binary
         self.workdir = workdir
         self.password = password
+        self.extra = extra  # more server options, e.g. ("--stream-node-max-entries", "4")
         self.port = _free_port()
         self.proc: subprocess.Popen[bytes] | None = None
 
@@ -51,6 +52,7 @@ class RedisServer:
         ]
         if self.password:
             args += ["--requirepass", self.password]
+        args += list(self.extra)
         self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:

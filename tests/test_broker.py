@@ -164,9 +164,21 @@ async def test_server_killed_and_restarted_mid_run_loses_nothing(server: RedisSe
 
 
 def _tnet(*args: str) -> subprocess.CompletedProcess[str]:
+    """Run tnet; `watch` gets a pseudo-terminal as stdout, as a user's shell gives it (stderr is captured)."""
     env = dict(os.environ, TNET_CONFIG="/dev/null/none", NO_COLOR="1")
     env.pop("TNET_CONFIG")
-    return subprocess.run([sys.executable, "-m", "tnet", *args], capture_output=True, text=True, timeout=60, env=env)
+    if args[0] != "watch":
+        return subprocess.run([sys.executable, "-m", "tnet", *args], capture_output=True, text=True, timeout=60, env=env)
+    import pty
+
+    main_fd, term_fd = pty.openpty()
+    try:
+        proc = subprocess.run([sys.executable, "-m", "tnet", *args], stdin=term_fd, stdout=term_fd,
+                              stderr=subprocess.PIPE, text=True, timeout=20, env=env)
+    finally:
+        os.close(term_fd)
+        os.close(main_fd)
+    return subprocess.CompletedProcess(proc.args, proc.returncode, "", proc.stderr)
 
 
 def test_wrong_password_is_one_line_and_exit_2(tmp_path: Path) -> None:
@@ -178,6 +190,7 @@ def test_wrong_password_is_one_line_and_exit_2(tmp_path: Path) -> None:
         for args in (
             ("snapshot", "BTC", "--source", bad, "--json", "--seconds", "3"),
             ("health", "BTC", "--source", bad, "--seconds", "2"),
+            ("watch", "BTC", "--source", bad),  # on a terminal: told before the TUI starts
             ("collect", "BTC", "--source", "sim", "--redis", bad, "--seconds", "2", "--state-dir", str(tmp_path)),
         ):
             proc = _tnet(*args)
@@ -186,4 +199,75 @@ def test_wrong_password_is_one_line_and_exit_2(tmp_path: Path) -> None:
             assert len(lines) == 1 and "refused the credentials" in lines[0], proc.stderr
             assert "sekrit" not in proc.stderr + proc.stdout and "Traceback" not in proc.stderr
     finally:
+        srv.stop()
+
+
+class Relay:
+    """A loopback TCP relay to the server that can be paused: a reader whose link stalls while the collector goes on."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.open = asyncio.Event()
+        self.open.set()
+        self.server: asyncio.Server | None = None
+
+    async def start(self) -> int:
+        self.server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
+        return int(self.server.sockets[0].getsockname()[1])
+
+    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while data := await reader.read(65536):
+                await self.open.wait()
+                writer.write(data)
+                await writer.drain()
+        except (ConnectionError, asyncio.CancelledError):
+            pass
+        finally:
+            writer.close()
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.port)
+        await asyncio.gather(self._pipe(reader, up_writer), self._pipe(up_reader, writer))
+
+    async def stop(self) -> None:
+        if self.server is not None:
+            self.server.close()
+
+
+async def test_reader_behind_a_trimmed_stream_reports_the_gap(tmp_path: Path, sim: SimServer) -> None:
+    assert BINARY is not None
+    # small stream nodes: MAXLEN ~ trims whole nodes, so this keeps the stream at a few dozen entries
+    srv = RedisServer(BINARY, tmp_path, extra=("--stream-node-max-entries", "4"))
+    srv.start()
+    relay = Relay(srv.port)
+    col = Collector(sim, srv.url, tmp_path)
+    col.publisher.maxlen = 20
+    try:
+        relay_port = await relay.start()
+        rd, seen = reader(f"redis://127.0.0.1:{relay_port}/0")
+        await col.start()
+        await rd.start()
+        try:
+            await wait_for(lambda: len(seen) > 20, 30, "events through the relay")
+            assert rd.health()["venues"]["redis"]["gaps"] == 0
+            relay.open.clear()  # the reader stalls (under its 10 s command timeout: no reconnect)
+            published = col.publisher.published
+            await wait_for(lambda: col.publisher.published > published + 150, 8, "the collector publishing on")
+            await asyncio.sleep(1.5)  # a stall longer than a second, as a stopped terminal or a slow link makes
+            relay.open.set()
+            await col.stop_feeds()
+            await wait_for(lambda: not col.publisher.buffer and bool(seen) and seen[-1] == col.events[-1], 15,
+                           "the reader catching up")
+            await wait_for(lambda: rd.health()["venues"]["redis"]["gaps"] >= 1, 5, "the gap reported")
+            link = rd.health()["venues"]["redis"]
+            assert "tnet:events:BTC" in link["last_gap"] and "trimmed" in link["last_gap"]
+            assert len(seen) < len(col.events)  # what was trimmed never arrived ...
+            published = iter(col.events)
+            assert all(any(e == p for p in published) for e in seen)  # ... the rest did, in order
+        finally:
+            await rd.stop()
+    finally:
+        await col.stop()
+        await relay.stop()
         srv.stop()

@@ -29,6 +29,24 @@ def connect(url: str) -> Any:
     )
 
 
+async def check_access(url: str) -> None:
+    """Connect once and read the heartbeat key: BrokerDenied (one line) if Redis refuses us for good.
+
+    An unreachable server is not an error here: the reader shows it and keeps trying.
+    """
+    from tnet.broker.layout import HEARTBEAT_KEY
+
+    redis = connect(url)
+    try:
+        await redis.get(HEARTBEAT_KEY)
+    except Exception as exc:
+        why = denial(exc, url)
+        if why:
+            raise BrokerDenied(why) from None
+    finally:
+        await redis.aclose()
+
+
 def denial(exc: BaseException, url: str) -> str | None:
     """The one-line reason if `exc` means Redis will never accept us as configured, else None."""
     from redis.exceptions import (

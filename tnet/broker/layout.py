@@ -7,7 +7,7 @@ HEARTBEAT_KEY = f"{PREFIX}:collector"  # JSON, SET with a TTL: gone = the collec
 HEARTBEAT_EVERY_S = 2.0
 HEARTBEAT_TTL_S = 10
 VIEWS_EVERY_S = 1.0
-VIEWS_MAXLEN = 3600  # an hour of 1 Hz views per symbol
+VIEWS_MAXLEN = 300  # five minutes of 1 Hz views per symbol (~50 kB each); a reader further behind reloads the checkpoint
 CHECKPOINT_EVERY_S = 5.0
 BUFFER_MAX = 200_000  # entries held while Redis is unreachable; beyond that the oldest are dropped (counted)
 

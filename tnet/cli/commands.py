@@ -430,6 +430,11 @@ def _run_tui(symbols: list[str], settings_kwargs: dict[str, Any], min_usd: float
         load_theme(settings.theme)
     except ThemeError as exc:
         fail(str(exc))
+    if settings.source.kind == "redis":  # a wrong password is one line here, not a failure inside the TUI
+        from tnet.broker.client import check_access
+
+        url = settings.source.url or ""
+        run_async(lambda: check_access(url))
     if not sys.stdout.isatty():
         fail("the TUI needs a terminal; for scripts use `tnet snapshot SYMBOL --json`")
     from tnet.runtime import Runtime

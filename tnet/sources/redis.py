@@ -25,6 +25,8 @@ log = logging.getLogger(__name__)
 
 READ_BLOCK_MS = 1000
 READ_COUNT = 1000
+BEHIND_MS = 1000  # an events position older than this is checked for trimmed entries at each read
+EVENTS_PREFIX = layout.events_key("")
 
 
 @dataclass(slots=True)
@@ -39,6 +41,7 @@ class _Symbol:
     collector: int = 0  # started_ms of the collector the state came from
     view_id: str = "0-0"
     event_id: str | None = None  # None until positioned at the stream's end
+    event_offset: int = 0  # events entries ever added up to event_id (XINFO entries-added): finds trimmed gaps
 
 
 class RedisSource(EventSource):
@@ -65,6 +68,7 @@ class RedisSource(EventSource):
         self.ping_ms: deque[float] = deque(maxlen=50)
         self._redis: Any = None
         self._stopping = False
+        self._backlog = False  # the last read returned a full batch: more is waiting
 
     # ----------------------------------------------------------------- lifecycle
     async def start(self, feed: Feed) -> None:
@@ -129,7 +133,7 @@ class RedisSource(EventSource):
                     if st.event_id is not None:
                         streams[layout.events_key(sym)] = st.event_id
                     streams[layout.views_key(sym)] = st.view_id
-                resp = await self._redis.xread(streams, count=READ_COUNT, block=READ_BLOCK_MS)
+                resp = await self._read(streams)
                 self._on_connected()
                 delay = 0.2
             except asyncio.CancelledError:
@@ -141,6 +145,7 @@ class RedisSource(EventSource):
                 delay = min(delay * 2, 2.0)
                 continue
             events_prefix, views_prefix = layout.events_key(""), layout.views_key("")
+            self._backlog = any(len(entries) >= READ_COUNT for _, entries in resp or [])
             for key, entries in resp or []:
                 key = key.decode() if isinstance(key, bytes) else key
                 if key.startswith(events_prefix):
@@ -148,6 +153,54 @@ class RedisSource(EventSource):
                 elif key.startswith(views_prefix):
                     self._on_view_entries(key[len(views_prefix):], entries)
             self._check_ready()
+
+    async def _read(self, streams: dict[str, str]) -> Any:
+        """XREAD from `streams`. An events position more than a second old or after a full batch (a reader
+        that stalled or fell behind) is read together with XINFO in one MULTI, so a trimmed hole is seen
+        before the read that jumps over it (checking now and then would race: the jump hides the hole)."""
+        now_ms = int(time.time() * 1000)
+        behind = [k for k, pos in streams.items()
+                  if k.startswith(EVENTS_PREFIX) and (self._backlog or now_ms - layout.parse_id(pos)[0] > BEHIND_MS)]
+        if behind:
+            pipe = self._redis.pipeline(transaction=True)
+            for key in behind:
+                pipe.xinfo_stream(key)
+            pipe.xread(streams, count=READ_COUNT)  # never blocks inside MULTI
+            res = await pipe.execute(raise_on_error=False)
+            for key, info in zip(behind, res[:-1]):
+                self._check_trimmed(key, streams[key], info)
+            if isinstance(res[-1], Exception):
+                raise res[-1]
+            if res[-1]:
+                return res[-1]
+        return await self._redis.xread(streams, count=READ_COUNT, block=READ_BLOCK_MS)
+
+    def _check_trimmed(self, key: str, pos: str, info: Any) -> None:
+        """Entries trimmed (MAXLEN) beyond what this reader has read are a gap: count and show it.
+
+        Trimming does not move XINFO's max-deleted-entry-id; `entries-added - length` (entries ever
+        removed) against how many this reader has passed (`event_offset`) is exact.
+        """
+        if isinstance(info, Exception):
+            if "no such key" in str(info):
+                return
+            raise info
+        st = self.state[key[len(EVENTS_PREFIX):]]
+        added = int(info["entries-added"])
+        removed = added - int(info["length"])
+        if added < st.event_offset:  # the stream was deleted and begun again: count from its start
+            st.event_offset = removed
+        elif removed > st.event_offset:
+            first = info.get("first-entry")
+            upto = first[0].decode() if first else "the end"
+            self._note_gap(f"{key}: {removed - st.event_offset} entries after {pos} (up to {upto}) were trimmed "
+                           "before this reader read them")
+            st.event_offset = removed
+
+    def _note_gap(self, what: str) -> None:
+        self.gaps += 1
+        self.last_gap = what
+        log.warning("%s", what)
 
     def _check_ready(self) -> None:
         """Every symbol has its full picture: a snapshot or health can answer now."""
@@ -158,8 +211,14 @@ class RedisSource(EventSource):
         """Load missing checkpoints and put new readers at the end of each events stream."""
         for sym, st in self.state.items():
             if st.event_id is None:
-                top = await self._redis.xrevrange(layout.events_key(sym), count=1)
+                pipe = self._redis.pipeline(transaction=True)
+                pipe.xrevrange(layout.events_key(sym), count=1)
+                pipe.xinfo_stream(layout.events_key(sym))
+                top, info = await pipe.execute(raise_on_error=False)
+                if isinstance(top, Exception):
+                    raise top
                 st.event_id = top[0][0].decode() if top else "0-0"
+                st.event_offset = int(info["entries-added"]) if top and not isinstance(info, Exception) else 0
             if not st.loaded:
                 await self._load_checkpoint(sym, st)
 
@@ -199,6 +258,7 @@ class RedisSource(EventSource):
                 continue
             events.append(ev)
             self.lag_ms.append(now_ms - ev.recv_ms)
+        st.event_offset += len(entries)
         self.entries += len(entries)
         self.entry_times.extend([now_ms] * len(entries))
         if events:
@@ -221,7 +281,10 @@ class RedisSource(EventSource):
                 if head is not None:
                     cols = columns_from_bytes(head, fields[b"hm"])
                     if cols[0] > st.history.count:
-                        st.loaded = False  # columns missing in between: take the next checkpoint
+                        # views entries trimmed before we read them: the next checkpoint fills the picture
+                        self._note_gap(f"{layout.views_key(sym)}: heatmap columns {st.history.count}.."
+                                       f"{cols[0] - 1} were trimmed before this reader read them; reloading the checkpoint")
+                        st.loaded = False
                         return
                     st.history.put(*cols)
                 st.prints.extend(tuple(p) for p in body.get("prints", ()))  # type: ignore[misc]
@@ -232,7 +295,7 @@ class RedisSource(EventSource):
             st.view_id = sid.decode()
 
     async def _watch_loop(self) -> None:
-        """Every few seconds: the collector's heartbeat, our round-trip time, trimmed gaps."""
+        """Every few seconds: the collector's heartbeat and our round-trip time."""
         while True:
             await asyncio.sleep(layout.HEARTBEAT_EVERY_S)
             try:
@@ -250,31 +313,6 @@ class RedisSource(EventSource):
         self._on_connected()
         self.heartbeat = orjson.loads(raw) if raw is not None else None
         self.heartbeat_polled = True
-        await self._check_gaps()
-
-    async def _check_gaps(self) -> None:
-        """An entry after our position that Redis trimmed (MAXLEN) before we read it is a gap: count and show it."""
-        for sym, st in self.state.items():
-            for key, pos in ((layout.events_key(sym), st.event_id), (layout.views_key(sym), st.view_id)):
-                if pos is None:
-                    continue
-                try:
-                    info = await self._redis.xinfo_stream(key)
-                except Exception as exc:
-                    if "no such key" in str(exc):
-                        continue
-                    raise
-                deleted = info.get("max-deleted-entry-id") or b"0-0"
-                if layout.parse_id(deleted) > layout.parse_id(pos):
-                    first = info.get("first-entry")
-                    upto = first[0].decode() if first else deleted.decode() if isinstance(deleted, bytes) else str(deleted)
-                    gap = f"{key}: entries after {pos} up to {upto} were trimmed before this reader read them"
-                    if gap != self.last_gap:
-                        self.gaps += 1
-                        self.last_gap = gap
-                        log.warning("%s", gap)
-                    if key == layout.views_key(sym):
-                        st.loaded = False
 
     # ----------------------------------------------------------------- views and health
     def view(self, symbol: str, now_ms: int, heatmap: bool) -> SymbolView:
