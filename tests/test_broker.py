@@ -271,3 +271,29 @@ async def test_reader_behind_a_trimmed_stream_reports_the_gap(tmp_path: Path, si
         await col.stop()
         await relay.stop()
         srv.stop()
+
+
+async def test_reader_colours_by_hazard_exactly_like_the_collector(server: RedisServer, sim: SimServer, tmp_path: Path) -> None:
+    col = Collector(sim, server.url, tmp_path, warm=True)
+    await col.start()
+    try:
+        engine = col.runtime.engines["BTC"]
+        await wait_for(lambda: engine.history.count >= 30 and engine.calibrator.vol_1m > 0, 30, "history and volatility")
+        await col.runtime.stop()  # the engine holds still; the publisher goes on publishing its views
+        rd, _ = reader(server.url)
+        await rd.start()
+        try:
+            await asyncio.sleep(2.5)  # a views entry of the still engine reaches the reader
+            got = rd.view("BTC", heatmap=True, measure="hazard")
+            want = engine.view(got.ts_ms, heatmap=True, measure="hazard")
+            assert got.vol_1m == want.vol_1m > 0
+            assert got.levels == want.levels and any(lv.long_hazard_usd > 0 for lv in want.levels)
+            assert [z.hazard_usd for z in got.zones] == [z.hazard_usd for z in want.zones]
+            assert got.measure == got.heatmap.measure == "hazard"
+            np.testing.assert_allclose(got.heatmap.long_usd, want.heatmap.long_usd, rtol=1e-6)
+            np.testing.assert_allclose(got.heatmap.short_usd, want.heatmap.short_usd, rtol=1e-6)
+            assert got.heatmap.long_usd.sum() < rd.view("BTC", heatmap=True).heatmap.long_usd.sum()  # hazard, not USD
+        finally:
+            await rd.stop()
+    finally:
+        await col.stop()

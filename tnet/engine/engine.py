@@ -8,8 +8,8 @@ import numpy as np
 
 from tnet.engine.calibrator import MAX_PRINT_DISTANCE, Calibrator
 from tnet.engine.grid import PriceGrid
-from tnet.engine.hazard import DEFAULT_HORIZON_MS, hazard_columns, side_hazard
-from tnet.engine.history import COLUMN_MS, HeatmapHistory
+from tnet.engine.hazard import DEFAULT_HORIZON_MS, heatmap_hazard, side_hazard
+from tnet.engine.history import HeatmapHistory
 from tnet.engine.inventory import LONG, SHORT, Inventory
 from tnet.engine.ladder import N_TIERS
 from tnet.engine.tape import Tape, tape_clusters, tape_rates
@@ -662,11 +662,6 @@ class SymbolEngine:
     def _heatmap_view(self, now_ms: int, measure: str = "usd") -> HeatmapView:
         grid = self.grid
         assert grid is not None and self.tape is not None
-        target = grid.index_of(self.price) - self.history.half_rows
-        t0, long, short, path = self.history.window(target)
-        price_lo = target * grid.bucket_usd
-        if measure == "hazard":
-            long, short = hazard_columns(long, short, price_lo, grid.bucket_usd, path, self.price, self.calibrator.vol_1m)
-        prints = [(e.ts_ms, e.fire, e.side, e.usd) for e in self.tape.recent if e.ts_ms >= t0]
-        return HeatmapView(t0_ms=t0, col_ms=COLUMN_MS, price_lo=price_lo, bucket_usd=grid.bucket_usd,
-                           long_usd=long, short_usd=short, price_path=path, prints=prints, measure=measure)
+        # the same realignment a Redis reader does on the history it received (HeatmapHistory.view)
+        hm = self.history.view(self.price, grid.bucket_usd, [(e.ts_ms, e.fire, e.side, e.usd) for e in self.tape.recent])
+        return heatmap_hazard(hm, self.price, self.calibrator.vol_1m) if measure == "hazard" else hm

@@ -93,7 +93,10 @@ def view_in_measure(view: Any, measure: str) -> Any:
     hm = getattr(view, "heatmap", None)
     if hm is None or hm.measure == measure or measure != "hazard" or not getattr(view, "vol_1m", 0.0) > 0:
         return view
-    long, short = hazard_columns(hm.long_usd, hm.short_usd, hm.price_lo, hm.bucket_usd, hm.price_path, view.price,
-                                 view.vol_1m)
-    return dataclasses.replace(view, heatmap=dataclasses.replace(hm, long_usd=long, short_usd=short, measure="hazard"),
-                               measure="hazard")
+    return dataclasses.replace(view, heatmap=heatmap_hazard(hm, view.price, view.vol_1m), measure="hazard")
+
+
+def heatmap_hazard(hm: Any, price: float, sigma_1m: float) -> Any:
+    """A USD HeatmapView in hazard (the engine's own views and views that travelled go through here)."""
+    long, short = hazard_columns(hm.long_usd, hm.short_usd, hm.price_lo, hm.bucket_usd, hm.price_path, price, sigma_1m)
+    return dataclasses.replace(hm, long_usd=long, short_usd=short, measure="hazard")
