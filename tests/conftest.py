@@ -31,6 +31,20 @@ async def _wait_until(cond: Callable[[], object], timeout: float, what: str) -> 
         await asyncio.sleep(0.05)
 
 
+async def pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, gate: asyncio.Event | None = None) -> None:
+    """Copy bytes until EOF (a test proxy's one direction); while `gate` is clear, hold them."""
+    try:
+        while data := await reader.read(65536):
+            if gate is not None:
+                await gate.wait()
+            writer.write(data)
+            await writer.drain()
+    except (ConnectionError, asyncio.CancelledError):
+        pass
+    finally:
+        writer.close()
+
+
 @pytest.fixture
 def wait_until() -> WaitUntil:
     """`await wait_until(cond, timeout_s, what)`: poll `cond` until true, fail naming `what`."""

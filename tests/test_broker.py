@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+
+from conftest import pipe
 from redis_server import RedisServer, server_binary
 
 from tnet.broker.publisher import Publisher
@@ -215,20 +217,9 @@ class Relay:
         self.server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
         return int(self.server.sockets[0].getsockname()[1])
 
-    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            while data := await reader.read(65536):
-                await self.open.wait()
-                writer.write(data)
-                await writer.drain()
-        except (ConnectionError, asyncio.CancelledError):
-            pass
-        finally:
-            writer.close()
-
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.port)
-        await asyncio.gather(self._pipe(reader, up_writer), self._pipe(up_reader, writer))
+        await asyncio.gather(pipe(reader, up_writer, self.open), pipe(up_reader, writer, self.open))
 
     async def stop(self) -> None:
         if self.server is not None:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from conftest import pipe
 from tnet.config import Settings, Source
 from tnet.connectors.base import Endpoints
 from tnet.runtime import Runtime
@@ -20,17 +21,6 @@ from tnet.symbols import resolve_all
 
 if TYPE_CHECKING:
     from conftest import StartSim, WaitUntil
-
-
-async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-    try:
-        while data := await reader.read(65536):
-            writer.write(data)
-            await writer.drain()
-    except (ConnectionError, asyncio.CancelledError):
-        pass
-    finally:
-        writer.close()
 
 
 async def _run_until_live(settings: Settings, wait_until: WaitUntil) -> None:
@@ -60,7 +50,7 @@ async def sim_and_proxy(start_sim: StartSim) -> AsyncIterator[tuple[int, int, li
         else:  # plain-HTTP forwarding: absolute-form request line -> origin form
             path = "/" + target.split("://", 1)[1].split("/", 1)[1]
             up_writer.write(head.replace(target.encode(), path.encode(), 1))
-        await asyncio.gather(_pipe(reader, up_writer), _pipe(up_reader, writer))
+        await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
 
     proxy = await asyncio.start_server(handle, "127.0.0.1", 0)
     try:
@@ -101,7 +91,7 @@ async def socks_proxy(sim_and_proxy: tuple[int, int, list[str]]) -> AsyncIterato
         seen.append(f"{host}:{port}")
         up_reader, up_writer = await asyncio.open_connection("127.0.0.1", sim_port)
         writer.write(b"\x05\x00\x00\x01" + bytes(4) + (0).to_bytes(2, "big"))
-        await asyncio.gather(_pipe(reader, up_writer), _pipe(up_reader, writer))
+        await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
 
     server = await asyncio.start_server(handle, "127.0.0.1", 0)
     try:
