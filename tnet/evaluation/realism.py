@@ -62,7 +62,7 @@ def _quantiles(x: np.ndarray, w: np.ndarray | None = None) -> dict[str, float | 
 # ------------------------------------------------------------------ the simulator
 
 
-def measure_sim(seeds: tuple[int, ...] = (0, 1, 2), hours: int = 24, symbol: str = "BTC",
+def measure_sim(seeds: tuple[int, ...] = (0, 1, 2, 3), hours: int = 36, symbol: str = "BTC",
                 step_ms: int = 10_000) -> dict[str, Any]:
     """Step fresh markets `hours` whole clock hours per seed; measure what the venues published.
 
@@ -197,7 +197,7 @@ def measure_data(data_dir: Path | None = None) -> dict[str, Any] | None:
     return out
 
 
-def measure(seeds: tuple[int, ...] = (0, 1, 2), hours: int = 24, data_dir: Path | None = None) -> dict[str, Any]:
+def measure(seeds: tuple[int, ...] = (0, 1, 2, 3), hours: int = 36, data_dir: Path | None = None) -> dict[str, Any]:
     """Simulator and real figures side by side."""
     return {"schema": "tnet.realism/1", "sim": measure_sim(seeds, hours), "data": measure_data(data_dir)}
 
@@ -244,11 +244,11 @@ def table(r: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m tnet.evaluation.realism [--json] [--seeds 0,1,2] [--hours 24] [--data DIR]`."""
+    """`python -m tnet.evaluation.realism [--json] [--seeds 0,1,2,3] [--hours 36] [--data DIR]`."""
     ap = argparse.ArgumentParser(prog="python -m tnet.evaluation.realism", description=__doc__.splitlines()[0])
     ap.add_argument("--json", action="store_true", help="print the figures as JSON")
-    ap.add_argument("--seeds", default="0,1,2", help="comma-separated simulator seeds")
-    ap.add_argument("--hours", type=int, default=24, help="whole clock hours per seed")
+    ap.add_argument("--seeds", default="0,1,2,3", help="comma-separated simulator seeds")
+    ap.add_argument("--hours", type=int, default=36, help="whole clock hours per seed")
     ap.add_argument("--data", type=Path, default=None, help="the shared data directory (default ../shared/data)")
     a = ap.parse_args(argv)
     try:
