@@ -209,9 +209,9 @@ def test_version_and_completion() -> None:
     from tnet import __version__
 
     res = tnet("--version")
-    assert res.returncode == 0 and res.stdout.strip() == f"tnet {__version__}"
+    assert (res.returncode, res.stdout.strip()) == (0, f"tnet {__version__}"), res.stderr
     res = tnet("--show-completion", "bash", env={"SHELL": "/bin/bash"})
-    assert res.returncode == 0 and "complete" in res.stdout
+    assert res.returncode == 0 and "complete" in res.stdout, (res.stdout[-500:], res.stderr[-500:])
 
 
 def test_readme_example_config_is_accepted(tmp_path: Path) -> None:
