@@ -67,7 +67,7 @@ class TnetApp(App[None]):
         Binding("s", "side", "Side"),
         Binding("h", "measure", "Hazard/USD"),
         Binding("t", "cycle_theme", "Theme"),
-        Binding("a", "alerts", "Alerts", show=False),  # listed under ? (and ctrl+p): the footer is full
+        Binding("a", "alerts", "Alerts", show=False),  # listed under ? and in ctrl+p: the footer is full
         Binding("ctrl+c", "quit_app", "Quit", show=False, priority=True),
     ] + [Binding(str(n), f"select_symbol({n})", show=False) for n in range(1, 10)]
 
