@@ -27,6 +27,8 @@ RecordFn = Callable[[int, str, str, str], None]  # (recv_ms, venue, stream, fram
 
 CONNECT_TIMEOUT_S = 5.0
 REST_TIMEOUT_S = 5.0
+MAX_FRAME_BYTES = 8 << 20  # the largest WebSocket message accepted
+MAX_REST_BYTES = 8 << 20  # the largest REST body accepted (Binance's exchangeInfo is ~1-2 MB)
 
 
 @dataclass(slots=True)
@@ -200,7 +202,7 @@ class VenueConnection:
             ping_interval=20,
             ping_timeout=20,
             close_timeout=2,
-            max_size=8 * 2**20,
+            max_size=MAX_FRAME_BYTES,
             max_queue=256,
             compression=None,
         ) as ws:
@@ -285,17 +287,25 @@ def make_http_client(proxy: str | None, base_url: str) -> object:
     )
 
 
-async def fetch(client: object, path: str) -> tuple[str | None, str]:
-    """GET `path`; (body, "") on HTTP 200, else (None, reason)."""
+async def fetch(client: object, path: str, max_bytes: int = MAX_REST_BYTES) -> tuple[str | None, str]:
+    """GET `path`; (body, "") on HTTP 200, else (None, reason). Bodies over `max_bytes` (after
+    decompression) are refused without being held in memory."""
     try:
-        resp = await client.get(path)  # type: ignore[attr-defined]
+        async with client.stream("GET", path) as resp:  # type: ignore[attr-defined]
+            if resp.status_code != 200:
+                return None, f"HTTP {resp.status_code} for {path.split('?')[0]}"
+            chunks: list[bytes] = []
+            size = 0
+            async for chunk in resp.aiter_bytes():
+                size += len(chunk)
+                if size > max_bytes:
+                    return None, f"response over {max_bytes >> 20} MiB for {path.split('?')[0]}"
+                chunks.append(chunk)
+            return b"".join(chunks).decode(resp.encoding or "utf-8", errors="replace"), ""
     except Exception as exc:  # network failures become a reason, never a crash
         cause = exc.__cause__ or exc.__context__ or exc
         reason = classify_error(cause) if isinstance(cause, OSError) else f"{type(exc).__name__}: {exc}"
         return None, reason
-    if resp.status_code != 200:
-        return None, f"HTTP {resp.status_code} for {path.split('?')[0]}"
-    return resp.text, ""
 
 
 class RestPoller:

@@ -14,6 +14,9 @@ import msgspec
 import orjson
 
 REST_PREFIX = "rest:"
+# The longest line a reader accepts: a frame (<= 8 MiB, the WebSocket and REST limits) JSON-escaped.
+# Longer lines are skipped without being held in memory (a small gzip can hold a 1 GiB line).
+MAX_LINE_BYTES = 24 << 20
 
 
 class Record(NamedTuple):
@@ -151,7 +154,10 @@ def read_recording(path: Path, report: ReadReport) -> Iterator[Record]:
         lineno = 0
         while True:
             try:
-                line = fh.readline()
+                line = fh.readline(MAX_LINE_BYTES)
+                oversize = len(line) == MAX_LINE_BYTES and not line.endswith(b"\n")
+                while oversize and (rest := fh.readline(1 << 20)) and not rest.endswith(b"\n"):
+                    pass  # skip the rest of the line, a chunk at a time
             except (EOFError, zlib.error, gzip.BadGzipFile, OSError) as exc:
                 report.truncated = f"file ends mid-stream after line {lineno}: {exc}"
                 return
@@ -159,6 +165,9 @@ def read_recording(path: Path, report: ReadReport) -> Iterator[Record]:
                 return
             lineno += 1
             report.lines = lineno
+            if oversize:
+                report.bad_lines.append(lineno)
+                continue
             try:
                 obj = _decode_line(line)
             except msgspec.ValidationError:
