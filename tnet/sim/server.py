@@ -13,6 +13,7 @@ import contextlib
 import itertools
 import time
 from collections import Counter
+from dataclasses import dataclass
 from typing import Any, Callable
 from urllib.parse import parse_qs, urlsplit
 
@@ -38,6 +39,23 @@ OKX_INST_TYPES = ("SWAP", "FUTURES", "MARGIN", "OPTION")
 BINANCE_METHODS = "`SUBSCRIBE`, `UNSUBSCRIBE`, `LIST_SUBSCRIPTIONS`, `SET_PROPERTY`, `GET_PROPERTY`"
 
 
+@dataclass(frozen=True, slots=True)
+class WireLimits:
+    """What one connection may do, like the venue itself (exchange-protocols.md §1.2, §2.1, §3.1)."""
+
+    max_topics: int  # subscriptions held at once
+    msgs_per_s: float  # inbound messages per second, sustained ...
+    burst: int  # ... with this many at once
+
+
+LIMITS: dict[str, WireLimits] = {
+    "binance": WireLimits(max_topics=1024, msgs_per_s=10.0, burst=10),  # over the rate: disconnected
+    "bybit": WireLimits(max_topics=1024, msgs_per_s=10.0, burst=20),  # error ack (no stated limit: Binance's)
+    "okx": WireLimits(max_topics=1024, msgs_per_s=480 / 3600, burst=480),  # 480 (un)subscribes/h: error 60014
+}
+MAX_CONNECTIONS = 256  # at once per simulator; more are answered HTTP 429 on upgrade
+
+
 def _dumps(obj: Any) -> str:
     return orjson.dumps(obj).decode()
 
@@ -56,6 +74,23 @@ class _Conn:
         self.queue: asyncio.Queue[str] = asyncio.Queue(QUEUE_FRAMES)
         self.conn_id = f"{next(self._ids):08x}-sim"
         self.dropped = 0
+        self.limits = LIMITS[venue]
+        self._tokens = float(self.limits.burst)
+        self._refilled = time.monotonic()
+
+    def allow(self, now: float) -> bool:
+        """Take one inbound-message token (token bucket at the venue's rate)."""
+        lim = self.limits
+        self._tokens = min(float(lim.burst), self._tokens + (now - self._refilled) * lim.msgs_per_s)
+        self._refilled = now
+        if self._tokens < 1.0:
+            return False
+        self._tokens -= 1.0
+        return True
+
+    def room(self) -> int:
+        """How many more topics this connection may hold."""
+        return max(0, self.limits.max_topics - len(self.subs))
 
 
 # Served markets are livelier than the evaluation default (more, smaller at-risk positions: about 30x
@@ -264,6 +299,9 @@ class SimServer:
         if request.headers.get("Upgrade", "").lower() == "websocket":
             if self._route(parts.path) is None:
                 return self._json_response(connection, 404, {"error": f"no WebSocket endpoint at {parts.path}"})
+            if len(self.conns) >= MAX_CONNECTIONS:
+                self.stats["refused_connections"] += 1
+                return self._json_response(connection, 429, {"error": "too many connections"})
             return None
         status, body = self.rest.handle(parts.path, parse_qs(parts.query))
         self.stats["rest_requests"] += 1
@@ -292,6 +330,14 @@ class SimServer:
             async for message in ws:
                 text = message if isinstance(message, str) else message.decode("utf-8", "replace")
                 self.stats["client_messages"] += 1
+                # OKX's limit counts (un)subscribe requests, not its plain-text keep-alive
+                if not (text == "ping" and conn.venue == "okx") and not conn.allow(time.monotonic()):
+                    self.stats["rate_limited"] += 1
+                    if conn.venue == "binance":
+                        await ws.close(1008, "Too many requests")  # Binance disconnects
+                        break
+                    self._over_rate(conn)
+                    continue
                 if conn.venue == "binance":
                     self._on_binance(conn, text)
                 elif conn.venue == "bybit":
@@ -305,6 +351,13 @@ class SimServer:
             sender.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await sender
+
+    def _over_rate(self, conn: _Conn) -> None:
+        """Answer a Bybit or OKX message over the connection's rate with the venue's error frame."""
+        if conn.venue == "bybit":
+            self._bybit_ack(conn, "", None, False, "Too many requests")
+        else:
+            self._okx_error(conn, "60014", "Requests too frequent.", None)
 
     async def _sender(self, conn: _Conn) -> None:
         while True:
@@ -329,7 +382,7 @@ class SimServer:
         streams = parse_qs(query).get("streams")
         if streams:
             names += [n for n in streams[0].split("/") if n]
-        conn.subs.update(names)
+        conn.subs.update(names[: conn.room()])
 
     def _on_binance(self, conn: _Conn, text: str) -> None:
         try:
@@ -354,7 +407,12 @@ class SimServer:
                                    "id": req_id})
                 return
             if method == "SUBSCRIBE":
-                conn.subs.update(params)  # unknown symbols are accepted and simply never sent
+                new = set(params) - conn.subs
+                if len(new) > conn.room():
+                    self._reply(conn, {"error": {"code": 2, "msg": f"Invalid request: too many streams "
+                                                 f"(at most {conn.limits.max_topics} per connection)"}, "id": req_id})
+                    return
+                conn.subs.update(new)  # unknown symbols are accepted and simply never sent
             else:
                 conn.subs.difference_update(params)
             self._reply(conn, {"result": None, "id": req_id})
@@ -404,6 +462,9 @@ class SimServer:
             return
         bad = [a for a in args if not self._bybit_topic_ok(a)]
         good = [a for a in args if a not in bad]
+        if op == "subscribe" and len(set(good) - conn.subs) > conn.room():
+            self._bybit_ack(conn, op, req_id, False, f"too many topics (at most {conn.limits.max_topics})")
+            return
         if op == "subscribe":
             conn.subs.update(good)
         else:
@@ -459,6 +520,9 @@ class SimServer:
                 detail = arg["channel"] + "".join(f",{k}:{v}" for k, v in arg.items() if k != "channel")
                 self._okx_error(conn, "60018", f"Wrong URL or channel:{detail} doesn't exist. Please use the correct "
                                 "URL, channel and parameters referring to API document.", req_id)
+                continue
+            if op == "subscribe" and key not in conn.subs and not conn.room():
+                self._okx_error(conn, "60014", f"Too many subscriptions (at most {conn.limits.max_topics}).", req_id)
                 continue
             if op == "subscribe":
                 conn.subs.add(key)
