@@ -14,12 +14,8 @@ from websockets.asyncio.server import ServerConnection, serve
 from tnet.connectors import supervisor
 from tnet.connectors.base import Endpoints
 from tnet.connectors.health import VenueHealth
-from tnet.connectors.supervisor import (
-    Backoff,
-    VenueConnection,
-    classify_error,
-    is_loopback,
-)
+from tnet.connectors.proxy import is_loopback
+from tnet.connectors.supervisor import Backoff, VenueConnection, classify_error
 from tnet.connectors.venues import get_spec
 from tnet.symbols import resolve
 

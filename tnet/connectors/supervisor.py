@@ -11,11 +11,11 @@ import ssl
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 from tnet.connectors.base import Endpoints, Parser, RestPoll, VenueSpec
 from tnet.connectors.guard import Guard
 from tnet.connectors.health import VenueHealth
+from tnet.connectors.proxy import proxy_for
 from tnet.events import Event
 from tnet.storage.recording import REST_PREFIX, StorageError
 from tnet.symbols import SymbolInfo
@@ -47,12 +47,6 @@ class Backoff:
 
     def reset(self) -> None:
         self.attempt = 0
-
-
-def is_loopback(url: str) -> bool:
-    """True for 127.0.0.0/8, ::1 and localhost: never send those through a proxy."""
-    host = (urlsplit(url).hostname or "").lower()
-    return host in ("localhost", "::1") or host.startswith("127.")
 
 
 def classify_error(exc: BaseException) -> str:
@@ -165,7 +159,7 @@ class VenueConnection:
         self.url = spec.ws_url(endpoints, symbols)
         self.health = health
         self.frames = FramePath(spec.name, parser, health, sink, record, guard)
-        self.proxy = None if is_loopback(self.url) else proxy
+        self.proxy = proxy_for(self.url, proxy)
         self.clock = clock
         self.silence_s = silence_s if silence_s is not None else max(4 * spec.stale_after_s, 20.0)
         self.backoff = Backoff()
@@ -274,10 +268,10 @@ class VenueConnection:
 
 
 def make_http_client(proxy: str | None, base_url: str) -> object:
-    """An httpx client for one venue's REST base (no proxy for loopback)."""
+    """An httpx client for one venue's REST base (no proxy for loopback or a NO_PROXY match)."""
     import httpx
 
-    use_proxy = None if is_loopback(base_url) else proxy
+    use_proxy = proxy_for(base_url, proxy)
     return httpx.AsyncClient(
         base_url=base_url,
         proxy=use_proxy,
