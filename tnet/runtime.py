@@ -115,14 +115,12 @@ class Runtime:
         log.debug("%s", message, exc_info=exc)  # the traceback only for debugging; users get one line
 
     def _task_done(self, task: asyncio.Task[Any]) -> None:
-        """A background task ended: unless it was cancelled, the run cannot go on without it."""
+        """A background task ended: if it died of an exception, the run cannot go on without it."""
         if task.cancelled():
             return
         exc = task.exception()
         if exc is not None:
             self.fail(exc, f"task {task.get_name()}")
-        elif not (self.source.finite and task.get_name() == "replay"):
-            self.fail(RuntimeError("ended unexpectedly"), f"task {task.get_name()}")
 
     def _engine_failed(self, exc: Exception, what: str, prefix: str = "") -> None:
         self.engine_errors += 1
