@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from tnet.config import Settings, Source
+from tnet.runtime import Runtime
 from tnet.sim.server import SimServer, parse_faults
 from tnet.storage.recording import RecordingWriter
 
@@ -112,3 +113,26 @@ def recording(tmp_path: Path) -> Recording:
         return path
 
     return write
+
+
+def replay_to_end(path: Path, symbols: Iterable[str] = ("BTC",), **settings: Any) -> Runtime:
+    """Replay a recording through a Runtime (parsers, guard, engines) as fast as possible; the stopped runtime.
+
+    Settings default to no warm start and no saved state; any Settings field can be given.
+    """
+    from tnet.symbols import resolve_all
+
+    settings.setdefault("save_state", False)
+    settings.setdefault("warm_start", False)
+    rt = Runtime(resolve_all(list(symbols)), Settings(source=Source("replay", path=path), speed=0.0, **settings))
+
+    async def main() -> None:
+        await rt.start()
+        try:
+            await asyncio.wait_for(rt.run(), 60)
+        finally:
+            await rt.stop()
+
+    asyncio.run(main())
+    return rt
+

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import orjson
 import pytest
+from conftest import replay_to_end
 
 from tnet.config import Settings, Source
 from tnet.runtime import RunFailed, Runtime
@@ -90,6 +91,20 @@ def _frames(n: int) -> Iterator[tuple[int, str, str, str]]:
             "data": {"symbol": "BTCUSDT", "markPrice": "82650.0", "openInterest": "50000", "openInterestValue": "4e9"}}).decode()
 
 
+def _run_expecting(rt: Runtime, failure: str) -> None:
+    """Start `rt`; its run must stop early with RunFailed matching `failure`."""
+
+    async def main() -> None:
+        await rt.start()
+        try:
+            with pytest.raises(RunFailed, match=failure):
+                await asyncio.wait_for(rt.run(), 10)
+        finally:
+            await rt.stop()
+
+    asyncio.run(main())
+
+
 def test_a_failing_hook_stops_the_run_loudly(recording: Recording) -> None:
     path = recording(_frames(50))
     seen: list[int] = []
@@ -99,18 +114,9 @@ def test_a_failing_hook_stops_the_run_loudly(recording: Recording) -> None:
         if len(seen) == 10:
             raise ValueError("cannot serialise")
 
-    async def main() -> Runtime:
-        rt = Runtime(resolve_all(["BTC"]), _replay_settings(path), engines=False)
-        rt.event_hooks.append(output)
-        await rt.start()
-        try:
-            with pytest.raises(RunFailed, match="event hook failed: ValueError: cannot serialise"):
-                await asyncio.wait_for(rt.run(), 10)
-        finally:
-            await rt.stop()
-        return rt
-
-    rt = asyncio.run(main())
+    rt = Runtime(resolve_all(["BTC"]), _replay_settings(path), engines=False)
+    rt.event_hooks.append(output)
+    _run_expecting(rt, "event hook failed: ValueError: cannot serialise")
     assert rt.failure is not None and not rt.failure.storage
 
 
@@ -121,16 +127,8 @@ def test_a_background_task_that_dies_stops_the_run(recording: Recording, monkeyp
     def broken(*_a: object) -> None:
         raise MemoryError("boom")
 
-    async def main() -> None:
-        monkeypatch.setattr(rt, "apply_history", broken)  # the replay task calls it at the first market frame
-        await rt.start()
-        try:
-            with pytest.raises(RunFailed, match="task replay failed: MemoryError: boom"):
-                await asyncio.wait_for(rt.run(), 10)
-        finally:
-            await rt.stop()
-
-    asyncio.run(main())
+    monkeypatch.setattr(rt, "apply_history", broken)  # the replay task calls it at the first market frame
+    _run_expecting(rt, "task replay failed: MemoryError: boom")
 
 
 def test_replay_events_that_cannot_be_written_never_exit_zero(recording: Recording) -> None:
@@ -157,19 +155,10 @@ def test_replay_events_that_cannot_be_written_never_exit_zero(recording: Recordi
 
 def test_state_save_that_fails_is_one_warning_and_counted(tmp_path: Path, recording: Recording,
                                                            caplog: pytest.LogCaptureFixture) -> None:
-    path = recording(_frames(5))
     blocker = tmp_path / "not-a-dir"
     blocker.write_text("a file where the state directory should be")
-    settings = Settings(source=Source("replay", path=path), speed=0.0, warm_start=False, state_dir=blocker / "state")
-    rt = Runtime(resolve_all(["BTC", "ETH"]), settings)
-
-    async def main() -> None:
-        await rt.start()
-        await asyncio.wait_for(rt.run(), 10)
-        await rt.stop()
-        rt.save_state()  # every later save fails too, without another line
-
-    asyncio.run(main())
+    rt = replay_to_end(recording(_frames(5)), ["BTC", "ETH"], state_dir=blocker / "state", save_state=True)
+    rt.save_state()  # every later save fails too, without another line
     assert rt.storage_errors == 4  # two symbols, two saves: counted
     assert rt.stats()["storage_errors"] == 4
     assert len([r for r in caplog.records if "storage error" in r.getMessage()]) == 1

@@ -8,7 +8,6 @@ must come out identical, and the hostile frame must show up in health as junk wi
 
 from __future__ import annotations
 
-import asyncio
 import math
 import random
 from collections.abc import Iterator
@@ -17,11 +16,11 @@ from typing import TYPE_CHECKING, Any
 import orjson
 import pytest
 
-from tnet.config import Settings, Source
+from conftest import replay_to_end
+
 from tnet.connectors.guard import Guard, Junk
 from tnet.events import Bar, Liquidation, MarkPrice, OpenInterest, Trades
 from tnet.runtime import Runtime
-from tnet.symbols import resolve_all
 
 if TYPE_CHECKING:
     from conftest import Recording
@@ -104,17 +103,7 @@ def _stream(hostile: tuple[str, str] | None = None) -> Iterator[tuple[int, str, 
 
 
 def _replay(path: Any) -> Runtime:
-    settings = Settings(source=Source("replay", path=path), speed=0.0, save_state=False,
-                        exchanges=("binance", "bybit"), warm_start=False)
-    rt = Runtime(resolve_all(["BTC"]), settings)
-
-    async def run() -> None:
-        await rt.start()
-        await asyncio.wait_for(rt.run(), 60)
-        await rt.stop()
-
-    asyncio.run(run())
-    return rt
+    return replay_to_end(path, exchanges=("binance", "bybit"))
 
 
 def _fingerprint(rt: Runtime) -> dict[str, Any]:

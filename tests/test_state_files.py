@@ -3,7 +3,6 @@ from the prior. Each case below made every start fail, or crashed later, before.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import os
@@ -15,15 +14,11 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tnet.config import Settings, Source
+from conftest import replay_to_end
+
 from tnet.engine.engine import SymbolEngine
 from tnet.runtime import Runtime
-from tnet.storage.calibration import (
-    calibration_path,
-    load_calibration,
-    save_calibration,
-)
-from tnet.symbols import resolve_all
+from tnet.storage.calibration import calibration_path, load_calibration, save_calibration
 
 if TYPE_CHECKING:
     from conftest import Recording
@@ -82,17 +77,7 @@ def _run(state_dir: Path, recording: Recording) -> Runtime:
         "topic": "tickers.BTCUSDT", "type": "snapshot", "ts": T0 + k * 1000, "cs": k,
         "data": {"symbol": "BTCUSDT", "markPrice": "82650.0", "openInterest": "50000", "openInterestValue": "4e9"}}))
         for k in range(5)]
-    settings = Settings(source=Source("replay", path=recording(frames, f"r-{uuid.uuid4().hex[:6]}.jsonl")),
-                        speed=0.0, warm_start=False, state_dir=state_dir, save_state=True)
-    rt = Runtime(resolve_all(["BTC"]), settings)
-
-    async def main() -> None:
-        await rt.start()
-        await asyncio.wait_for(rt.run(), 10)
-        await rt.stop()
-
-    asyncio.run(main())
-    return rt
+    return replay_to_end(recording(frames, f"r-{uuid.uuid4().hex[:6]}.jsonl"), state_dir=state_dir, save_state=True)
 
 
 @pytest.mark.parametrize("name", list(DAMAGE))

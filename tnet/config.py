@@ -26,6 +26,12 @@ class Source:
     port: int | None = None
     url: str | None = None  # redis:// or rediss:// (may hold a password: never print it, print str(source))
 
+    @property
+    def scaled_time(self) -> bool:
+        """A remote simulator may run faster than the wall clock (`tnet sim --speed`): its exchange
+        times are not held against the receive time or the wall clock."""
+        return self.kind == "sim" and bool(self.host)
+
     def __str__(self) -> str:
         if self.kind == "replay":
             return f"replay:{self.path}"

@@ -60,6 +60,7 @@ class Runtime:
                     # A saved state the checks let through but the calibrator rejects: start from the prior.
                     log.warning("saved calibration for %s is unusable (%s); starting from the prior", info.short, exc)
                     self.engines[info.short] = SymbolEngine(info.short, venues=venues)
+        self._scaled_time = settings.source.scaled_time  # engines' clocks may run ahead of the wall clock
         self.events_total = 0
         self.engine_errors = 0
         self.last_engine_error = ""
@@ -95,12 +96,19 @@ class Runtime:
                 self.fail(exc, "event hook")
 
     def advance(self, now_ms: int) -> None:
-        """Move every engine's clock to `now_ms` (quiet periods, the end of a replay)."""
-        for engine in self.engines.values():
+        """Move every engine's clock to `now_ms` (quiet periods, the end of a replay), then check its invariants."""
+        for symbol, engine in self.engines.items():
             try:
                 engine.advance(now_ms)
+                repaired = engine.self_check(now_ms, max_ahead_ms=None) if self._scaled_time else engine.self_check(now_ms)
             except Exception as exc:
                 self._engine_failed(exc, "engine advance failed")
+                continue
+            if repaired:
+                # The engine recovered by itself; counted and shown like an engine error, never silent.
+                self.engine_errors += len(repaired)
+                self.last_engine_error = f"{symbol}: repaired: {'; '.join(repaired)}"
+                log.warning("engine %s", self.last_engine_error)
 
     def fail(self, exc: BaseException, where: str) -> None:
         """Record why the run must stop (the first reason wins); `run()` raises it as RunFailed."""

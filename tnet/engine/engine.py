@@ -31,6 +31,7 @@ RECENT_SWEEP_SECONDS: int = 8  # how late a print may arrive and still meet the 
 COMPLETE_FEEDS: frozenset[str] = frozenset({"bybit"})  # allLiquidation pushes every liquidation
 ONE_PRINT_PER_SECOND: frozenset[str] = frozenset({"binance"})  # forceOrder: latest liquidation per second only
 VOLUME_BOXES: int = 4  # a minute's volume at price is placed as at most this many equal-volume boxes
+CLOCK_AHEAD_MS: int = 120_000  # self_check realigns a clock further ahead of real time than this
 MAX_CATCHUP_MINUTES: int = 24 * 60  # after a longer silence, skip ahead instead of replaying every minute
 
 
@@ -154,6 +155,39 @@ class SymbolEngine:
         """Run ticks that are due at `now_ms` when no events arrive."""
         if self._next_tick_ms is not None and now_ms >= self._next_tick_ms:
             self._run_ticks(now_ms)
+
+    @property
+    def clock_ms(self) -> int:
+        """The engine's time: the latest tick or event it has folded in (0 before the first price)."""
+        return self._now_ms
+
+    def self_check(self, now_ms: int, max_ahead_ms: int | None = CLOCK_AHEAD_MS) -> list[str]:
+        """Check the engine's invariants at time `now_ms` and repair what broke; returns what was repaired.
+
+        Invariants: every mass is finite and non-negative; the price is finite; the clock is not ahead
+        of `now_ms` by more than `max_ahead_ms` (a clock pushed far ahead would freeze every periodic
+        update until real time caught up, and buffer prints meanwhile; None skips this check).
+        """
+        repaired: list[str] = []
+        layers = [] if self.inventory is None else [("inventory", self.inventory.mass), ("fresh", self.inventory.fresh)]
+        if self.tape is not None:
+            layers.append(("tape", self.tape.layer))
+        for name, arr in layers:
+            bad = ~np.isfinite(arr) | (arr < 0)
+            if bad.any():
+                arr[bad] = 0.0
+                repaired.append(f"{name}: {int(bad.sum())} non-finite or negative cells zeroed")
+                self._version += 1
+        if self.price and not math.isfinite(self.price):
+            self.price = self._tick_ref if math.isfinite(self._tick_ref) else 0.0
+            repaired.append("price was not finite")
+        if max_ahead_ms is not None and self._next_tick_ms is not None and self._now_ms > now_ms + max_ahead_ms:
+            repaired.append(f"clock {(self._now_ms - now_ms) / 1000:.0f} s ahead: realigned")
+            self._now_ms = now_ms
+            self._next_tick_ms = (now_ms // SWEEP_TICK_MS + 1) * SWEEP_TICK_MS
+            self._next_minute_ms = (now_ms // MINUTE_MS + 1) * MINUTE_MS
+            self._pending = [p for p in self._pending if p[4] <= now_ms]
+        return repaired
 
     # ------------------------------------------------------------------ set-up
     def _start(self, price: float, ts_ms: int) -> None:

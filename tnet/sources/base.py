@@ -115,10 +115,8 @@ class VenueFrames(EventSource):
             for v, spec in self.specs.items()
         }
         self.warm_status: dict[str, str] = {}
-        # One guard for every venue: a symbol's last good price is shared. A remote simulator may run
-        # in scaled time (ahead of the wall clock on purpose), so its timestamps skip the receive-time window.
-        scaled = settings.source.kind == "sim" and bool(settings.source.host)
-        self.guard = Guard(max_ahead_ms=None if scaled else MAX_AHEAD_MS)
+        # One guard for every venue: a symbol's last good price is shared.
+        self.guard = Guard(max_ahead_ms=None if settings.source.scaled_time else MAX_AHEAD_MS)
 
     def _sync_parser_stats(self) -> None:
         """Copy parser counters into health (done when read, not per frame: the read loop stays lean)."""
