@@ -57,7 +57,7 @@ async def test_record_then_replay_gives_the_same_events(tmp_path: Path, start_si
         # Wait for a liquidation that happened after the start (not only OKX's REST backfill).
         await wait_until(
             lambda: any(e["type"] == "liquidation" and e["ts_ms"] >= sim.start_ms for e in live_events)
-            and len(live_events) > 300, 60, "live liquidations")
+            and len(live_events) > 300, 90, "live liquidations")
     finally:
         await live.stop()
         writer.close()
