@@ -342,6 +342,8 @@ async def _collect(runtime: Any, seconds: float) -> None:
     source = runtime.source
     while (left := deadline - loop.time()) > 0 and not source.ready.is_set():  # a collector's checkpoint: done
         await asyncio.sleep(min(0.25, left))
+        if runtime.failure is not None:
+            raise runtime.failure
         if source.failure:
             raise SourceFailed(source.failure)
         if _all_down(runtime.health()):

@@ -99,6 +99,7 @@ class TnetApp(App[None]):
         self._view_key: tuple[str, int] | None = None
         self._health: dict[str, Any] = {}
         self._start_error = ""
+        self._failure_told = False
         self._timer: Timer | None = None
         self._stopping = False
         self.panels: dict[str, LinesWidget] = {}
@@ -176,6 +177,10 @@ class TnetApp(App[None]):
         """Pull health and (unless paused) the current symbol's view; redraw only what changed."""
         self.ticks += 1
         self.alerts.announce(self)
+        failure = getattr(self.runtime, "failure", None)  # a dead task, a full disk: said once, loudly
+        if failure is not None and not self._failure_told:
+            self._failure_told = True
+            self.notify(f"{failure} (restart tnet)", severity="error", timeout=60)
         self._health = self._safe(self.runtime.health) or {}
         finished = bool(getattr(self.runtime, "finished", False))
         self._fresh = freshness(self._health, self._had_data, finished)
