@@ -142,10 +142,10 @@ class WebhookSink(QueueSink):
         import httpx
 
         if self._client is None:
-            from tnet.connectors.supervisor import is_loopback
+            from tnet.connectors.proxy import proxy_for
 
             self._client = httpx.AsyncClient(
-                proxy=None if is_loopback(self.url) else self.proxy, trust_env=False,
+                proxy=proxy_for(self.url, self.proxy), trust_env=False,
                 timeout=httpx.Timeout(self.timeout_s), headers={"User-Agent": "tnet/0.1"})
         why = ""
         for attempt in range(self.attempts):
