@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -69,33 +70,38 @@ def parse_ts(text: str) -> int:
     return int(v if v > 1e11 else v * 1000)
 
 
-def load_bars(path: Path, columns: dict[str, str], symbol: str = "BTC", venue: str = "binance") -> list[RealBar]:
-    """Read and validate bars; raises BarFileError naming the first problem."""
+def csv_rows(path: Path, columns: dict[str, str]) -> Iterator[tuple[int, dict[str, str]]]:
+    """(line number, row) of a CSV whose header holds every mapped column; BarFileError otherwise."""
     try:
         fh = open(path, newline="", encoding="utf-8")
     except OSError as exc:
         raise BarFileError(f"cannot read {path}: {exc.strerror or exc}") from None
-    out: list[RealBar] = []
     with fh:
         reader = csv.DictReader(fh)
         header = reader.fieldnames or []
         absent = [c for c in columns.values() if c not in header]
         if absent:
             raise BarFileError(f"{path}: no column {absent[0]!r} (have {', '.join(header[:12])}...)")
-        for line, row in enumerate(reader, start=2):
-            try:
-                vals = {k: (float(row[c]) if k != "ts" else 0.0) for k, c in columns.items()}
-                ts = parse_ts(row[columns["ts"]])
-            except (TypeError, ValueError) as exc:
-                if isinstance(exc, BarFileError):
-                    raise BarFileError(f"{path}:{line}: {exc}") from None
-                raise BarFileError(f"{path}:{line}: a mapped value is not a number") from None
-            o, h, lo, c = vals["open"], vals["high"], vals["low"], vals["close"]
-            if not (h >= max(o, c) and lo <= min(o, c) and lo > 0) or not all(map(math.isfinite, vals.values())):
-                raise BarFileError(f"{path}:{line}: inconsistent OHLC ({o}, {h}, {lo}, {c})")
-            out.append(RealBar(Bar(venue, symbol, ts, ts, 0, o, h, lo, c, vals.get("volume", math.nan),
-                                   vals.get("buy_volume", math.nan), vals["oi_usd"]),
-                               vals["liq_long_usd"], vals["liq_short_usd"]))
+        yield from enumerate(reader, start=2)
+
+
+def load_bars(path: Path, columns: dict[str, str], symbol: str = "BTC", venue: str = "binance") -> list[RealBar]:
+    """Read and validate bars; raises BarFileError naming the first problem."""
+    out: list[RealBar] = []
+    for line, row in csv_rows(path, columns):
+        try:
+            vals = {k: (float(row[c]) if k != "ts" else 0.0) for k, c in columns.items()}
+            ts = parse_ts(row[columns["ts"]])
+        except (TypeError, ValueError) as exc:
+            if isinstance(exc, BarFileError):
+                raise BarFileError(f"{path}:{line}: {exc}") from None
+            raise BarFileError(f"{path}:{line}: a mapped value is not a number") from None
+        o, h, lo, c = vals["open"], vals["high"], vals["low"], vals["close"]
+        if not (h >= max(o, c) and lo <= min(o, c) and lo > 0) or not all(map(math.isfinite, vals.values())):
+            raise BarFileError(f"{path}:{line}: inconsistent OHLC ({o}, {h}, {lo}, {c})")
+        out.append(RealBar(Bar(venue, symbol, ts, ts, 0, o, h, lo, c, vals.get("volume", math.nan),
+                               vals.get("buy_volume", math.nan), vals["oi_usd"]),
+                           vals["liq_long_usd"], vals["liq_short_usd"]))
     if len(out) < 10:
         raise BarFileError(f"{path}: only {len(out)} bars; need at least 10")
     out.sort(key=lambda r: r.bar.ts_ms)

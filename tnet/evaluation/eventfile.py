@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import csv
 import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from tnet.evaluation.barfile import BarFileError, parse_column_map, parse_ts
+from tnet.evaluation.barfile import BarFileError, csv_rows, parse_column_map, parse_ts
 from tnet.margin import firing_price
 
 EVENT_REQUIRED = ("ts", "side", "price", "usd")
@@ -46,37 +45,27 @@ def load_events(path: Path, columns: dict[str, str], symbol: str | None = None, 
     if not (usd_scale > 0 and math.isfinite(usd_scale)):
         raise BarFileError("--usd-scale must be a positive number")
     sides = ORDER_SIDES | {"long": "long", "short": "short"} if side_means == "order" else POSITION_SIDES
-    try:
-        fh = open(path, newline="", encoding="utf-8")
-    except OSError as exc:
-        raise BarFileError(f"cannot read {path}: {exc.strerror or exc}") from None
     out: list[RealEvent] = []
-    with fh:
-        reader = csv.DictReader(fh)
-        header = reader.fieldnames or []
-        absent = [c for c in columns.values() if c not in header]
-        if absent:
-            raise BarFileError(f"{path}: no column {absent[0]!r} (have {', '.join(header[:12])}...)")
-        for line, row in enumerate(reader, start=2):
-            if symbol and "symbol" in columns and not _same_symbol(row[columns["symbol"]], symbol):
-                continue
-            ev_venue = row[columns["venue"]].strip().lower() if "venue" in columns else default_venue
-            if venue and ev_venue != venue:
-                continue
-            side = sides.get(row[columns["side"]].strip().lower())
-            if side is None:
-                raise BarFileError(f"{path}:{line}: side {row[columns['side']]!r} is not buy/sell/long/short")
-            try:
-                ts = parse_ts(row[columns["ts"]])
-                price = float(row[columns["price"]])
-                usd = float(row[columns["usd"]]) * usd_scale
-            except BarFileError as exc:
-                raise BarFileError(f"{path}:{line}: {exc}") from None
-            except (TypeError, ValueError):
-                raise BarFileError(f"{path}:{line}: price or usd is not a number") from None
-            if not (price > 0 and usd > 0 and math.isfinite(price) and math.isfinite(usd)):
-                raise BarFileError(f"{path}:{line}: price and usd must be positive and finite")
-            out.append(RealEvent(ts, side, price, firing_price(ev_venue, side, price, usd), usd, ev_venue))
+    for line, row in csv_rows(path, columns):
+        if symbol and "symbol" in columns and not _same_symbol(row[columns["symbol"]], symbol):
+            continue
+        ev_venue = row[columns["venue"]].strip().lower() if "venue" in columns else default_venue
+        if venue and ev_venue != venue:
+            continue
+        side = sides.get(row[columns["side"]].strip().lower())
+        if side is None:
+            raise BarFileError(f"{path}:{line}: side {row[columns['side']]!r} is not buy/sell/long/short")
+        try:
+            ts = parse_ts(row[columns["ts"]])
+            price = float(row[columns["price"]])
+            usd = float(row[columns["usd"]]) * usd_scale
+        except BarFileError as exc:
+            raise BarFileError(f"{path}:{line}: {exc}") from None
+        except (TypeError, ValueError):
+            raise BarFileError(f"{path}:{line}: price or usd is not a number") from None
+        if not (price > 0 and usd > 0 and math.isfinite(price) and math.isfinite(usd)):
+            raise BarFileError(f"{path}:{line}: price and usd must be positive and finite")
+        out.append(RealEvent(ts, side, price, firing_price(ev_venue, side, price, usd), usd, ev_venue))
     if not out:
         raise BarFileError(f"{path}: no events left after the symbol/venue filter")
     out.sort(key=lambda e: e.ts_ms)
