@@ -11,7 +11,7 @@ from typing import Any
 from tnet.config import Settings
 from tnet.events import Bar, Event, OpenInterest
 from tnet.sources import EventSource, SourceFailed, open_source
-from tnet.sources.base import RecordFn
+from tnet.sources.base import RecordFn, cancel_and_wait
 from tnet.storage.recording import RecordingWriter
 from tnet.symbols import SymbolInfo
 
@@ -207,13 +207,7 @@ class Runtime:
     async def stop(self) -> None:
         """Stop the source and every task, save state, flush the recording (a failure is kept in `failure`)."""
         tasks, self._tasks = self._tasks, []
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            try:
-                await task
-            except (asyncio.CancelledError, Exception):
-                pass  # _task_done has recorded it
+        await cancel_and_wait(tasks)  # a task's failure was recorded by _task_done
         await self.source.stop()
         self.save_state()
         if self.recorder is not None:

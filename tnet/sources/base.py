@@ -76,13 +76,7 @@ class EventSource:
     async def stop(self) -> None:
         """Cancel every task this source started and release what it holds."""
         tasks, self._tasks = self._tasks, []
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            try:
-                await task
-            except (asyncio.CancelledError, Exception):
-                pass
+        await cancel_and_wait(tasks)
 
     def now_ms(self) -> int | None:
         """The source's own clock (a recording's), or None to use wall-clock time."""
@@ -141,3 +135,14 @@ class VenueFrames(EventSource):
             "parse_errors": sum(h.parse_errors for h in self.health_by_venue.values()),
             "junk": sum(h.junk.total for h in self.health_by_venue.values()),
         }
+
+
+async def cancel_and_wait(tasks: list[asyncio.Task[Any]]) -> None:
+    """Cancel `tasks` and wait for each to end; their errors were already reported where they ran."""
+    for task in tasks:
+        task.cancel()
+    for task in tasks:
+        try:
+            await task
+        except (asyncio.CancelledError, Exception):
+            pass
