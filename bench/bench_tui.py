@@ -159,7 +159,8 @@ def measure(args: argparse.Namespace, prints: int, label: str, headless: bool = 
             return {"cpu_pct": cpu}
         latencies = []
         # 's' cycles the heatmap side: a full chart recompute; the legend label tells us the frame arrived
-        needles = (b"long liq USD", b"short liq USD", b"liq USD/cell")
+        # (the map is coloured by hazard by default: "long hazard", "short hazard", "hazard/cell")
+        needles = (b"long hazard", b"short hazard", b"hazard/cell")
         for i in range(args.keys):
             key, needle = b"s", needles[i % 3]
             os.write(term.fd, key)
