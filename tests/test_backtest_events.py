@@ -143,3 +143,16 @@ def test_real_okx_events_are_read_as_documented() -> None:
     for side in ("long", "short"):
         inside = rep["inside_traded_range"][side]
         assert inside["fire"] > 0.9 > inside["reported"]
+
+
+def test_simulated_stand_in_has_the_real_tests_shape() -> None:
+    from tnet.evaluation.simevents import sim_event_dataset
+
+    events, bars, truth = sim_event_dataset(seed=2, hours=2, activity=10, step_ms=5_000)
+    assert events and all(e.venue == "okx" for e in events)
+    # OKX publishes the bankruptcy price: a long fires above it, a short below (moved back by the MMR)
+    assert all((e.fire > e.price) if e.side == "long" else (e.fire < e.price) for e in events)
+    assert len(bars) >= 24 + 2 and all(b.bar.interval_ms == 3_600_000 for b in bars)
+    assert [b.bar.ts_ms for b in bars] == sorted(b.bar.ts_ms for b in bars)
+    assert sum(b.liq_long_usd + b.liq_short_usd for b in bars) > 0  # realised totals over every venue
+    assert sum(truth["at_risk_mix"].values()) == pytest.approx(1.0) and 0 < truth["at_risk_share"] < 1

@@ -160,17 +160,14 @@ class Calibrator:
         """EWMA of absolute 1-minute returns scales the attribution kernel."""
         self.vol_1m = 0.97 * self.vol_1m + 0.03 * abs(ret_1m) * math.sqrt(math.pi / 2.0)
 
-    def attribute(self, venue_idx: int, usd: float, density: np.ndarray, print_usd: float | None = None,
-                  scale_evidence: bool = True) -> None:
+    def attribute(self, venue_idx: int, usd: float, density: np.ndarray, print_usd: float | None = None) -> None:
         """Attribute `usd` (one print, possibly scaled for sampling) by tier densities near its price.
 
-        `scale_evidence` False: the print shapes the tier mix only (the at-risk level is learned from
-        realised totals instead, e.g. bars that carry every venue's liquidations).
+        The print also counts towards the venue's at-risk level.
         """
         cal = self.per_venue[venue_idx]
         cal.events += 1
-        if scale_evidence:
-            cal.risk_printed_usd += usd
+        cal.risk_printed_usd += usd
         cal.mean_print_usd += 0.02 * ((usd if print_usd is None else print_usd) - cal.mean_print_usd)
         if not (cal.weights * density).sum() > 0:
             cal.unexplained_usd += usd
@@ -197,12 +194,11 @@ class Calibrator:
             return 1.0
         return min(lam / -math.expm1(-lam), MAX_PER_SECOND_FACTOR)
 
-    def add_exposure(self, swept: np.ndarray, scale_evidence: bool = True) -> None:
+    def add_exposure(self, swept: np.ndarray) -> None:
         """Tier-conditional USD swept this tick, (V, T): tier evidence, and the at-risk denominator."""
         for vi, cal in enumerate(self.per_venue):
             cal.exposure += swept[vi]
-            if scale_evidence:
-                cal.risk_swept_usd += float(swept[vi] @ cal.weights)
+            cal.risk_swept_usd += float(swept[vi] @ cal.weights)
 
     def note_printed(self, venue_idx: int, usd: float) -> None:
         """Printed USD that counts towards the at-risk level only (no tier attribution)."""
