@@ -82,11 +82,29 @@ class FeedStatus(msgspec.Struct, gc=False):
     type: ClassVar[str] = "feed_status"
 
 
-Event = Union[Liquidation, OpenInterest, MarkPrice, Trades, FeedStatus]
+class BookDepth(msgspec.Struct, gc=False):
+    """Resting depth of one venue's synced book for one symbol, sampled at a bounded rate.
+
+    Levels are (price, size in base coin), best first. Connectors send a sample per
+    (venue, symbol) at most once per BOOK_SAMPLE_MS, never per diff: depth is the heaviest feed.
+    """
+
+    venue: str
+    symbol: str
+    ts_ms: int  # exchange time of the last update applied
+    recv_ms: int
+    bids: list[tuple[float, float]]  # descending price
+    asks: list[tuple[float, float]]  # ascending price
+    type: ClassVar[str] = "book_depth"
+
+
+BOOK_SAMPLE_MS = 1_000
+
+Event = Union[Liquidation, OpenInterest, MarkPrice, Trades, FeedStatus, BookDepth]
 
 _FIELDS: dict[type, tuple[str, ...]] = {
     cls: tuple(cls.__struct_fields__)  # type: ignore[attr-defined]
-    for cls in (Liquidation, OpenInterest, MarkPrice, Trades, FeedStatus)
+    for cls in (Liquidation, OpenInterest, MarkPrice, Trades, FeedStatus, BookDepth)
 }
 _BY_TYPE: dict[str, type] = {cls.type: cls for cls in _FIELDS}  # type: ignore[attr-defined]
 
