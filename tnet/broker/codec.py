@@ -11,6 +11,8 @@ import numpy as np
 import orjson
 
 from tnet.engine.views import (
+    BookLevel,
+    BookView,
     CalibrationView,
     Level,
     SymbolView,
@@ -55,15 +57,27 @@ def view_from_dict(d: dict[str, Any]) -> SymbolView:
     t["clusters"] = [_make(TapeCluster, c) for c in t["clusters"]]
     t["rates"] = [(int(a), _f(b), _f(c)) for a, b, c in t.get("rates", [])]
     t["gaps"] = [(int(a), int(b)) for a, b in t.get("gaps", [])]
-    top = {k: v for k, v in d.items() if k not in ("levels", "zones", "tape", "calibration", "heatmap")}
+    top = {k: v for k, v in d.items() if k not in ("levels", "zones", "tape", "calibration", "heatmap", "book")}
     top.update(
         levels=[_make(Level, lv) for lv in d["levels"]],
         zones=[_make(Zone, z) for z in d["zones"]],
         tape=_make(TapeView, t),
         calibration={v: _make(CalibrationView, c) for v, c in d["calibration"].items()},
         heatmap=None,
+        book=_book_from_dict(d.get("book")),
     )
     return _make(SymbolView, top)
+
+
+def _book_from_dict(d: dict[str, Any] | None) -> BookView | None:
+    """A BookView from its dict (None stays None: no book data)."""
+    if d is None:
+        return None
+    b = dict(d)
+    b["levels"] = [_make(BookLevel, lv) for lv in d["levels"]]
+    b["bids"] = np.asarray(d["bids"], dtype=np.float64)
+    b["asks"] = np.asarray(d["asks"], dtype=np.float64)
+    return _make(BookView, b)
 
 
 def columns_to_bytes(cols: Columns) -> tuple[dict[str, int], bytes]:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
 
+from tnet.engine.book import BookLayer
 from tnet.engine.calibrator import MAX_PRINT_DISTANCE, Calibrator
 from tnet.engine.grid import PriceGrid
 from tnet.engine.hazard import DEFAULT_HORIZON_MS, heatmap_hazard, side_hazard
@@ -15,7 +17,7 @@ from tnet.engine.ladder import N_TIERS
 from tnet.engine.tape import Tape, tape_clusters, tape_rates
 from tnet.engine.views import CalibrationView, HeatmapView, Level, SymbolView, TapeView
 from tnet.engine.zones import ZoneManager
-from tnet.events import Bar, Event, Liquidation, MarkPrice, OpenInterest, Trades
+from tnet.events import Bar, BookDepth, Event, Liquidation, MarkPrice, OpenInterest, Trades
 
 SWEEP_TICK_MS: int = 1_000
 MINUTE_MS: int = 60_000
@@ -53,6 +55,7 @@ class SymbolEngine:
         self.history = HeatmapHistory()
         self.zones = ZoneManager()
         n = len(self.venues)
+        self.book = BookLayer(n)
         self.price = 0.0
         self._tick_lo = math.inf
         self._tick_hi = -math.inf
@@ -150,6 +153,11 @@ class SymbolEngine:
             for j in range(len(self._print_window)):
                 self._print_window[j] = True
             self._pending.append((vi, LONG if ev.side == "long" else SHORT, ev.usd, ev.fire, ts))
+            return
+        if cls is BookDepth:
+            vi = self._vidx.get(ev.venue)
+            if vi is not None and self.grid is not None and self.price > 0:  # the grid comes with the first price
+                self.book.add(vi, ts, ev.bids, ev.asks, self.grid.bucket_usd, self.price)
 
     def advance(self, now_ms: int) -> None:
         """Run ticks that are due at `now_ms` when no events arrive."""
@@ -461,6 +469,7 @@ class SymbolEngine:
         total_near = float(profile[:, max(pidx - grid.origin - 400, 0): pidx - grid.origin + 400].sum())
         self.zones.update(t, profile, grid.origin, pidx, strong_usd=0.02 * total_near)
         self.history.push(t - MINUTE_MS, pidx, profile[0], profile[1], grid.origin, price)
+        self.book.end_column(t - MINUTE_MS)
         if grid.needs_recentre(price):
             assert self.inventory is not None and self.tape is not None
             grid.recentre(price, [self.inventory.mass, self.inventory.fresh, self.tape.layer])
@@ -671,7 +680,8 @@ class SymbolEngine:
         return SymbolView(self.symbol, now_ms, price, grid.bucket_usd, level_list,
                           self.zones.views(grid.bucket_usd, price, hazard, grid.origin), tape, cal, oi, hm, self.warm,
                           zone_stats=self.zones.stats(), measure=measure, vol_1m=float(self.calibrator.vol_1m),
-                          at_risk={c.venue: float(c.at_risk) for c in self.calibrator.per_venue})
+                          at_risk={c.venue: float(c.at_risk) for c in self.calibrator.per_venue},
+                          book=self.book.view(max(now_ms, self._now_ms), grid.bucket_usd, price, level_list, self.venues))
 
     def _levels(self, profile: np.ndarray, hazard: np.ndarray, levels: int) -> list[Level]:
         """`levels` rows spanning ±LEVEL_SPAN_PCT of price, each summing whole buckets (ascending price)."""
@@ -698,4 +708,7 @@ class SymbolEngine:
         assert grid is not None and self.tape is not None
         # the same realignment a Redis reader does on the history it received (HeatmapHistory.view)
         hm = self.history.view(self.price, grid.bucket_usd, [(e.ts_ms, e.fire, e.side, e.usd) for e in self.tape.recent])
+        book = self.book.columns_for(hm.t0_ms, hm.col_ms, hm.long_usd.shape[0], round(hm.price_lo / grid.bucket_usd))
+        if book is not None:
+            hm = dataclasses.replace(hm, bid_usd=book[0], ask_usd=book[1])
         return heatmap_hazard(hm, self.price, self.calibrator.vol_1m) if measure == "hazard" else hm

@@ -52,13 +52,35 @@ class HeatmapHistory:
             empty = np.zeros((0, self.rows), dtype=np.float32)
             return 0, empty, empty.copy(), np.zeros(0)
         slots = (np.arange(self.count - n, self.count) % self.cols)
+        long, short = self._realigned(slots, target_origin)
+        return int(self.col_start[slots[0]]), long, short, self.price[slots].copy()
+
+    def _realigned(self, slots: np.ndarray, target_origin: int) -> tuple[np.ndarray, np.ndarray]:
+        """(long, short) of the columns in `slots`, rows shifted to start at `target_origin` (0 outside)."""
         shift = self.origin[slots] - target_origin  # (n,)
         idx = np.arange(self.rows)[None, :] - shift[:, None]
         valid = (idx >= 0) & (idx < self.rows)
         np.clip(idx, 0, self.rows - 1, out=idx)
         long = np.where(valid, np.take_along_axis(self.long[slots], idx, axis=1), 0.0).astype(np.float32)
         short = np.where(valid, np.take_along_axis(self.short[slots], idx, axis=1), 0.0).astype(np.float32)
-        return int(self.col_start[slots[0]]), long, short, self.price[slots].copy()
+        return long, short
+
+    def matrices_at(self, t0_ms: int, col_ms: int, n_cols: int, target_origin: int
+                    ) -> tuple[np.ndarray, np.ndarray] | None:
+        """(long, short) placed on another map's columns (column j starts at t0_ms + j*col_ms) by start time.
+
+        A column this history has no entry for is NaN (unknown, not empty). None when it holds nothing.
+        """
+        if self.count == 0:
+            return None
+        slots = np.arange(max(self.count - self.cols, 0), self.count) % self.cols
+        j = (self.col_start[slots] - t0_ms) // col_ms
+        keep = (j >= 0) & (j < n_cols) & ((self.col_start[slots] - t0_ms) % col_ms == 0)
+        long = np.full((n_cols, self.rows), np.nan, dtype=np.float32)
+        short = np.full((n_cols, self.rows), np.nan, dtype=np.float32)
+        if keep.any():
+            long[j[keep]], short[j[keep]] = self._realigned(slots[keep], target_origin)
+        return long, short
 
     def columns_since(self, seen: int) -> tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Columns written after the first `seen` (those still in the ring), oldest first.

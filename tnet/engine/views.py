@@ -91,6 +91,38 @@ class HeatmapView:
     price_path: np.ndarray
     prints: list[tuple[int, float, str, float]] = field(default_factory=list)
     measure: str = "usd"
+    # resting book on the same columns and rows (bids, asks in USD, the largest each bucket held during the
+    # column, so pulled walls stay visible); NaN in columns without a book sample; None when no book ever came
+    bid_usd: np.ndarray | None = None
+    ask_usd: np.ndarray | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BookLevel:
+    """Resting book USD at one level-profile row (row centre price), summed over the fresh venues."""
+
+    price: float
+    bid_usd: float
+    ask_usd: float
+
+
+@dataclass(frozen=True, slots=True)
+class BookView:
+    """The venues' resting books summed per price bucket in USD; only venues with a fresh sample count.
+
+    `bids` / `asks` hold USD per bucket from `price_lo` in steps of `bucket_usd` (the map's grid);
+    `levels` sums them over the same rows as `SymbolView.levels`.
+    """
+
+    ts_ms: int  # newest sample folded in
+    venues: list[str]  # venues whose book is in the sum
+    bid_usd: float  # totals
+    ask_usd: float
+    levels: list[BookLevel]
+    price_lo: float
+    bucket_usd: float
+    bids: np.ndarray
+    asks: np.ndarray
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,3 +145,4 @@ class SymbolView:
     measure: str = "usd"  # what the UI colours the map and profile by: "usd" or "hazard"
     at_risk: dict[str, float] = field(default_factory=dict)  # venue -> learned share of crossed inventory that liquidates
     vol_1m: float = 0.0  # recent 1-minute log-return volatility the hazard is judged with (0 = unknown)
+    book: BookView | None = None  # resting liquidity; None while no venue's book is fresh
