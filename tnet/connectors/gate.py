@@ -1,0 +1,337 @@
+"""Gate USDT perpetuals (futures WebSocket v4): endpoints, subscriptions and a pure frame / REST parser.
+
+Facts and sources: docs/venues.md, section Gate. Sizes are signed contract counts; one contract
+is `quanto_multiplier` coins (BTC_USDT 0.0001 BTC), read from /futures/usdt/contracts at start.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from typing import Annotated, Literal, Union
+from urllib.parse import parse_qsl
+
+import msgspec
+import orjson
+from msgspec import UNSET, UnsetType
+
+from tnet.connectors.base import Endpoints, ParserStats, RestPoll, rows_to_events
+from tnet.connectors.base import positive as _positive
+from tnet.connectors.base import remember_error as _remember_error
+from tnet.events import Bar, Event, Liquidation, MarkPrice, OpenInterest, Trades
+from tnet.symbols import SymbolInfo
+
+VENUE = "gate"
+SETTLE = "usdt"
+BAR_MS = 300_000
+CANDLES_PAGE = 288  # /candlesticks: 24 h of 5-minute bars in one page (the limit is 2,000)
+LIQ_HISTORY_LIMIT = 1000  # /liq_orders rows per request (measured maximum, docs/venues.md)
+# Coins per contract when /contracts is unreachable (docs/venues.md); that endpoint overrides them.
+GATE_MULTIPLIER: dict[str, float] = {"BTC": 0.0001, "ETH": 0.01, "SOL": 1.0, "DOGE": 10.0}
+
+_INF = math.inf
+_SECONDS_BEFORE = 100_000_000_000  # a timestamp below this is in seconds (Gate changed units in 2026)
+_Positive = Annotated[float, msgspec.Meta(gt=0.0, le=sys.float_info.max)]
+_NonNegative = Annotated[float, msgspec.Meta(ge=0.0, le=sys.float_info.max)]
+_Signed = Annotated[float, msgspec.Meta(ge=-sys.float_info.max, le=sys.float_info.max)]
+
+
+def contract_name(short: str) -> str:
+    """Gate's USDT perpetual for a short name: BTC -> BTC_USDT."""
+    return f"{short}_{SETTLE.upper()}"
+
+
+# One typed path: msgspec decodes the three data channels, tagged by `channel`, and skips every
+# other field. Range checks run inside msgspec (> 0 rejects NaN and zero, <= DBL_MAX rejects inf),
+# so a frame that decodes is valid; anything else (acks, pongs, errors, notices, junk) is left to
+# `_control`, which counts what is neither a known control frame nor an error reply.
+class _Row(msgspec.Struct, gc=False):
+    contract: str
+    price: Union[_Positive, UnsetType] = UNSET  # public_liquidates (order price), trades
+    size: Union[_Signed, UnsetType] = UNSET  # signed contracts
+    time: Union[int, UnsetType] = UNSET  # public_liquidates: ms since 2026-08-20, s before
+    time_ms: Union[int, UnsetType] = UNSET  # public_liquidates in older copies of the docs
+    create_time_ms: Union[int, UnsetType] = UNSET  # trades
+    mark_price: Union[_Positive, UnsetType] = UNSET  # tickers
+    total_size: Union[_NonNegative, UnsetType] = UNSET  # tickers: open interest, contracts
+    t: Union[int, UnsetType] = UNSET  # tickers: ms
+
+
+class _Update(msgspec.Struct, tag_field="channel", gc=False):
+    event: Literal["update"]
+    result: list[_Row]
+    time_ms: Union[int, UnsetType] = UNSET
+
+
+class _Liquidates(_Update, tag="futures.public_liquidates"):
+    pass
+
+
+class _Tickers(_Update, tag="futures.tickers"):
+    pass
+
+
+class _Trades(_Update, tag="futures.trades"):
+    pass
+
+
+_decode = msgspec.json.Decoder(Union[_Liquidates, _Tickers, _Trades], strict=False).decode
+_loads = orjson.loads
+
+
+def _ms(value: int) -> int:
+    return value * 1000 if value < _SECONDS_BEFORE else value
+
+
+class GateParser:
+    """Parses fx-ws /v4/ws/usdt frames and the REST bodies GateSpec asks for."""
+
+    def __init__(self, symbols: list[SymbolInfo]) -> None:
+        self.stats = ParserStats()
+        self._short: dict[str, str] = {contract_name(s.short): s.short for s in symbols}
+        # Coins per contract of each watched contract; /futures/usdt/contracts overrides the table.
+        self.multiplier: dict[str, float] = {
+            contract_name(s.short): GATE_MULTIPLIER[s.short]
+            for s in symbols if s.short in GATE_MULTIPLIER}
+
+    def parse(self, frame: str | bytes, recv_ms: int) -> list[Event]:
+        """Normalize one WebSocket frame; never raises."""
+        self.stats.frames += 1
+        try:
+            msg = _decode(frame)
+        except (msgspec.DecodeError, UnicodeDecodeError):
+            return self._control(frame)
+        try:
+            if msg.__class__ is _Tickers:
+                return self._tickers(msg, recv_ms)
+            if msg.__class__ is _Trades:
+                return self._trades(msg.result, recv_ms)
+            return self._liquidations(msg.result, msg.time_ms, recv_ms)
+        except (ValueError, TypeError, KeyError, ArithmeticError):
+            self.stats.parse_errors += 1
+            return []
+
+    def _tickers(self, msg: _Tickers, recv_ms: int) -> list[Event]:
+        out: list[Event] = []
+        for row in msg.result:
+            short = self._short.get(row.contract)
+            if short is None:
+                continue
+            mark = row.mark_price
+            if mark is UNSET:
+                raise ValueError("ticker without mark_price")
+            ts = row.t if row.t is not UNSET else msg.time_ms
+            if ts is UNSET:
+                raise ValueError("ticker without a time")
+            out.append(MarkPrice(VENUE, short, ts, recv_ms, mark))  # type: ignore[arg-type]
+            size = row.total_size
+            mult = self.multiplier.get(row.contract)
+            if size is not UNSET and mult is not None:
+                base = size * mult  # type: ignore[operator]
+                usd = base * mark  # type: ignore[operator]
+                if not usd < _INF:
+                    raise ValueError("open interest out of range")
+                out.append(OpenInterest(VENUE, short, ts, recv_ms, base, usd))  # type: ignore[arg-type]
+        return out
+
+    def _trades(self, rows: list[_Row], recv_ms: int) -> list[Event]:
+        """One Trades per contract of the frame: positive size is a taker buy, negative a sell."""
+        sums: dict[str, list] = {}
+        for row in rows:
+            short = self._short.get(row.contract)
+            if short is None:
+                continue
+            size, price, ts = row.size, row.price, row.create_time_ms
+            if size is UNSET or price is UNSET or ts is UNSET or size == 0.0:
+                raise ValueError("bad trade row")
+            acc = sums.get(short)
+            if acc is None:
+                acc = sums[short] = [row.contract, 0.0, 0.0, price, ts]
+            if size > 0:  # type: ignore[operator]
+                acc[1] += size
+            else:
+                acc[2] -= size  # type: ignore[operator]
+            acc[3], acc[4] = price, ts
+        out: list[Event] = []
+        for short, (contract, buy, sell, price, ts) in sums.items():
+            mult = self.multiplier.get(contract)
+            if mult is None:
+                continue  # contract size unknown until /contracts answers: nothing to convert
+            buy, sell = buy * mult, sell * mult
+            if not (buy < _INF and sell < _INF):
+                raise ValueError("trade size out of range")
+            out.append(Trades(VENUE, short, ts, recv_ms, price, buy, sell))
+        return out
+
+    def _liquidations(self, rows: list[_Row], frame_ms: int | UnsetType, recv_ms: int) -> list[Event]:
+        """`size` is the forced order's signed size: negative sells, closing a long."""
+        out: list[Event] = []
+        for row in rows:
+            short = self._short.get(row.contract)
+            if short is None:
+                continue  # `!all` carries every contract
+            size, price = row.size, row.price
+            if size is UNSET or price is UNSET or size == 0.0:
+                raise ValueError("bad liquidation row")
+            ts = row.time_ms if row.time_ms is not UNSET else row.time
+            ts = _ms(ts) if ts is not UNSET else frame_ms  # type: ignore[arg-type]
+            mult = self.multiplier.get(row.contract)
+            if ts is UNSET or mult is None:
+                raise ValueError("liquidation without a time or a contract size")
+            qty = abs(size) * mult  # type: ignore[arg-type]
+            usd = qty * price  # type: ignore[operator]
+            if not (0.0 < qty and usd < _INF):
+                raise ValueError("liquidation size out of range")
+            side = "long" if size < 0 else "short"  # type: ignore[operator]
+            out.append(Liquidation(VENUE, short, ts, recv_ms, side, price, qty, usd))  # type: ignore[arg-type]
+        return out
+
+    def _control(self, frame: str | bytes) -> list[Event]:
+        """Acks and pongs are silent, error replies and notices remembered, anything else counted."""
+        try:
+            msg = _loads(frame)
+            channel, event = msg["channel"], msg.get("event")
+            error = msg.get("error")
+            if error:  # {"code": 2, "message": "unknown currency pair: NOPE_USDT"}
+                _remember_error(self.stats, f"{channel} {error.get('code')}: {error.get('message')}")
+                return []
+            if channel == "futures.pong" or (event in ("subscribe", "unsubscribe")
+                                             and msg["result"]["status"] == "success"):
+                return []
+            if channel == "futures.system":  # result.type "upgrade": the server restarts soon
+                _remember_error(self.stats, f"notice: {orjson.dumps(msg.get('result')).decode()}")
+                return []
+        except Exception:
+            pass
+        self.stats.parse_errors += 1
+        return []
+
+    def parse_rest(self, path: str, body: str | bytes, recv_ms: int) -> list[Event]:
+        """Normalize a REST body from metadata_requests / history_requests; never raises."""
+        try:
+            route, _, query = path.partition("?")
+            params = dict(parse_qsl(query))
+            rows = _loads(body)
+            if isinstance(rows, dict):  # {"label": "INVALID_PARAM_VALUE", "message": "..."}
+                _remember_error(self.stats, f"{route} {rows.get('label')}: {rows.get('message')}")
+                return []
+            if route.endswith("/contracts"):
+                self._contracts(rows)
+                return []
+            short = self._short.get(params.get("contract", ""))
+            if short is None:
+                return []
+            if route.endswith("/liq_orders"):
+                return self._liq_history(short, params["contract"], rows, recv_ms)
+            if route.endswith("/candlesticks"):
+                return rows_to_events(rows, lambda r: self._bar(short, params["contract"], r, recv_ms),
+                                      self.stats)
+            if route.endswith("/contract_stats"):
+                return rows_to_events(rows, lambda r: self._oi_row(short, params["contract"], r, recv_ms), self.stats)
+            raise ValueError(f"unknown REST path {route}")
+        except Exception:
+            self.stats.parse_errors += 1
+            return []
+
+    def _contracts(self, rows: list) -> None:
+        for row in rows:
+            name = row.get("name")
+            if name in self._short:
+                try:
+                    self.multiplier[name] = _positive(row["quanto_multiplier"])
+                except Exception:
+                    self.stats.parse_errors += 1
+
+    def _liq_history(self, short: str, contract: str, rows: list, recv_ms: int) -> list[Event]:
+        """REST rows: `size` is the POSITION (positive = long), `order_size` the forced order (docs)."""
+        mult = self.multiplier[contract]
+
+        def make(row: dict) -> Event:
+            size = float(row["size"])
+            # order_price, like the WebSocket's `price`: one reported-price rule for both paths
+            price = _positive(row["order_price"])
+            qty = abs(size) * mult
+            usd = qty * price
+            if not (size != 0.0 and qty < _INF and usd < _INF):
+                raise ValueError("bad liquidation size")
+            return Liquidation(VENUE, short, _ms(int(row["time"])), recv_ms,
+                               "long" if size > 0 else "short", price, qty, usd)
+
+        return rows_to_events(rows, make, self.stats)
+
+    def _bar(self, short: str, contract: str, row: dict, recv_ms: int) -> Bar:
+        # {"t": open (s), "v": volume (contracts), "c", "h", "l", "o", "sum": quote volume}
+        volume = float(row.get("v") or 0) * self.multiplier[contract]
+        if not 0.0 <= volume < _INF:
+            raise ValueError("bad volume")
+        return Bar(VENUE, short, _ms(int(row["t"])), recv_ms, BAR_MS, _positive(row["o"]),
+                   _positive(row["h"]), _positive(row["l"]), _positive(row["c"]), volume,
+                   math.nan, math.nan)
+
+    def _oi_row(self, short: str, contract: str, row: dict, recv_ms: int) -> OpenInterest:
+        # {"time": s, "open_interest": contracts, "open_interest_usd": USD, "lsr_taker", ...}
+        base = float(row["open_interest"]) * self.multiplier[contract]
+        usd = float(row["open_interest_usd"])
+        if not (0.0 <= base < _INF and 0.0 <= usd < _INF):
+            raise ValueError("bad open interest")
+        return OpenInterest(VENUE, short, _ms(int(row["time"])), recv_ms, base, usd)
+
+
+class GateSpec:
+    """Gate futures WebSocket v4 (USDT settled) protocol facts."""
+
+    name = VENUE
+    default_endpoints = Endpoints(ws="wss://fx-ws.gateio.ws", rest="https://api.gateio.ws")
+    heartbeat_s: float | None = 15.0  # futures.ping; a socket silent for ~30 s is closed
+    max_connection_s: float | None = None
+    stale_after_s = 15.0  # futures.tickers pushes every 1-2 s on a liquid contract
+    limits_note = ("futures.public_liquidates: every liquidation, batched per contract each second "
+                   "(since 2026-08-20); contracts x quanto_multiplier")
+
+    def ws_url(self, endpoints: Endpoints, symbols: list[SymbolInfo]) -> str:
+        return endpoints.ws + f"/v4/ws/{SETTLE}"
+
+    def subscribe_frames(self, symbols: list[SymbolInfo]) -> list[str]:
+        """One frame per (channel, contract): Gate refuses a whole payload for one unknown contract."""
+        frames = [_request("futures.public_liquidates", "subscribe", ["!all"])]
+        for info in symbols:
+            for channel in ("futures.tickers", "futures.trades"):
+                frames.append(_request(channel, "subscribe", [contract_name(info.short)]))
+        return frames
+
+    def heartbeat_frame(self) -> str | None:
+        return _request("futures.ping", None, None)
+
+    def make_parser(self, symbols: list[SymbolInfo]) -> GateParser:
+        return GateParser(symbols)
+
+    def rest_polls(self, symbols: list[SymbolInfo]) -> list[RestPoll]:
+        return []  # OI arrives on futures.tickers
+
+    def metadata_requests(self, symbols: list[SymbolInfo]) -> list[str]:
+        """Contract sizes first, then the liquidations Gate serves over REST (the tape's backfill)."""
+        base = f"/api/v4/futures/{SETTLE}"
+        return [f"{base}/contracts"] + [
+            f"{base}/liq_orders?contract={contract_name(s.short)}&limit={LIQ_HISTORY_LIMIT}"
+            for s in symbols]
+
+    def history_requests(self, symbol: SymbolInfo, end_ms: int, bars: int) -> list[str]:
+        """5-minute candles and open-interest statistics over the warm-start window, one page each."""
+        if bars <= 0:
+            return []
+        base, name = f"/api/v4/futures/{SETTLE}", contract_name(symbol.short)
+        start_s = (end_ms - bars * BAR_MS) // 1000
+        limit = min(bars, CANDLES_PAGE)
+        return [f"{base}/candlesticks?contract={name}&interval=5m&from={start_s}&to={end_ms // 1000}",
+                f"{base}/contract_stats?contract={name}&interval=5m&from={start_s}&limit={limit}"]
+
+
+def _request(channel: str, event: str | None, payload: list[str] | None) -> str:
+    # `time` is required; Gate's own examples send the constant 123456, so the server does not
+    # check it against its clock and the frames stay pure.
+    msg: dict = {"time": 123456, "channel": channel}
+    if event is not None:
+        msg["event"] = event
+    if payload is not None:
+        msg["payload"] = payload
+    return orjson.dumps(msg).decode()
