@@ -215,3 +215,22 @@ def test_fuzz_never_raises_and_events_are_sane(channel: str, event: str, row: di
             value = getattr(ev, name, 0.0)
             assert 0.0 <= value < float("inf")
     assert parser.stats.frames == 1 and parser.stats.parse_errors <= 1
+
+
+def test_trades_of_several_contracts_in_one_message(parser: GateParser) -> None:
+    rows = [{"contract": c, "size": s, "price": p, "create_time_ms": t} for c, s, p, t in (
+        ("BTC_USDT", 10, "82650.5", 1), ("ETH_USDT", -300, "3141.5", 2), ("BTC_USDT", -4, "82650.0", 3),
+        ("XYZ_USDT", 5, "1.5", 4))]
+    btc, eth = parser.parse(orjson.dumps({"channel": "futures.trades", "event": "update", "result": rows}), RECV)
+    assert (btc.symbol, btc.buy_qty, btc.sell_qty, btc.price, btc.ts_ms) == (
+        "BTC", pytest.approx(0.001), pytest.approx(0.0004), 82650.0, 3)
+    assert (eth.symbol, eth.buy_qty, eth.sell_qty) == ("ETH", 0.0, pytest.approx(3.0))
+
+
+def test_liquidation_of_a_contract_without_a_known_size_is_skipped_until_contracts_answer() -> None:
+    parser = SPEC.make_parser(resolve_all(["LINK"]))
+    frame = FRAMES["made_liquidates_all_contracts"].replace("ETH_USDT", "LINK_USDT")
+    assert parser.parse(frame, RECV) == [] and parser.stats.parse_errors == 0
+    parser.parse_rest("/api/v4/futures/usdt/contracts", b'[{"name":"LINK_USDT","quanto_multiplier":"1"}]', RECV)
+    [liq] = parser.parse(frame, RECV)
+    assert (liq.symbol, liq.side, liq.qty) == ("LINK", "short", 400.0)

@@ -45,34 +45,43 @@ def contract_name(short: str) -> str:
 # other field. Range checks run inside msgspec (> 0 rejects NaN and zero, <= DBL_MAX rejects inf),
 # so a frame that decodes is valid; anything else (acks, pongs, errors, notices, junk) is left to
 # `_control`, which counts what is neither a known control frame nor an error reply.
-class _Row(msgspec.Struct, gc=False):
+class _LiqRow(msgspec.Struct, gc=False):
     contract: str
-    price: Union[_Positive, UnsetType] = UNSET  # public_liquidates (order price), trades
-    size: Union[_Signed, UnsetType] = UNSET  # signed contracts
-    time: Union[int, UnsetType] = UNSET  # public_liquidates: ms since 2026-08-20, s before
-    time_ms: Union[int, UnsetType] = UNSET  # public_liquidates in older copies of the docs
-    create_time_ms: Union[int, UnsetType] = UNSET  # trades
-    mark_price: Union[_Positive, UnsetType] = UNSET  # tickers
-    total_size: Union[_NonNegative, UnsetType] = UNSET  # tickers: open interest, contracts
-    t: Union[int, UnsetType] = UNSET  # tickers: ms
+    price: _Positive  # the liquidation order's price
+    size: _Signed  # the forced order's signed size, contracts
+    time: Union[int, UnsetType] = UNSET  # ms since 2026-08-20, seconds before
+    time_ms: Union[int, UnsetType] = UNSET  # in older copies of the docs
 
 
-class _Update(msgspec.Struct, tag_field="channel", gc=False):
+class _TickerRow(msgspec.Struct, gc=False):
+    contract: str
+    mark_price: _Positive
+    total_size: Union[_NonNegative, UnsetType] = UNSET  # open interest, contracts
+    t: Union[int, UnsetType] = UNSET  # ms
+
+
+class _TradeRow(msgspec.Struct, gc=False):
+    contract: str
+    price: _Positive
+    size: _Signed  # positive: the taker bought
+    create_time_ms: int
+
+
+class _Liquidates(msgspec.Struct, tag_field="channel", tag="futures.public_liquidates", gc=False):
     event: Literal["update"]
-    result: list[_Row]
+    result: list[_LiqRow]
     time_ms: Union[int, UnsetType] = UNSET
 
 
-class _Liquidates(_Update, tag="futures.public_liquidates"):
-    pass
+class _Tickers(msgspec.Struct, tag_field="channel", tag="futures.tickers", gc=False):
+    event: Literal["update"]
+    result: list[_TickerRow]
+    time_ms: Union[int, UnsetType] = UNSET
 
 
-class _Tickers(_Update, tag="futures.tickers"):
-    pass
-
-
-class _Trades(_Update, tag="futures.trades"):
-    pass
+class _Trades(msgspec.Struct, tag_field="channel", tag="futures.trades", gc=False):
+    event: Literal["update"]
+    result: list[_TradeRow]
 
 
 _decode = msgspec.json.Decoder(Union[_Liquidates, _Tickers, _Trades], strict=False).decode
@@ -118,8 +127,6 @@ class GateParser:
             if short is None:
                 continue
             mark = row.mark_price
-            if mark is UNSET:
-                raise ValueError("ticker without mark_price")
             ts = row.t if row.t is not UNSET else msg.time_ms
             if ts is UNSET:
                 raise ValueError("ticker without a time")
@@ -128,61 +135,63 @@ class GateParser:
             mult = self.multiplier.get(row.contract)
             if size is not UNSET and mult is not None:
                 base = size * mult  # type: ignore[operator]
-                usd = base * mark  # type: ignore[operator]
+                usd = base * mark
                 if not usd < _INF:
                     raise ValueError("open interest out of range")
                 out.append(OpenInterest(VENUE, short, ts, recv_ms, base, usd))  # type: ignore[arg-type]
         return out
 
-    def _trades(self, rows: list[_Row], recv_ms: int) -> list[Event]:
+    def _trades(self, rows: list[_TradeRow], recv_ms: int) -> list[Event]:
         """One Trades per contract of the frame: positive size is a taker buy, negative a sell."""
-        sums: dict[str, list] = {}
+        if not rows:
+            return []
+        contract = rows[0].contract  # one subscription per contract: every row is that contract
+        buy = sell = 0.0
         for row in rows:
-            short = self._short.get(row.contract)
-            if short is None:
-                continue
-            size, price, ts = row.size, row.price, row.create_time_ms
-            if size is UNSET or price is UNSET or ts is UNSET or size == 0.0:
-                raise ValueError("bad trade row")
-            acc = sums.get(short)
-            if acc is None:
-                acc = sums[short] = [row.contract, 0.0, 0.0, price, ts]
-            if size > 0:  # type: ignore[operator]
-                acc[1] += size
+            if row.contract != contract:
+                return self._mixed_trades(rows, recv_ms)
+            size = row.size
+            if size > 0.0:
+                buy += size
+            elif size < 0.0:
+                sell -= size
             else:
-                acc[2] -= size  # type: ignore[operator]
-            acc[3], acc[4] = price, ts
+                raise ValueError("zero trade size")
+        short = self._short.get(contract)
+        mult = self.multiplier.get(contract)
+        if short is None or mult is None:  # unwatched, or its size unknown until /contracts answers
+            return []
+        buy, sell = buy * mult, sell * mult
+        if not (buy < _INF and sell < _INF):
+            raise ValueError("trade size out of range")
+        last = rows[-1]
+        return [Trades(VENUE, short, last.create_time_ms, recv_ms, last.price, buy, sell)]
+
+    def _mixed_trades(self, rows: list[_TradeRow], recv_ms: int) -> list[Event]:
+        """Rows of several contracts in one message: one Trades per contract."""
         out: list[Event] = []
-        for short, (contract, buy, sell, price, ts) in sums.items():
-            mult = self.multiplier.get(contract)
-            if mult is None:
-                continue  # contract size unknown until /contracts answers: nothing to convert
-            buy, sell = buy * mult, sell * mult
-            if not (buy < _INF and sell < _INF):
-                raise ValueError("trade size out of range")
-            out.append(Trades(VENUE, short, ts, recv_ms, price, buy, sell))
+        for contract in dict.fromkeys(row.contract for row in rows):
+            out.extend(self._trades([row for row in rows if row.contract == contract], recv_ms))
         return out
 
-    def _liquidations(self, rows: list[_Row], frame_ms: int | UnsetType, recv_ms: int) -> list[Event]:
+    def _liquidations(self, rows: list[_LiqRow], frame_ms: int | UnsetType, recv_ms: int) -> list[Event]:
         """`size` is the forced order's signed size: negative sells, closing a long."""
         out: list[Event] = []
         for row in rows:
             short = self._short.get(row.contract)
-            if short is None:
-                continue  # `!all` carries every contract
+            mult = self.multiplier.get(row.contract)
+            if short is None or mult is None:
+                continue  # `!all` carries every contract; a size unknown until /contracts answers
             size, price = row.size, row.price
-            if size is UNSET or price is UNSET or size == 0.0:
-                raise ValueError("bad liquidation row")
             ts = row.time_ms if row.time_ms is not UNSET else row.time
             ts = _ms(ts) if ts is not UNSET else frame_ms  # type: ignore[arg-type]
-            mult = self.multiplier.get(row.contract)
-            if ts is UNSET or mult is None:
-                raise ValueError("liquidation without a time or a contract size")
-            qty = abs(size) * mult  # type: ignore[arg-type]
-            usd = qty * price  # type: ignore[operator]
+            if ts is UNSET or size == 0.0:
+                raise ValueError("liquidation without a time or a size")
+            qty = abs(size) * mult
+            usd = qty * price
             if not (0.0 < qty and usd < _INF):
                 raise ValueError("liquidation size out of range")
-            side = "long" if size < 0 else "short"  # type: ignore[operator]
+            side = "long" if size < 0 else "short"
             out.append(Liquidation(VENUE, short, ts, recv_ms, side, price, qty, usd))  # type: ignore[arg-type]
         return out
 
