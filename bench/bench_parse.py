@@ -21,7 +21,7 @@ PRICES = {"BTC": 82650.0, "ETH": 3140.0, "SOL": 182.5}
 
 def _binance(rng: random.Random, ts: int) -> str:
     info = rng.choice(SYMBOLS)
-    name, price = info.binance, PRICES[info.short] * (1 + rng.uniform(-0.001, 0.001))
+    name, price = info.venue_symbol("binance"), PRICES[info.short] * (1 + rng.uniform(-0.001, 0.001))
     roll = rng.random()
     if roll < 0.70:
         data = {"e": "aggTrade", "E": ts, "s": name, "a": rng.randrange(10**10),
@@ -45,7 +45,7 @@ def _binance(rng: random.Random, ts: int) -> str:
 
 def _bybit(rng: random.Random, ts: int) -> str:
     info = rng.choice(SYMBOLS)
-    name, price = info.bybit, PRICES[info.short] * (1 + rng.uniform(-0.001, 0.001))
+    name, price = info.venue_symbol("bybit"), PRICES[info.short] * (1 + rng.uniform(-0.001, 0.001))
     roll = rng.random()
     if roll < 0.65:
         rows = [{"T": ts - i, "s": name, "S": rng.choice(["Buy", "Sell"]),
@@ -72,7 +72,7 @@ def _bybit(rng: random.Random, ts: int) -> str:
 
 def _okx(rng: random.Random, ts: int) -> str:
     info = rng.choice(SYMBOLS)
-    inst, price = info.okx, PRICES[info.short] * (1 + rng.uniform(-0.001, 0.001))
+    inst, price = info.venue_symbol("okx"), PRICES[info.short] * (1 + rng.uniform(-0.001, 0.001))
     roll = rng.random()
     if roll < 0.70:
         rows = [{"instId": inst, "tradeId": str(rng.randrange(10**10)), "px": f"{price:.1f}",

@@ -58,7 +58,7 @@ def test_config_file_overrides(tmp_path: Path) -> None:
     assert s.proxy_url() == "socks5://127.0.0.1:1080"
     assert s.endpoints["binance"].ws == "wss://fstream.example.test"
     assert s.endpoints["binance"].rest == ""
-    assert resolve("FOO", s.extra_symbols).okx_ct_val == 10.0
+    assert resolve("FOO", s.extra_symbols).contract_size("okx") == 10.0
     # Options win over the file.
     assert build_settings(config=cfg, exchanges="okx").exchanges == ("okx",)
 
@@ -96,7 +96,7 @@ def test_proxy_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_symbol_registry() -> None:
     btc = resolve("btc")
-    assert (btc.binance, btc.bybit, btc.okx, btc.okx_ct_val) == ("BTCUSDT", "BTCUSDT", "BTC-USDT-SWAP", 0.01)
+    assert (btc.venue_symbol("binance"), btc.venue_symbol("bybit"), btc.venue_symbol("okx"), btc.contract_size("okx")) == ("BTCUSDT", "BTCUSDT", "BTC-USDT-SWAP", 0.01)
     assert resolve("ETH-USDT-SWAP").short == "ETH"
     assert resolve("SOLUSDT").short == "SOL"
     assert [i.short for i in resolve_all(["BTC", "btc", "ETH"])] == ["BTC", "ETH"]

@@ -9,7 +9,7 @@ import pytest
 
 from tnet.connectors.binance import BinanceParser, BinanceSpec
 from tnet.events import Bar, Liquidation, MarkPrice, OpenInterest, Trades
-from tnet.symbols import OKX_CT_VAL, resolve_all
+from tnet.symbols import KNOWN_SYMBOLS, resolve_all
 
 FRAMES = dict(
     line.split("\t", 1)
@@ -217,7 +217,7 @@ def test_spec_protocol_facts() -> None:
 
 
 def test_subscribe_frames_split_many_symbols() -> None:
-    symbols = resolve_all(sorted(OKX_CT_VAL))
+    symbols = resolve_all(sorted(KNOWN_SYMBOLS))
     frames = [orjson.loads(f) for f in SPEC.subscribe_frames(symbols * 3)]
     params = [p for frame in frames for p in frame["params"]]
     assert len(params) == 1 + 2 * len(symbols) * 3

@@ -9,7 +9,7 @@ import pytest
 
 from tnet.connectors.bybit import BybitParser, BybitSpec
 from tnet.events import Bar, Liquidation, MarkPrice, OpenInterest, Trades
-from tnet.symbols import OKX_CT_VAL, SymbolInfo, resolve_all
+from tnet.symbols import KNOWN_SYMBOLS, resolve, resolve_all
 
 FRAMES = dict(
     line.split("\t", 1)
@@ -17,7 +17,7 @@ FRAMES = dict(
 )
 RECV = 1_791_565_601_700
 SPEC = BybitSpec()
-ROSE = SymbolInfo("ROSE", "ROSEUSDT", "ROSEUSDT", "ROSE-USDT-SWAP", 10.0)
+ROSE = resolve("ROSE", {"ROSE": 10.0})
 
 
 @pytest.fixture
@@ -198,7 +198,7 @@ def test_spec_protocol_facts() -> None:
 
 
 def test_subscribe_frames_keep_args_under_limit() -> None:
-    symbols = resolve_all(sorted(OKX_CT_VAL)) * 10  # ~430 symbols, ~1300 topics
+    symbols = resolve_all(sorted(KNOWN_SYMBOLS)) * 10  # ~430 symbols, ~1300 topics
     frames = [orjson.loads(f) for f in SPEC.subscribe_frames(symbols)]
     assert len(frames) > 1
     assert all(len(orjson.dumps(frame["args"])) < 21_000 for frame in frames)

@@ -9,7 +9,7 @@ import pytest
 
 from tnet.connectors.okx import OkxParser, OkxSpec
 from tnet.events import Bar, Liquidation, MarkPrice, OpenInterest, Trades
-from tnet.symbols import OKX_CT_VAL, resolve, resolve_all
+from tnet.symbols import KNOWN_SYMBOLS, resolve, resolve_all
 
 FRAMES = dict(
     line.split("\t", 1)
@@ -174,7 +174,7 @@ def test_spec_protocol_facts() -> None:
 
 
 def test_subscribe_frames_split_under_64kb() -> None:
-    symbols = resolve_all(sorted(OKX_CT_VAL)) * 20
+    symbols = resolve_all(sorted(KNOWN_SYMBOLS)) * 20
     frames = SPEC.subscribe_frames(symbols)
     assert len(frames) > 1
     decoded = [orjson.loads(f) for f in frames]

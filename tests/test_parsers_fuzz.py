@@ -15,11 +15,11 @@ from hypothesis import strategies as st
 
 from tnet.connectors.venues import SPECS
 from tnet.events import Liquidation, MarkPrice, OpenInterest, Trades
-from tnet.symbols import SymbolInfo, resolve_all
+from tnet.symbols import resolve, resolve_all
 
 FRAMES_DIR = Path(__file__).parent / "frames"
 SYMBOLS = resolve_all(["BTC", "ETH", "IOST"]) + [
-    SymbolInfo("ROSE", "ROSEUSDT", "ROSEUSDT", "ROSE-USDT-SWAP", 10.0)
+    resolve("ROSE", {"ROSE": 10.0})
 ]
 SHORTS = {info.short for info in SYMBOLS}
 FIXTURES: list[tuple[str, str, str]] = [

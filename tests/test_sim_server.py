@@ -20,7 +20,7 @@ from websockets.exceptions import ConnectionClosed
 
 from tnet.sim.faults import Faults
 from tnet.sim.server import QUEUE_FRAMES, SimServer, _Conn
-from tnet.symbols import OKX_CT_VAL
+from tnet.venues.okx import CONTRACT_SIZES as OKX_CT_VAL
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 SYMBOLS = ["BTC", "ETH", "SOL"]

@@ -7,11 +7,12 @@ from typing import Any, ClassVar, Literal, Union
 import msgspec
 
 from tnet.margin import firing_price
+from tnet.venues import NAMES
 
 # Events are msgspec Structs rather than dataclasses: they are created once per frame on the hot
 # path, and a Struct's C-level constructor is ~3x cheaper and (gc=False) never tracked by the GC.
 Side = Literal["long", "short"]
-VENUES: tuple[str, ...] = ("binance", "bybit", "okx")
+VENUES: tuple[str, ...] = NAMES  # the default venue set (tnet.venues registry)
 
 
 class Liquidation(msgspec.Struct, gc=False):
@@ -22,7 +23,7 @@ class Liquidation(msgspec.Struct, gc=False):
     ts_ms: int  # exchange time
     recv_ms: int  # local receive time
     side: str  # "long" | "short"
-    price: float  # as the venue reported it (Binance: average fill; Bybit, OKX: bankruptcy price)
+    price: float  # as the venue reported it (fill or bankruptcy price: its record's quality.reported_price)
     qty: float  # base coin
     usd: float  # notional
     fire: float = 0.0  # mark price at which it fired; 0 = derive by the venue's rule (tnet.margin.firing_price)

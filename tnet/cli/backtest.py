@@ -8,6 +8,8 @@ from typing import Annotated, Any
 
 import typer
 
+from tnet.venues import NAMES as VENUES
+
 
 def _fail(message: str) -> None:
     typer.echo(f"tnet: error: {message}", err=True)
@@ -30,7 +32,7 @@ def parse_mix(text: str) -> dict[str, dict[int, float]]:
     except json.JSONDecodeError as exc:
         raise ValueError(f"leverage mix is not valid JSON: {exc.msg}") from None
     if isinstance(data, dict) and data and all(str(k).strip().isdigit() for k in data):
-        data = {v: data for v in ("binance", "bybit", "okx")}  # one flat mix for every venue
+        data = {v: data for v in VENUES}  # one flat mix for every venue
     try:
         from tnet.sim.faults import (
             load_leverage_mix,  # the simulator's validator when present
@@ -142,8 +144,8 @@ def _sim(seed: int, hours: float, mix_text: str | None, shift_at: float | None, 
     from tnet.evaluation.sim import DEFAULT_SHIFT_MIX, DEFAULT_TEST_MIX, run_sim
 
     try:
-        mix = parse_mix(mix_text) if mix_text else {v: dict(DEFAULT_TEST_MIX) for v in ("binance", "bybit", "okx")}
-        shifted = parse_mix(shift_text) if shift_text else {v: dict(DEFAULT_SHIFT_MIX) for v in ("binance", "bybit", "okx")}
+        mix = parse_mix(mix_text) if mix_text else {v: dict(DEFAULT_TEST_MIX) for v in VENUES}
+        shifted = parse_mix(shift_text) if shift_text else {v: dict(DEFAULT_SHIFT_MIX) for v in VENUES}
     except ValueError as exc:
         _fail(str(exc))
     if shift_at is not None and not 0 < shift_at < hours:

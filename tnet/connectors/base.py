@@ -6,8 +6,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+import orjson
+
 from tnet.events import Event
 from tnet.symbols import SymbolInfo
+from tnet.venues import VenueRecord
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +74,53 @@ class VenueSpec(Protocol):
     def metadata_requests(self, symbols: list[SymbolInfo]) -> list[str]: ...
 
     def history_requests(self, symbol: SymbolInfo, end_ms: int, bars: int) -> list[str]: ...
+
+
+class RecordSpec:
+    """The VenueSpec parts that follow from a venue's record; a connector adds its parser and frames."""
+
+    record: VenueRecord
+
+    def __init__(self) -> None:
+        rec = self.record
+        self.name = rec.name
+        self.default_endpoints = Endpoints(ws=rec.ws, rest=rec.rest)
+        self.heartbeat_s = rec.heartbeat_s
+        self.max_connection_s = rec.max_connection_s
+        self.stale_after_s = rec.stale_after_s
+        self.limits_note = rec.quality.note
+
+    def ws_url(self, endpoints: Endpoints, symbols: list[SymbolInfo]) -> str:
+        return endpoints.ws + self.record.ws_path
+
+    def subscribe_args(self, symbols: list[SymbolInfo]) -> list[str]:
+        """Every subscription argument as JSON text, whole-market channels first (default: the topic as a string)."""
+        topics = list(self.record.global_channels)
+        for info in symbols:
+            topics += self.record.channels_of(info.short)
+        return [orjson.dumps(topic).decode() for topic in topics]
+
+    def subscribe_frames(self, symbols: list[SymbolInfo]) -> list[str]:
+        chunks = self.record.chunking.split(self.subscribe_args(symbols))
+        return [self.subscribe_frame(number, chunk) for number, chunk in enumerate(chunks, start=1)]
+
+    def subscribe_frame(self, number: int, args: list[str]) -> str:
+        """The subscribe frame carrying `args` (JSON texts); `number` counts frames from 1."""
+        raise NotImplementedError
+
+    def heartbeat_frame(self) -> str | None:
+        return self.record.heartbeat_frame
+
+    def rest_polls(self, symbols: list[SymbolInfo]) -> list[RestPoll]:
+        return [RestPoll(path.format(inst=info.venue_symbol(self.name), short=info.short), interval)
+                for info in symbols for path, interval in self.record.rest_polls]
+
+    def metadata_requests(self, symbols: list[SymbolInfo]) -> list[str]:
+        return []
+
+    def history_requests(self, symbol: SymbolInfo, end_ms: int, bars: int) -> list[str]:
+        """Each history route's pages in the record's order (klines first: they price OI history)."""
+        return [path for route in self.record.history for path in self.record.pages(route, symbol.short, end_ms, bars)]
 
 
 MAX_VENUE_ERRORS = 20  # error replies kept per parser (bounded: a bad feed can repeat forever)

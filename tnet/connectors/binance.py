@@ -11,18 +11,16 @@ import msgspec
 import orjson
 from msgspec import UNSET, UnsetType
 
-from tnet.connectors.base import Endpoints, ParserStats, RestPoll, rows_to_events
+from tnet.connectors.base import ParserStats, RecordSpec, rows_to_events
 from tnet.connectors.base import non_negative as _non_negative
 from tnet.connectors.base import positive as _positive
 from tnet.connectors.base import remember_error as _remember_error
 from tnet.events import Bar, Event, Liquidation, MarkPrice, OpenInterest, Trades
 from tnet.symbols import SymbolInfo
+from tnet.venues.binance import RECORD
 
-VENUE = "binance"
+VENUE = RECORD.name
 BAR_MS = 300_000  # history is always 5-minute bars
-KLINES_PAGE = 1500  # /fapi/v1/klines max limit
-OI_HIST_PAGE = 500  # /futures/data/openInterestHist max limit
-SUBSCRIBE_CHUNK = 200  # streams per SUBSCRIBE frame; a handful of frames stays under 10 msgs/s
 
 _INF = math.inf
 _NAN = math.nan
@@ -96,7 +94,7 @@ class BinanceParser:
 
     def __init__(self, symbols: list[SymbolInfo]) -> None:
         self.stats = ParserStats()
-        self._short: dict[str, str] = {info.binance: info.short for info in symbols}
+        self._short: dict[str, str] = {info.venue_symbol(VENUE): info.short for info in symbols}
         self._mark: dict[str, float] = {}  # latest mark per short name (OI poll is in base coin)
         self._pending_oi: dict[str, OpenInterest] = {}  # OI polled before the first mark
 
@@ -300,58 +298,13 @@ class BinanceParser:
             _non_negative(row["sumOpenInterestValue"])), self.stats)
 
 
-class BinanceSpec:
-    """Binance USDⓈ-M protocol facts (2026 routed `/market` path, combined-stream mode)."""
+class BinanceSpec(RecordSpec):
+    """Binance USDⓈ-M protocol: the record's facts, SUBSCRIBE frames and the parser."""
 
-    name = VENUE
-    default_endpoints = Endpoints(ws="wss://fstream.binance.com", rest="https://fapi.binance.com")
-    heartbeat_s: float | None = None  # the server pings every 3 min; websockets answers
-    max_connection_s: float | None = 23.5 * 3600  # reconnect before the 24 h hard cut
-    stale_after_s = 5.0  # markPrice@1s is the canary
-    limits_note = "forceOrder sends at most 1 liquidation per symbol per second (a lower bound)"
+    record = RECORD
 
-    def ws_url(self, endpoints: Endpoints, symbols: list[SymbolInfo]) -> str:
-        # Legacy /ws and /stream still ack subscriptions but forward nothing since 2026-04.
-        return endpoints.ws + "/market/stream"
-
-    def subscribe_frames(self, symbols: list[SymbolInfo]) -> list[str]:
-        params = ["!forceOrder@arr"]
-        for info in symbols:
-            name = info.binance.lower()
-            params.append(f"{name}@markPrice@1s")
-            params.append(f"{name}@aggTrade")
-        return [
-            orjson.dumps(
-                {"method": "SUBSCRIBE", "params": params[start:start + SUBSCRIBE_CHUNK],
-                 "id": number}
-            ).decode()
-            for number, start in enumerate(range(0, len(params), SUBSCRIBE_CHUNK), start=1)
-        ]
-
-    def heartbeat_frame(self) -> str | None:
-        return None
+    def subscribe_frame(self, number: int, args: list[str]) -> str:
+        return f'{{"method":"SUBSCRIBE","params":[{",".join(args)}],"id":{number}}}'
 
     def make_parser(self, symbols: list[SymbolInfo]) -> BinanceParser:
         return BinanceParser(symbols)
-
-    def rest_polls(self, symbols: list[SymbolInfo]) -> list[RestPoll]:
-        # No USDⓈ-M WebSocket OI stream exists, so open interest is polled.
-        return [RestPoll(f"/fapi/v1/openInterest?symbol={info.binance}", 5.0) for info in symbols]
-
-    def metadata_requests(self, symbols: list[SymbolInfo]) -> list[str]:
-        return []
-
-    def history_requests(self, symbol: SymbolInfo, end_ms: int, bars: int) -> list[str]:
-        """Klines first, then OI history; pages step endTime back (both ends inclusive)."""
-        paths: list[str] = []
-        for start in range(0, max(bars, 0), KLINES_PAGE):
-            paths.append(
-                f"/fapi/v1/klines?symbol={symbol.binance}&interval=5m"
-                f"&limit={min(KLINES_PAGE, bars - start)}&endTime={end_ms - start * BAR_MS}"
-            )
-        for start in range(0, max(bars, 0), OI_HIST_PAGE):
-            paths.append(
-                f"/futures/data/openInterestHist?symbol={symbol.binance}&period=5m"
-                f"&limit={min(OI_HIST_PAGE, bars - start)}&endTime={end_ms - start * BAR_MS}"
-            )
-        return paths

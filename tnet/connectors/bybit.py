@@ -12,18 +12,16 @@ import msgspec
 import orjson
 from msgspec import UNSET, UnsetType
 
-from tnet.connectors.base import Endpoints, ParserStats, RestPoll
+from tnet.connectors.base import ParserStats, RecordSpec
 from tnet.connectors.base import non_negative as _non_negative
 from tnet.connectors.base import positive as _positive
 from tnet.connectors.base import remember_error as _remember_error
 from tnet.events import Bar, Event, Liquidation, MarkPrice, OpenInterest, Trades
 from tnet.symbols import SymbolInfo
+from tnet.venues.bybit import RECORD
 
-VENUE = "bybit"
+VENUE = RECORD.name
 BAR_MS = 300_000
-KLINE_PAGE = 1000  # /v5/market/kline max limit (older docs said 200; 1000 since 2023)
-OI_PAGE = 200  # /v5/market/open-interest max limit
-MAX_ARGS_CHARS = 20_000  # a public connection's args must stay under 21,000 characters
 MAX_REMEMBERED_CLOSES = 20_000  # kline closes kept per symbol to price OI history
 
 _INF = math.inf
@@ -132,10 +130,10 @@ class BybitParser:
 
     def __init__(self, symbols: list[SymbolInfo]) -> None:
         self.stats = ParserStats()
-        self._short: dict[str, str] = {info.bybit: info.short for info in symbols}
+        self._short: dict[str, str] = {info.venue_symbol(VENUE): info.short for info in symbols}
         # One dict lookup per frame: full topic -> (kind, short name).
         self._routes: dict[str, tuple[int, str]] = {
-            f"{prefix}.{info.bybit}": (kind, info.short)
+            f"{prefix}.{info.venue_symbol(VENUE)}": (kind, info.short)
             for info in symbols
             for prefix, kind in _TOPIC_KINDS.items()
         }
@@ -143,7 +141,7 @@ class BybitParser:
         self._tickers: dict[str, dict[str, float]] = {}
         self._mark: dict[str, float] = {}
         self._closes: dict[str, dict[int, float]] = {}  # kline open time -> close, per symbol
-        pairs = {info.bybit: info.short for info in symbols}
+        pairs = {info.venue_symbol(VENUE): info.short for info in symbols}
         self._decode_fast = _fast_decoder(tuple(sorted(pairs.items()))) if pairs else None
 
     def parse(self, frame: str | bytes | msgspec.Raw, recv_ms: int) -> list[Event]:
@@ -382,64 +380,13 @@ class BybitParser:
         return out
 
 
-class BybitSpec:
-    """Bybit v5 public linear protocol facts."""
+class BybitSpec(RecordSpec):
+    """Bybit v5 public linear protocol: the record's facts, subscribe frames and the parser."""
 
-    name = VENUE
-    default_endpoints = Endpoints(ws="wss://stream.bybit.com", rest="https://api.bybit.com")
-    heartbeat_s: float | None = 20.0  # client ping; the server cuts silent connections ~10 min
-    max_connection_s: float | None = None
-    stale_after_s = 5.0  # tickers push every 100 ms
-    limits_note = "allLiquidation: all liquidations, 500 ms batches"
+    record = RECORD
 
-    def ws_url(self, endpoints: Endpoints, symbols: list[SymbolInfo]) -> str:
-        return endpoints.ws + "/v5/public/linear"
-
-    def subscribe_frames(self, symbols: list[SymbolInfo]) -> list[str]:
-        topics = [
-            f"{prefix}.{info.bybit}"
-            for info in symbols
-            for prefix in ("allLiquidation", "tickers", "publicTrade")
-        ]
-        chunks: list[list[str]] = [[]]
-        size = 0
-        for topic in topics:
-            cost = len(topic) + 3  # quotes and comma
-            if chunks[-1] and size + cost > MAX_ARGS_CHARS:
-                chunks.append([])
-                size = 0
-            chunks[-1].append(topic)
-            size += cost
-        return [
-            orjson.dumps({"op": "subscribe", "req_id": str(number), "args": chunk}).decode()
-            for number, chunk in enumerate(chunks, start=1)
-            if chunk
-        ]
-
-    def heartbeat_frame(self) -> str | None:
-        return '{"op":"ping"}'
+    def subscribe_frame(self, number: int, args: list[str]) -> str:
+        return f'{{"op":"subscribe","req_id":"{number}","args":[{",".join(args)}]}}'
 
     def make_parser(self, symbols: list[SymbolInfo]) -> BybitParser:
         return BybitParser(symbols)
-
-    def rest_polls(self, symbols: list[SymbolInfo]) -> list[RestPoll]:
-        return []  # OI arrives on the tickers stream
-
-    def metadata_requests(self, symbols: list[SymbolInfo]) -> list[str]:
-        return []
-
-    def history_requests(self, symbol: SymbolInfo, end_ms: int, bars: int) -> list[str]:
-        """Klines first (the parser prices OI history with their closes), then OI pages."""
-        paths: list[str] = []
-        for start in range(0, max(bars, 0), KLINE_PAGE):
-            paths.append(
-                f"/v5/market/kline?category=linear&symbol={symbol.bybit}&interval=5"
-                f"&limit={min(KLINE_PAGE, bars - start)}&end={end_ms - start * BAR_MS}"
-            )
-        # endTime is inclusive: each page ends one full page (200 bars) before the previous one.
-        for start in range(0, max(bars, 0), OI_PAGE):
-            paths.append(
-                f"/v5/market/open-interest?category=linear&symbol={symbol.bybit}"
-                f"&intervalTime=5min&limit={OI_PAGE}&endTime={end_ms - start * BAR_MS}"
-            )
-        return paths

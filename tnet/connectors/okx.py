@@ -11,19 +11,16 @@ import msgspec
 import orjson
 from msgspec import UNSET, UnsetType
 
-from tnet.connectors.base import Endpoints, ParserStats, RestPoll, rows_to_events
+from tnet.connectors.base import ParserStats, RecordSpec, rows_to_events
 from tnet.connectors.base import non_negative as _non_negative
 from tnet.connectors.base import positive as _positive
 from tnet.connectors.base import remember_error as _remember_error
 from tnet.events import Bar, Event, Liquidation, MarkPrice, OpenInterest, Trades
 from tnet.symbols import SymbolInfo
+from tnet.venues.okx import RECORD
 
-VENUE = "okx"
+VENUE = RECORD.name
 BAR_MS = 300_000
-CANDLES_PAGE = 100  # history-candles: 100 rows per page (documented max is 300 in 2026 copies)
-OI_HIST_PAGE = 100  # rubik open-interest-history: max 100 rows per page
-OI_HIST_MAX_ROWS = 1440  # the endpoint only serves the latest 1,440 entries
-MAX_ARGS_BYTES = 60_000  # total args of one request must stay under 64 KB
 
 _INF = math.inf
 _NAN = math.nan
@@ -103,9 +100,9 @@ class OkxParser:
 
     def __init__(self, symbols: list[SymbolInfo]) -> None:
         self.stats = ParserStats()
-        self._short: dict[str, str] = {info.okx: info.short for info in symbols}
+        self._short: dict[str, str] = {info.venue_symbol(VENUE): info.short for info in symbols}
         # Base coin per contract; the instruments endpoint overrides the offline table.
-        self.ct_val: dict[str, float] = {info.okx: info.okx_ct_val for info in symbols}
+        self.ct_val: dict[str, float] = {info.venue_symbol(VENUE): info.contract_size(VENUE) for info in symbols}
 
     def parse(self, frame: str | bytes | msgspec.Raw, recv_ms: int) -> list[Event]:
         """Normalize one WebSocket frame (text, bytes or msgspec.Raw JSON); never raises."""
@@ -381,63 +378,30 @@ class OkxParser:
             VENUE, short, int(row[0]), recv_ms, _non_negative(row[2]), _non_negative(row[3])), self.stats)
 
 
-class OkxSpec:
-    """OKX v5 public protocol facts."""
+class OkxSpec(RecordSpec):
+    """OKX v5 public protocol: the record's facts, subscribe frames, metadata requests and the parser."""
 
-    name = VENUE
-    default_endpoints = Endpoints(ws="wss://ws.okx.com:8443", rest="https://www.okx.com")
-    heartbeat_s: float | None = 20.0  # text `ping`; the server drops 30 s of silence
-    max_connection_s: float | None = None
-    stale_after_s = 15.0  # mark-price pushes every 10 s when unchanged
-    limits_note = "liquidation-orders is partial (not every OKX liquidation), contracts x ctVal"
+    record = RECORD
 
-    def ws_url(self, endpoints: Endpoints, symbols: list[SymbolInfo]) -> str:
-        return endpoints.ws + "/ws/v5/public"
-
-    def subscribe_frames(self, symbols: list[SymbolInfo]) -> list[str]:
-        args: list[dict[str, str]] = [{"channel": "liquidation-orders", "instType": "SWAP"}]
+    def subscribe_args(self, symbols: list[SymbolInfo]) -> list[str]:
+        # the whole-SWAP liquidation channel by instType, the others per instId
+        args = [orjson.dumps({"channel": channel, "instType": "SWAP"}).decode() for channel in RECORD.global_channels]
         for info in symbols:
-            for channel in ("open-interest", "mark-price", "trades"):
-                args.append({"channel": channel, "instId": info.okx})
-        chunks: list[list[dict[str, str]]] = [[]]
-        size = 0
-        for arg in args:
-            cost = len(orjson.dumps(arg)) + 1
-            if chunks[-1] and size + cost > MAX_ARGS_BYTES:
-                chunks.append([])
-                size = 0
-            chunks[-1].append(arg)
-            size += cost
-        return [orjson.dumps({"op": "subscribe", "args": chunk}).decode() for chunk in chunks]
+            inst = info.venue_symbol(VENUE)
+            args += [orjson.dumps({"channel": channel, "instId": inst}).decode() for channel in RECORD.channels_of(info.short)]
+        return args
 
-    def heartbeat_frame(self) -> str | None:
-        return "ping"
+    def subscribe_frame(self, number: int, args: list[str]) -> str:
+        return f'{{"op":"subscribe","args":[{",".join(args)}]}}'
 
     def make_parser(self, symbols: list[SymbolInfo]) -> OkxParser:
         return OkxParser(symbols)
 
-    def rest_polls(self, symbols: list[SymbolInfo]) -> list[RestPoll]:
-        return []  # OI arrives on the open-interest channel
-
     def metadata_requests(self, symbols: list[SymbolInfo]) -> list[str]:
-        # Instruments first (ctVal), then the recent liquidations OKX serves over REST, so the tape
-        # is not empty on the first frame (no other venue offers public liquidation history).
+        # Instruments first (ctVal), then the recent liquidations OKX serves over REST, so the tape is
+        # not empty on the first frame (no other venue offers public liquidation history).
+        backfill = RECORD.backfill
+        assert backfill is not None
         return ["/api/v5/public/instruments?instType=SWAP"] + [
-            f"/api/v5/public/liquidation-orders?instType=SWAP&uly={s.short}-USDT&state=filled&limit=100"
-            for s in symbols
+            backfill.path.format(short=s.short, page=backfill.page) for s in symbols
         ]
-
-    def history_requests(self, symbol: SymbolInfo, end_ms: int, bars: int) -> list[str]:
-        """Candle pages then OI pages; `after` / `end` return rows strictly earlier than ts."""
-        paths: list[str] = []
-        for start in range(0, max(bars, 0), CANDLES_PAGE):
-            paths.append(
-                f"/api/v5/market/history-candles?instId={symbol.okx}&bar=5m"
-                f"&limit={CANDLES_PAGE}&after={end_ms - start * BAR_MS}"
-            )
-        for start in range(0, min(max(bars, 0), OI_HIST_MAX_ROWS), OI_HIST_PAGE):
-            paths.append(
-                f"/api/v5/rubik/stat/contracts/open-interest-history?instId={symbol.okx}"
-                f"&period=5m&limit={OI_HIST_PAGE}&end={end_ms - start * BAR_MS}"
-            )
-        return paths

@@ -1,22 +1,21 @@
-"""Registry of the venue specs by name: the one place the runtime looks venues up."""
+"""Registry of the venue connectors by name: each venue record names its connector spec."""
 
 from __future__ import annotations
 
-from tnet.connectors.base import VenueSpec
-from tnet.connectors.binance import BinanceSpec
-from tnet.connectors.bybit import BybitSpec
-from tnet.connectors.okx import OkxSpec
+from importlib import import_module
 
-SPECS: dict[str, VenueSpec] = {
-    "binance": BinanceSpec(),
-    "bybit": BybitSpec(),
-    "okx": OkxSpec(),
-}
+from tnet.connectors.base import VenueSpec
+from tnet.venues import RECORDS, get
+
+
+def _load(path: str) -> VenueSpec:
+    module, _, cls = path.partition(":")
+    return getattr(import_module(module), cls)()
+
+
+SPECS: dict[str, VenueSpec] = {name: _load(rec.connector) for name, rec in RECORDS.items()}
 
 
 def get_spec(name: str) -> VenueSpec:
     """The spec of venue `name` (case-insensitive); KeyError with a one-line message if unknown."""
-    try:
-        return SPECS[name.strip().lower()]
-    except KeyError:
-        raise KeyError(f"unknown exchange {name!r}: choose from {', '.join(SPECS)}") from None
+    return SPECS[get(name).name]

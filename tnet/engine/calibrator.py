@@ -3,7 +3,7 @@
 Evidence per venue and tier (exponentially forgotten, so a shifted mix is re-learned):
 - R[t]: print USD softly attributed to tier t by how close each tier's predicted inventory sits to
   the print (percent space, kernel width scaled by recent volatility), divided by the venue's
-  estimated sampling rate (Binance publishes <= 1 print/s, OKX a subset);
+  estimated sampling rate (a venue may publish one print per second, or a subset: its record says);
 - S[t]: the tier-conditional inventory the model itself swept (what tier t would have liquidated if
   every position were tier t: the model's hazard-weighted exposure).
 R[t] / S[t] estimates the weight of tier t wherever S[t] is large enough to judge. Tiers whose
@@ -28,6 +28,7 @@ import math
 import numpy as np
 
 from tnet.engine.ladder import N_TIERS, TIERS, prior_weights
+from tnet.venues import quality
 
 EVIDENCE_HALF_LIFE_MIN: float = 180.0  # forgetting: old evidence halves every 3 h
 UPDATE_EVERY_MIN: int = 5
@@ -36,11 +37,9 @@ WEIGHT_FLOOR: float = 0.002
 # Prior strength: a tier's current weight counts as this many prints' worth of evidence.
 PRIOR_PRINTS: float = 6.0
 HAZARD_HALF_CONFIDENCE: float = 0.4  # tested share of a tier's inventory at which its confidence halves
-# Sampling rate prior and its pseudo-count (USD share of OI) for venues without much evidence.
-SAMPLING_PRIOR: dict[str, float] = {"binance": 1.0, "bybit": 1.0, "okx": 0.5}
-# Venues whose sampling is known, so it is not estimated: Bybit allLiquidation is complete, and
-# Binance prints are corrected per second (one print stands for the second's expected count).
-SAMPLING_KNOWN: frozenset[str] = frozenset({"bybit", "binance"})
+# Sampling rate prior: each venue's record (quality.coverage). It is known, not estimated, for a
+# complete feed and for a one-print-per-second feed (prints are corrected per second there: one print
+# stands for the second's expected count); the pseudo-count below (USD share of OI) weighs the prior.
 MAX_PER_SECOND_FACTOR: float = 100.0
 SAMPLING_PSEUDO_SHARE: float = 0.02
 ATTRIBUTION_BASE_PCT: float = 0.0012  # soft-attribution width at normal volatility
@@ -69,7 +68,7 @@ class VenueCalibration:
         self.unexplained_usd = 0.0  # prints where the model had no inventory at all
         self.printed_sweep_usd = 0.0  # printed USD during sweeping minutes
         self.oi_drop_sweep_usd = 0.0  # OI drop beyond normal flow during sweeping minutes
-        self.sampling = SAMPLING_PRIOR.get(venue, 0.5)
+        self.sampling = quality(venue).coverage
         self.mean_print_usd = 50_000.0  # EWMA of print size (sets how much exposure one print is worth)
         self.print_density = np.zeros((PRINT_MEMORY, N_TIERS))
         self.print_usd = np.zeros(PRINT_MEMORY)
@@ -239,8 +238,9 @@ class Calibrator:
         if not oi_usd > 0:
             return
         pseudo = SAMPLING_PSEUDO_SHARE * oi_usd
-        prior = SAMPLING_PRIOR.get(cal.venue, 0.5)
-        if cal.venue in SAMPLING_KNOWN:
+        traits = quality(cal.venue)
+        prior = traits.coverage
+        if traits.sampling_known:
             cal.sampling = prior
         else:
             cal.sampling = min(max((cal.printed_sweep_usd + prior * pseudo) / (cal.oi_drop_sweep_usd + pseudo), 0.02), 1.5)

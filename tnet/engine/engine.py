@@ -17,7 +17,8 @@ from tnet.engine.ladder import N_TIERS
 from tnet.engine.tape import Tape, tape_clusters, tape_rates
 from tnet.engine.views import CalibrationView, HeatmapView, Level, SymbolView, TapeView
 from tnet.engine.zones import ZoneManager
-from tnet.events import Bar, BookDepth, Event, Liquidation, MarkPrice, OpenInterest, Trades
+from tnet.events import VENUES, Bar, BookDepth, Event, Liquidation, MarkPrice, OpenInterest, Trades
+from tnet.venues import quality
 
 SWEEP_TICK_MS: int = 1_000
 MINUTE_MS: int = 60_000
@@ -30,8 +31,6 @@ COLD_START_SPREAD_PCT: float = 0.02  # first OI without history: entries spread 
 TAPE_WINDOW_S: int = 3600  # the tape, its clusters and rates cover the last hour (the UI's default window)
 LEVEL_SPAN_PCT: float = 0.05  # the level profile covers ±5 % of price
 RECENT_SWEEP_SECONDS: int = 8  # how late a print may arrive and still meet the sweep that caused it
-COMPLETE_FEEDS: frozenset[str] = frozenset({"bybit"})  # allLiquidation pushes every liquidation
-ONE_PRINT_PER_SECOND: frozenset[str] = frozenset({"binance"})  # forceOrder: latest liquidation per second only
 VOLUME_BOXES: int = 4  # a minute's volume at price is placed as at most this many equal-volume boxes
 CLOCK_AHEAD_MS: int = 120_000  # self_check realigns a clock further ahead of real time than this
 MAX_CATCHUP_MINUTES: int = 24 * 60  # after a longer silence, skip ahead instead of replaying every minute
@@ -40,7 +39,7 @@ MAX_CATCHUP_MINUTES: int = 24 * 60  # after a longer silence, skip ahead instead
 class SymbolEngine:
     """Per-symbol state: grid, inventory, tape, calibrator, zones and history. Pure: time comes from events."""
 
-    def __init__(self, symbol: str, venues: tuple[str, ...] = ("binance", "bybit", "okx"),
+    def __init__(self, symbol: str, venues: tuple[str, ...] = VENUES,
                  calibration: dict | None = None, bucket_usd: float | None = None) -> None:
         self.symbol = symbol
         self.venues = tuple(venues)
@@ -74,7 +73,7 @@ class SymbolEngine:
         self._prints_min = [0.0] * n
         self._prints_since_oi = [0.0] * n
         self._print_window = [False] * n  # a print (any venue) since this venue's last OI update
-        self._one_per_second = [v in ONE_PRINT_PER_SECOND for v in self.venues]
+        self._one_per_second = [quality(v).one_per_second for v in self.venues]  # the latest print per second only
         self._live = True  # False inside the bar path: no prints there, so no calibration exposure
         self._bar_evidence = False  # True while a bar that comes with prints or realised totals is swept
         self._bar_swept = np.zeros(0)  # tier USD that bar swept per venue, (V, T): the at-risk denominator
@@ -84,7 +83,7 @@ class SymbolEngine:
         self._tick_swept_side: np.ndarray | None = None
         self._recent_sweeps: dict[int, np.ndarray] = {}
         self._second_counts: dict[int, list[int]] = {}  # second -> prints per venue (recent seconds only)
-        self._complete_venue = next((i for i, v in enumerate(self.venues) if v in COMPLETE_FEEDS), None)  # second start ms -> swept (side, venue, tier)
+        self._complete_venue = next((i for i, v in enumerate(self.venues) if quality(v).complete), None)  # second start ms -> swept (side, venue, tier)
         self._pending: list[tuple[int, int, float, float, int]] = []  # (venue, side, usd, firing price, ts)
         self._next_tick_ms: int | None = None
         self._next_minute_ms: int | None = None

@@ -12,6 +12,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from tnet.events import VENUES
+
 DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 OKX_EVENTS = DATA / "okx-hl-liq-0xknxwledge" / "liquidations_events.csv"
 REGIME_1H = DATA / "coinglass-agg-ismethanhtung" / "regime_1h_BN-BB-OKX_2025-12-04_2026-06-02.csv"
@@ -93,7 +95,7 @@ def simulator(seeds: list[int], hours: float, mix_name: str) -> str:
     cal = ["| mix | seed | venue | tested tiers | TVD tested (prior → learned) | at-risk learned | true at-risk share |",
            "|---|---|---|---|---|---|---|"]
     for seed in seeds:
-        rep = run_sim(seed=seed, hours=hours, leverage_mix=None if mix is None else {v: mix for v in ("binance", "bybit", "okx")})
+        rep = run_sim(seed=seed, hours=hours, leverage_mix=None if mix is None else {v: mix for v in VENUES})
         for window in ("fixed", "traded"):
             for side in ("long", "short"):
                 sc = rep["scores"]["windows"][window][side]

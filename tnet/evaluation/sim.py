@@ -27,7 +27,7 @@ HORIZON_MS = 3_600_000
 ORIGIN_EVERY_MS = 1_800_000
 TOP_SHARE = 0.10
 STEP_MS = 1_000
-BINANCE_OI_POLL_MS = 5_000
+OI_POLL_MS = 5_000  # venues whose open interest the market does not push are polled (REST in real life)
 # More, smaller at-risk positions at the same open interest and liquidated USD: enough liquidations per
 # hour to score a ranking (at 1 a simulated position stands for so many traders that BTC has a few a day).
 SIM_ACTIVITY = 10.0
@@ -96,7 +96,7 @@ def run_sim(seed: int = 0, hours: float = 36.0, leverage_mix: dict | None = None
     next_origin = start
     t = start
     seen_liq = 0
-    has_binance_oi = market.oi_ms.get("binance") is not None
+    polled = [v for v in venues if market.oi_ms.get(v) is None]
     while t < end:
         t += STEP_MS
         if shift_ms is not None and t - STEP_MS < shift_ms <= t:
@@ -106,9 +106,10 @@ def run_sim(seed: int = 0, hours: float = 36.0, leverage_mix: dict | None = None
             truth = _truth_mixes(market, symbol)
             tvd_at_shift = {v: tvd(engine.calibrator.per_venue[i].weights, truth[v]) for i, v in enumerate(venues)}
         events = market.step(t)
-        if not has_binance_oi and t % BINANCE_OI_POLL_MS == 0 and "binance" in venues:
-            base, usd = market.current_oi(symbol, "binance")  # Binance OI is REST-polled in real life
-            events.append(OpenInterest("binance", symbol, t, t, base, usd))
+        if polled and t % OI_POLL_MS == 0:
+            for venue in polled:
+                base, usd = market.current_oi(symbol, venue)
+                events.append(OpenInterest(venue, symbol, t, t, base, usd))
         for ev in events:
             engine.on_event(ev)
             static.on_event(ev)

@@ -28,25 +28,25 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from tnet.events import Bar, Event, Liquidation, MarkPrice, OpenInterest, Trades
-from tnet.margin import BRACKETS, LEVERAGE_TIERS
+from tnet.margin import LEVERAGE_TIERS
+from tnet.sim.venues import SIM
+from tnet.venues import RECORDS, quality
 
 TICK_MS = 100  # resolution of the price path and of liquidation checks
 BAR_MS = 300_000  # history bars are 5-minute bars
 DAY_MS = 86_400_000
 HOUSEKEEPING_MS = 10_000  # how often expired positions are closed (their exit is that coarse)
 PREHISTORY_STEP_MS = 300_000  # coarse steps for the simulated day before start (divides BAR_MS)
-OKX_COVERAGE = 0.4  # share of liquidations OKX publishes
 IMPACT = 0.15  # log-price push per unit of (liquidated USD / symbol OI USD)
 IMPACT_DECAY_S = 7_200.0  # liquidation impact relaxes with this time constant (wicks partly revert)
 MAX_IMPACT_PER_LIQ = 0.004  # one liquidation never moves price more than 0.4 %
 CHURN_PER_DAY = 1.5  # taker volume that does not change OI, as a multiple of OI per day
-VENUE_INDEX = {"binance": 0, "bybit": 1, "okx": 2}
-ALL_VENUES: tuple[str, ...] = ("binance", "bybit", "okx")
+ALL_VENUES: tuple[str, ...] = tuple(SIM)  # every venue with a record and a simulator module
+VENUE_INDEX = {v: i for i, v in enumerate(ALL_VENUES)}
+NV = len(ALL_VENUES)
 
-# Open interest per venue, USD. BTC from the only per-venue snapshot in the shared data:
-# ../shared/data/okx-hl-liq-0xknxwledge/open_interest_BTC.csv at 2026-03-07T10:49Z (Binance 5.73e9,
-# Bybit 3.28e9, OKX 2.05e9; sum 11.07e9). Other symbols scale this by SymbolParams.oi_vs_btc.
-BTC_OI_USD: dict[str, float] = {"binance": 5.73e9, "bybit": 3.28e9, "okx": 2.05e9}
+# Open interest per venue, USD (tnet/sim/venues/<venue>.py). Other symbols scale this by SymbolParams.oi_vs_btc.
+BTC_OI_USD: dict[str, float] = {v: p.btc_oi_usd for v, p in SIM.items()}
 
 # How open interest is held (the hidden *risk mix*). Only "isolated" liquidates at its ladder price.
 RISK_KINDS: tuple[str, ...] = ("isolated", "cross", "hedged", "low_leverage", "top_up")
@@ -58,27 +58,19 @@ ISOLATED, CROSS, HEDGED, LOW_LEVERAGE, TOP_UP = range(5)
 # data (issue 7). Binance and Bybit default to cross margin, so they hold less isolated OI than OKX.
 # The split of the rest is not in the shared data (cross vs hedged vs low leverage leave no trace in
 # liquidation totals); these are plausible proportions.
-DEFAULT_RISK_MIX: dict[str, dict[str, float]] = {
-    "binance": {"isolated": 0.024, "cross": 0.536, "hedged": 0.20, "low_leverage": 0.14, "top_up": 0.10},
-    "bybit": {"isolated": 0.028, "cross": 0.522, "hedged": 0.18, "low_leverage": 0.15, "top_up": 0.12},
-    "okx": {"isolated": 0.036, "cross": 0.494, "hedged": 0.20, "low_leverage": 0.15, "top_up": 0.12},
-}
+DEFAULT_RISK_MIX: dict[str, dict[str, float]] = {v: dict(p.risk_mix) for v, p in SIM.items()}
 RISK_JITTER = 500.0  # Dirichlet concentration of the seeded per-venue draw around the defaults
 ISOLATED_COUNT_SHARE = 0.6  # share of simulated positions that are isolated (prints) at activity 1, whatever their OI share
 CROSS_BUFFER = (3.0, 12.0)  # cross account equity / position margin, log-uniform: effective leverage = tier / buffer
 TOP_UP_AT = 0.5  # a top-up trader restores the original distance when price has covered this share of it
 
 # Realistic mixes (heatmap-models.md §4: most OI at 2-10x, a thin high-leverage tail), per venue.
-DEFAULT_MIX: dict[str, dict[int, float]] = {
-    "binance": {2: 0.10, 3: 0.12, 5: 0.20, 10: 0.22, 20: 0.14, 25: 0.08, 50: 0.07, 75: 0.03, 100: 0.03, 125: 0.01},
-    "bybit": {2: 0.08, 3: 0.10, 5: 0.18, 10: 0.22, 20: 0.15, 25: 0.10, 50: 0.08, 75: 0.04, 100: 0.04, 125: 0.01},
-    "okx": {2: 0.12, 3: 0.14, 5: 0.22, 10: 0.22, 20: 0.12, 25: 0.07, 50: 0.06, 75: 0.02, 100: 0.02, 125: 0.01},
-}
+DEFAULT_MIX: dict[str, dict[int, float]] = {v: dict(p.leverage_mix) for v, p in SIM.items()}
 
 # Default publish intervals (ms) of mark prices. Coarser than the real Bybit 100 ms / OKX 200 ms so
 # a 36 h backtest stays fast; the servers pass the real-time values.
-DEFAULT_MARK_MS: dict[str, int] = {"binance": 1000, "bybit": 500, "okx": 500}
-DEFAULT_OI_MS: dict[str, int | None] = {"binance": 5000, "bybit": 1000, "okx": 3000}
+DEFAULT_MARK_MS: dict[str, int] = {v: p.mark_ms for v, p in SIM.items()}
+DEFAULT_OI_MS: dict[str, int | None] = {v: p.oi_ms for v, p in SIM.items()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,7 +144,7 @@ def normalize_mix(mix: dict[str, dict[int, float]], base: dict[str, dict[int, fl
     out = {v: dict(w) for v, w in (base or DEFAULT_MIX).items()}
     for venue, weights in mix.items():
         if venue not in VENUE_INDEX:
-            raise ValueError(f"unknown venue {venue!r} in leverage mix (expected binance, bybit, okx)")
+            raise ValueError(f"unknown venue {venue!r} in leverage mix (expected {', '.join(ALL_VENUES)})")
         if not isinstance(weights, dict) or not weights:
             raise ValueError(f"leverage mix for {venue} must be a non-empty mapping tier -> weight")
         clean: dict[int, float] = {}
@@ -184,7 +176,7 @@ def normalize_risk_mix(mix: dict[str, dict[str, float]], base: dict[str, dict[st
     out = {v: dict(w) for v, w in (base or DEFAULT_RISK_MIX).items()}
     for venue, weights in mix.items():
         if venue not in VENUE_INDEX:
-            raise ValueError(f"unknown venue {venue!r} in risk mix (expected binance, bybit, okx)")
+            raise ValueError(f"unknown venue {venue!r} in risk mix (expected {', '.join(ALL_VENUES)})")
         if not isinstance(weights, dict) or not weights:
             raise ValueError(f"risk mix for {venue} must be a non-empty mapping kind -> share")
         clean: dict[str, float] = {}
@@ -247,7 +239,7 @@ def _notional_caps(venue: str) -> np.ndarray:
     Real venues cap leverage by bracket; without this a big 125x position would be liquidated
     the moment it opened.
     """
-    rows = BRACKETS.get(venue, BRACKETS["binance"])
+    rows = RECORDS[venue].brackets
     caps = []
     for lev in LEVERAGE_TIERS:
         cap = 0.0
@@ -266,7 +258,7 @@ _BRACKET_ARRAYS: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
 def _bracket_arrays(venue: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(floors, maintenance rates, maintenance amounts) of a venue's brackets, cached."""
     if venue not in _BRACKET_ARRAYS:
-        rows = BRACKETS.get(venue, BRACKETS["binance"])
+        rows = RECORDS[venue].brackets
         _BRACKET_ARRAYS[venue] = (np.array([r[0] for r in rows]), np.array([r[1] for r in rows]),
                                   np.array([r[2] for r in rows]))
     return _BRACKET_ARRAYS[venue]
@@ -304,8 +296,8 @@ class _Book:
         self.max_long_liq = -math.inf  # highest long liquidation price (prefilter)
         self.min_short_liq = math.inf  # lowest short liquidation price (prefilter)
         self.bounds_dirty = False
-        self.count = np.zeros(3, dtype=np.int64)  # open positions per venue (incremental)
-        self.oi = np.zeros(3)  # open base qty per venue (incremental, re-summed exactly on demand)
+        self.count = np.zeros(NV, dtype=np.int64)  # open positions per venue (incremental)
+        self.oi = np.zeros(NV)  # open base qty per venue (incremental, re-summed exactly on demand)
 
     def grow(self, extra: int) -> None:
         """Enlarge capacity (only if the population overshoots its target a lot)."""
@@ -327,8 +319,8 @@ class _Book:
         for name in self.COLUMNS:
             getattr(self, name)[slots] = cols[name]
         venue, qty, is_long, liq = cols["venue"], cols["qty"], cols["is_long"], cols["liq"]
-        self.count += np.bincount(venue, minlength=3)[:3]
-        self.oi += np.bincount(venue, weights=qty, minlength=3)[:3]
+        self.count += np.bincount(venue, minlength=NV)[:NV]
+        self.oi += np.bincount(venue, weights=qty, minlength=NV)[:NV]
         if is_long.any():
             self.max_long_liq = max(self.max_long_liq, float(liq[is_long].max()))
         if (~is_long).any():
@@ -337,8 +329,8 @@ class _Book:
     def remove(self, slots: np.ndarray) -> None:
         """Free slots; bounds become conservative (stale) until recomputed."""
         self.active[slots] = False
-        self.count -= np.bincount(self.venue[slots], minlength=3)[:3]
-        self.oi -= np.bincount(self.venue[slots], weights=self.qty[slots], minlength=3)[:3]
+        self.count -= np.bincount(self.venue[slots], minlength=NV)[:NV]
+        self.oi -= np.bincount(self.venue[slots], weights=self.qty[slots], minlength=NV)[:NV]
         self.free.extend(slots.tolist())
         self.bounds_dirty = True
 
@@ -360,8 +352,8 @@ class _BarAcc:
     high: float
     low: float
     close: float
-    volume: np.ndarray = field(default_factory=lambda: np.zeros(3))
-    buy: np.ndarray = field(default_factory=lambda: np.zeros(3))
+    volume: np.ndarray = field(default_factory=lambda: np.zeros(NV))
+    buy: np.ndarray = field(default_factory=lambda: np.zeros(NV))
 
 
 class _SymbolState:
@@ -381,7 +373,7 @@ class _SymbolState:
                                for v in ALL_VENUES])
         self.path_rng = np.random.default_rng([seed, index, 1])
         self.rng = np.random.default_rng([seed, index, 2])
-        self.pub_rng = np.random.default_rng([seed, index, 3])  # publishing choices only (OKX coverage)
+        self.pub_rng = np.random.default_rng([seed, index, 3])  # publishing choices only (partial feeds)
         self.t0_ms = t0_ms  # time of tick 0
         self.path = np.zeros(0)  # log price per tick (without impact), ticks path_base.. onwards
         self.path_base = 0  # tick index of path[0]; older ticks are dropped to bound memory
@@ -393,10 +385,10 @@ class _SymbolState:
         self.book = _Book(int(self.params.positions_per_venue * n_venues * 1.6))
         self.next_housekeeping = t0_ms
         self.bar = _BarAcc(t0_ms, self.price, self.price, self.price, self.price)
-        self.bars: list[deque[Bar]] = [deque(maxlen=3000) for _ in range(3)]
-        self.binance_pending: LiqRecord | None = None
-        self.bybit_pending: list[LiqRecord] = []
-        self.last_oi_pub: list[float] = [-1.0, -1.0, -1.0]
+        self.bars: list[deque[Bar]] = [deque(maxlen=3000) for _ in range(NV)]
+        self.second_pending: list[LiqRecord | None] = [None] * NV  # one-print-per-second venues: the second's latest
+        self.batch_pending: list[list[LiqRecord]] = [[] for _ in range(NV)]  # batching venues: the open batch
+        self.last_oi_pub: list[float] = [-1.0] * NV
 
     def ensure_path(self, first: int, last: int) -> None:
         """Make ticks first..last available; ticks before `first` are dropped (time only moves on)."""
@@ -442,7 +434,7 @@ class _SymbolState:
 
 
 class Market:
-    """A seeded, pure simulated market for several symbols on Binance, Bybit and OKX."""
+    """A seeded, pure simulated market for several symbols on every venue with a simulator module."""
 
     def __init__(self, symbols: list[str] = ["BTC"], seed: int = 0, start_ms: int = 1_790_000_000_000,  # noqa: B006
                  leverage_mix: dict[str, dict[int, float]] | None = None, burst: float = 1.0,
@@ -460,7 +452,7 @@ class Market:
             raise ValueError("Market needs at least one symbol")
         for v in venues:
             if v not in VENUE_INDEX:
-                raise ValueError(f"unknown venue {v!r} (expected binance, bybit, okx)")
+                raise ValueError(f"unknown venue {v!r} (expected {', '.join(ALL_VENUES)})")
         if not (burst > 0 and math.isfinite(burst)):
             raise ValueError("burst must be a positive number")
         self.symbols = list(dict.fromkeys(s.upper() for s in symbols))
@@ -751,7 +743,7 @@ class Market:
         j1 = (t_end - st.t0_ms) // TICK_MS
         dt_s = (t_end - t_prev) / 1000.0
         prev_price = st.price
-        flow = [0.0] * 6  # taker buy qty per venue, then taker sell qty per venue
+        flow = [0.0] * (2 * NV)  # taker buy qty per venue, then taker sell qty per venue
         liq_records: list[LiqRecord] = []
         if j1 >= j0:
             st.impact *= math.exp(-dt_s / IMPACT_DECAY_S)
@@ -779,8 +771,8 @@ class Market:
         st.imbalance += -st.imbalance * dt_s / 14_400 + float(st.rng.standard_normal()) * math.sqrt(dt_s / 14_400) * 0.8
         self._churn(st, prev_price, dt_s, flow)
         bar = st.bar
-        for vi in range(3):
-            bar.volume[vi] += flow[vi] + flow[3 + vi]
+        for vi in range(NV):
+            bar.volume[vi] += flow[vi] + flow[NV + vi]
             bar.buy[vi] += flow[vi]
         self._publish(st, t_prev, t_end, seg, tick0, liq_records, flow, events if emit else None)
         if t_end >= st.bar.start_ms + BAR_MS:
@@ -806,7 +798,7 @@ class Market:
             long_qty, short_qty = self._draw_positions(st, venue, n, tick0 + idx * TICK_MS, seg[idx])
             # opening trades are taker flow in the position's direction
             flow[vi] += long_qty
-            flow[3 + vi] += short_qty
+            flow[NV + vi] += short_qty
 
     def _liquidate(self, st: _SymbolState, seg: np.ndarray, tick0: int, records: list[LiqRecord],
                    flow: list[float]) -> None:
@@ -851,7 +843,7 @@ class Market:
             vi = VENUE_INDEX[rec.venue]
             if rec.side == "long":
                 push -= min(IMPACT * qty * p / oi_usd, MAX_IMPACT_PER_LIQ)
-                flow[3 + vi] += qty  # a forced sell
+                flow[NV + vi] += qty  # a forced sell
             else:
                 push += min(IMPACT * qty * p / oi_usd, MAX_IMPACT_PER_LIQ)
                 flow[vi] += qty
@@ -915,11 +907,11 @@ class Market:
             return
         longs = done & b.is_long
         shorts = done & ~b.is_long
-        sold = np.bincount(b.venue[longs], weights=b.qty[longs], minlength=3).tolist()
-        bought = np.bincount(b.venue[shorts], weights=b.qty[shorts], minlength=3).tolist()
-        for vi in range(3):
+        sold = np.bincount(b.venue[longs], weights=b.qty[longs], minlength=NV).tolist()
+        bought = np.bincount(b.venue[shorts], weights=b.qty[shorts], minlength=NV).tolist()
+        for vi in range(NV):
             flow[vi] += bought[vi]
-            flow[3 + vi] += sold[vi]
+            flow[NV + vi] += sold[vi]
         b.remove(np.flatnonzero(done))
 
     def _top_up(self, st: _SymbolState) -> None:
@@ -958,7 +950,7 @@ class Market:
             vi = VENUE_INDEX[venue]
             vol = oi[vi] * scale
             flow[vi] += vol * (0.5 + tilt)
-            flow[3 + vi] += vol * (0.5 - tilt)
+            flow[NV + vi] += vol * (0.5 - tilt)
 
     def _publish(self, st: _SymbolState, t_prev: int, t_end: int, seg: np.ndarray | None, tick0: int,
                  records: list[LiqRecord], flow: list[float], out: list[Event] | None) -> None:
@@ -971,30 +963,43 @@ class Market:
                 out.append(Liquidation(rec.venue, sym, rec.ts_ms, rec.ts_ms, rec.side, price, rec.qty,
                                        rec.qty * price))
 
-        def flush_binance(upto: int) -> None:
-            pend = st.binance_pending
-            if pend is not None and (pend.ts_ms // 1000 + 1) * 1000 <= upto:
-                emit_liq(pend, pend.fill_price)
-                st.binance_pending = None
+        def reported(rec: LiqRecord) -> float:
+            return rec.fill_price if quality(rec.venue).reported_price == "fill" else rec.bankruptcy_price
 
+        def flush_second(vi: int, upto: int) -> None:
+            pend = st.second_pending[vi]
+            if pend is not None and (pend.ts_ms // 1000 + 1) * 1000 <= upto:
+                emit_liq(pend, reported(pend))
+                st.second_pending[vi] = None
+
+        # each venue's record says how it publishes: the latest per second, in batches, or a share
         for rec in records:
-            if rec.venue == "binance":
+            vi = VENUE_INDEX[rec.venue]
+            traits = quality(rec.venue)
+            if not traits.liquidations:
+                continue
+            if traits.one_per_second:
                 # only the latest liquidation per symbol per second is pushed, after the window
-                flush_binance(rec.ts_ms)
-                st.binance_pending = rec  # supersedes a pending one of the same second (never published)
-            elif rec.venue == "bybit":
-                st.bybit_pending.append(rec)
-            elif st.pub_rng.random() < OKX_COVERAGE:
-                emit_liq(rec, rec.bankruptcy_price)  # OKX bkPx
-        flush_binance(t_end)
-        if st.bybit_pending:
-            keep = []
-            for rec in st.bybit_pending:
-                if (rec.ts_ms // 500 + 1) * 500 <= t_end:
-                    emit_liq(rec, rec.bankruptcy_price)
-                else:
-                    keep.append(rec)
-            st.bybit_pending = keep
+                flush_second(vi, rec.ts_ms)
+                st.second_pending[vi] = rec  # supersedes a pending one of the same second (never published)
+            elif traits.batch_ms:
+                st.batch_pending[vi].append(rec)
+            else:
+                share = SIM[rec.venue].published_share
+                if share >= 1.0 or st.pub_rng.random() < share:
+                    emit_liq(rec, reported(rec))
+        for vi, venue in enumerate(ALL_VENUES):
+            flush_second(vi, t_end)
+            pending = st.batch_pending[vi]
+            if pending:
+                batch = quality(venue).batch_ms
+                keep = []
+                for rec in pending:
+                    if (rec.ts_ms // batch + 1) * batch <= t_end:
+                        emit_liq(rec, reported(rec))
+                    else:
+                        keep.append(rec)
+                st.batch_pending[vi] = keep
         if out is None:
             return
         oi = st.book.oi.tolist()
@@ -1013,12 +1018,12 @@ class Market:
             oi_step = self.oi_ms.get(venue)
             if oi_step and (t_end // oi_step) > (t_prev // oi_step):
                 base = oi[vi]
-                if base != st.last_oi_pub[vi] or venue == "binance":
+                if base != st.last_oi_pub[vi] or SIM[venue].oi_every_interval:
                     st.last_oi_pub[vi] = base
                     tm = (t_end // oi_step) * oi_step
                     out.append(OpenInterest(venue, sym, tm, tm, base, base * price))
-            if flow[vi] > 0 or flow[3 + vi] > 0:
-                out.append(Trades(venue, sym, t_end, t_end, price, flow[vi], flow[3 + vi]))
+            if flow[vi] > 0 or flow[NV + vi] > 0:
+                out.append(Trades(venue, sym, t_end, t_end, price, flow[vi], flow[NV + vi]))
 
     def _close_bar(self, st: _SymbolState, t_end: int) -> None:
         bar = st.bar

@@ -27,6 +27,7 @@ from tnet.events import Event, Liquidation
 from tnet.sim.faults import Faults, load_leverage_mix, parse_faults
 from tnet.sim.market import Market
 from tnet.sim.rest import RestApi
+from tnet.sim.venues import SIM
 from tnet.sim.wire import BinanceEncoder, BybitEncoder, OkxEncoder
 
 __all__ = ["SimServer", "Faults", "parse_faults", "load_leverage_mix"]
@@ -115,10 +116,10 @@ class SimServer:
         self.symbols = [s.upper() for s in symbols]
         self._clock0 = clock()
         self.start_ms = int(self._clock0 * 1000)
-        # real-time publishing cadences: Bybit tickers 100 ms, OKX mark 200 ms; Binance OI is REST only
+        # real-time publishing cadences (each venue's SimParams)
         self.market = Market(self.symbols, seed=seed, start_ms=self.start_ms, leverage_mix=leverage_mix,
-                             burst=self.faults.burst, mark_ms={"binance": 1000, "bybit": 100, "okx": 200},
-                             oi_ms={"binance": None, "bybit": 1000, "okx": 3000}, activity=activity,
+                             burst=self.faults.burst, mark_ms={v: p.live_mark_ms for v, p in SIM.items()},
+                             oi_ms={v: p.live_oi_ms for v, p in SIM.items()}, activity=activity,
                              risk_mix=risk_mix)
         self.rng = np.random.default_rng([seed, 99])
         self.binance = BinanceEncoder(self.rng)
@@ -169,7 +170,7 @@ class SimServer:
         ws = f"ws://{self.host}:{self.port}"
         rest = f"http://{self.host}:{self.port}"
         out: dict[str, Any] = {"host": self.host, "port": self.port}
-        for venue in ("binance", "bybit", "okx"):
+        for venue in SIM:
             out[venue] = {"ws": ws, "rest": rest}
         return out
 

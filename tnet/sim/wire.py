@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from tnet.events import Event, Liquidation, MarkPrice, OpenInterest, Trades
-from tnet.symbols import OKX_CT_VAL
+from tnet.venues import okx as okx_record
 
 FUNDING_MS = 8 * 3_600_000  # funding every 8 h (next funding time field)
 FUNDING_RATE = "0.00010000"
@@ -49,7 +49,7 @@ def num_str(x: float, decimals: int = 8) -> str:
 
 def okx_ct_val(symbol: str) -> float:
     """OKX contract value (base coin per contract) of a simulated symbol."""
-    return OKX_CT_VAL.get(symbol, 1.0)
+    return okx_record.RECORD.contract_size(symbol)
 
 
 def contracts_str(qty: float, symbol: str) -> str:

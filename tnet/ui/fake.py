@@ -14,6 +14,8 @@ from tnet.engine.views import (
     TapeView,
     Zone,
 )
+from tnet.events import VENUES
+from tnet.margin import LEVERAGE_TIERS
 
 COL_MS = 60_000
 N_COLS = 1440  # 24 h of 1-minute columns, like the engine's ring
@@ -21,6 +23,32 @@ N_ROWS = 300
 BASE_PRICES = {"BTC": 67_000.0, "ETH": 3_500.0, "SOL": 150.0}
 LEVERAGES = (10, 20, 25, 50, 100)
 T_START_MS = 1_790_000_000_000  # a fixed clock: screenshots are reproducible
+
+# Synthetic per-venue figures, given to the registry's venues in order (any venue set works).
+FAKE_VENUES: tuple[dict[str, Any], ...] = (
+    {"weights": (0.04, 0.06, 0.12, 0.22, 0.2, 0.14, 0.1, 0.05, 0.04, 0.03), "events": 1234, "oi": 8e9,
+     "down": "DNS: name resolution failed",
+     "live": {"msgs_per_s": 42.0, "latency_ms_p50": 35.0, "latency_ms_p99": 90.0, "reconnects": 0, "note": "",
+              "last_msg_age_s": 0.1}},
+    {"weights": (0.05, 0.08, 0.15, 0.25, 0.18, 0.1, 0.09, 0.04, 0.04, 0.02), "events": 321, "oi": 5e9,
+     "down": "connect refused",
+     "live": {"msgs_per_s": 31.0, "latency_ms_p50": 48.0, "latency_ms_p99": 120.0, "reconnects": 1, "note": "",
+              "last_msg_age_s": 0.2}},
+    {"weights": (0.1,) * 10, "events": 0, "oi": 3e9, "down": "no route to host",
+     "live": {"msgs_per_s": 18.0, "latency_ms_p50": 61.0, "latency_ms_p99": 150.0, "reconnects": 0,
+              "note": "partial feed", "last_msg_age_s": 0.3}},
+    {"weights": (0.06, 0.08, 0.14, 0.2, 0.18, 0.12, 0.1, 0.06, 0.04, 0.02), "events": 88, "oi": 2e9,
+     "down": "TLS handshake failed",
+     "live": {"msgs_per_s": 12.0, "latency_ms_p50": 70.0, "latency_ms_p99": 160.0, "reconnects": 0, "note": "",
+              "last_msg_age_s": 0.4}},
+    {"weights": (0.08, 0.1, 0.16, 0.2, 0.16, 0.1, 0.08, 0.06, 0.04, 0.02), "events": 45, "oi": 1e9,
+     "down": "connect timeout",
+     "live": {"msgs_per_s": 9.0, "latency_ms_p50": 80.0, "latency_ms_p99": 190.0, "reconnects": 2, "note": "",
+              "last_msg_age_s": 0.5}},
+    {"weights": (0.1,) * 10, "events": 0, "oi": 1.5e9, "down": "silent (no data)",
+     "live": {"msgs_per_s": 6.0, "latency_ms_p50": 90.0, "latency_ms_p99": 210.0, "reconnects": 0,
+              "note": "no liquidation feed", "last_msg_age_s": 0.6}},
+)
 
 
 class FakeRuntime:
@@ -72,32 +100,23 @@ class FakeRuntime:
             zones=self._zones(symbol, price, last_long, last_short, prices),
             tape=TapeView(events=events, clusters=[], long_usd=sum(e["usd"] for e in events if e["side"] == "long"),
                           short_usd=sum(e["usd"] for e in events if e["side"] == "short"), window_s=300),
-            calibration={
-                "binance": CalibrationView(tiers=[2, 3, 5, 10, 20, 25, 50, 75, 100, 125],
-                                           weights=[0.04, 0.06, 0.12, 0.22, 0.2, 0.14, 0.1, 0.05, 0.04, 0.03], events=1234),
-                "bybit": CalibrationView(tiers=[2, 3, 5, 10, 20, 25, 50, 75, 100, 125],
-                                         weights=[0.05, 0.08, 0.15, 0.25, 0.18, 0.1, 0.09, 0.04, 0.04, 0.02], events=321),
-                "okx": CalibrationView(tiers=[2, 3, 5, 10, 20, 25, 50, 75, 100, 125],
-                                       weights=[0.1] * 10, events=0),
-            },
-            oi={"binance": 8e9, "bybit": 5e9, "okx": 3e9, "total_usd": 16e9},
+            calibration={v: CalibrationView(tiers=list(LEVERAGE_TIERS), weights=list(row["weights"]), events=row["events"])
+                         for v, row in zip(VENUES, FAKE_VENUES)},
+            oi={**{v: row["oi"] for v, row in zip(VENUES, FAKE_VENUES)},
+                "total_usd": sum(row["oi"] for row in FAKE_VENUES[:len(VENUES)])},
             heatmap=hm, warm=True,
         )
 
     def health(self) -> dict[str, Any]:
         """Three live venues, or three down venues with reasons (`venues_down=True`, or after lose_source())."""
         if self.venues_down or self.lost_at_ms is not None:
-            reasons = {"binance": "DNS: name resolution failed", "bybit": "connect refused", "okx": "no route to host"}
             age = (self.now_ms - self.lost_at_ms) / 1000 if self.lost_at_ms is not None else None
-            return {"venues": {v: {"state": "down", "reason": r, "msgs_per_s": 0.0, "latency_ms_p50": None,
+            return {"venues": {v: {"state": "down", "reason": row["down"], "msgs_per_s": 0.0, "latency_ms_p50": None,
                                    "latency_ms_p99": None, "reconnects": 3, "parse_errors": 0, "note": "",
                                    "last_msg_age_s": age}
-                               for v, r in reasons.items()}}
-        return {"venues": {
-            "binance": {"state": "live", "msgs_per_s": 42.0, "latency_ms_p50": 35.0, "latency_ms_p99": 90.0, "reconnects": 0, "parse_errors": 0, "reason": "", "note": "", "last_msg_age_s": 0.1},
-            "bybit": {"state": "live", "msgs_per_s": 31.0, "latency_ms_p50": 48.0, "latency_ms_p99": 120.0, "reconnects": 1, "parse_errors": 0, "reason": "", "note": "", "last_msg_age_s": 0.2},
-            "okx": {"state": "live", "msgs_per_s": 18.0, "latency_ms_p50": 61.0, "latency_ms_p99": 150.0, "reconnects": 0, "parse_errors": 0, "reason": "", "note": "partial feed", "last_msg_age_s": 0.3},
-        }}
+                               for v, row in zip(VENUES, FAKE_VENUES)}}
+        return {"venues": {v: {"state": "live", **row["live"], "parse_errors": 0, "reason": ""}
+                           for v, row in zip(VENUES, FAKE_VENUES)}}
 
     def lose_source(self) -> None:
         """Every venue drops now (the clock keeps running with step())."""
@@ -108,7 +127,7 @@ class FakeRuntime:
         return {"events": sum(len(s["prints"]) for s in self._state.values()), "dropped": 0}
 
     # ----- driving the fake -------------------------------------------------------------
-    def add_print(self, symbol: str, side: str, usd: float, venue: str = "binance", price: float | None = None) -> None:
+    def add_print(self, symbol: str, side: str, usd: float, venue: str = VENUES[0], price: float | None = None) -> None:
         """Append one real liquidation print at the current time."""
         st = self._state[symbol]
         p = float(st["path"][-1]) if price is None else price
@@ -132,9 +151,9 @@ class FakeRuntime:
             # vectorised draws: a burst of thousands of prints must cost the generator little
             longs = self.rng.random(prints) < 0.5
             usds = np.exp(self.rng.normal(9.0, 1.6, prints))
-            venues = self.rng.integers(0, 3, prints)
+            venues = self.rng.integers(0, min(3, len(VENUES)), prints)
             price = float(st["path"][-1])
-            names = ("binance", "bybit", "okx")
+            names = VENUES
             st["prints"].extend(
                 {"type": "liquidation", "venue": names[v], "symbol": sym, "ts_ms": self.now_ms,
                  "recv_ms": self.now_ms + 40, "side": "long" if lg else "short", "price": price,
@@ -181,7 +200,7 @@ class FakeRuntime:
             side = "long" if k % 3 else "short"
             usd = [2_500.0, 18_000.0, 140_000.0, 1_600_000.0][k % 4]
             price = float(path[j]) * (0.999 if side == "long" else 1.001)
-            st["prints"].append({"type": "liquidation", "venue": ["binance", "bybit", "okx"][k % 3], "symbol": symbol,
+            st["prints"].append({"type": "liquidation", "venue": VENUES[k % min(3, len(VENUES))], "symbol": symbol,
                                  "ts_ms": int(ts), "recv_ms": int(ts) + 40, "side": side, "price": price,
                                  "qty": usd / price, "usd": usd})
         return st

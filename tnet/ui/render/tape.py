@@ -7,6 +7,8 @@ from typing import Any
 
 from textual.strip import Strip
 
+from tnet.venues import RECORDS
+
 from tnet.ui.render.palette import Palette
 from tnet.ui.render.scale import format_age, format_price, format_usd, price_decimals
 from tnet.ui.render.text import fit, line
@@ -14,7 +16,12 @@ from tnet.ui.render.text import fit, line
 BIG_USD = 100_000.0  # bold
 HUGE_USD = 1_000_000.0  # reverse video: readable from across the desk
 MIN_USD_STEPS: tuple[float, ...] = (0.0, 1_000.0, 10_000.0, 100_000.0, 1_000_000.0)
-VENUE_ABBR = {"binance": "BIN", "bybit": "BYB", "okx": "OKX"}
+
+
+def venue_abbr(venue: str) -> str:
+    """Three letters for `venue`: its record's abbreviation, else its first three letters."""
+    rec = RECORDS.get(venue)
+    return rec.abbr if rec is not None else venue[:3].upper()
 
 
 def next_min_usd(current: float, steps: tuple[float, ...] = MIN_USD_STEPS) -> float:
@@ -53,7 +60,7 @@ def tape_row(event: dict[str, Any], now_ms: int, width: int, palette: Palette, d
         parts.append((clock + " ", palette.muted))
     if width >= 32:
         venue = str(event.get("venue", "?"))
-        parts.append((fit(VENUE_ABBR.get(venue, venue[:3].upper()), 3) + " ", palette.muted))
+        parts.append((fit(venue_abbr(venue), 3) + " ", palette.muted))
     parts += [
         (fit("LONG" if side == "long" else "SHORT", 5) + " ", palette.side[side]),
         (fit(signed_size(event), 7, ">"), strong),
