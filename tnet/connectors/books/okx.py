@@ -1,0 +1,185 @@
+"""OKX v5 depth: `books` (400 levels, 100 ms), a snapshot then updates chained on prevSeqId -> seqId.
+
+Rules (OKX v5 docs, "Order book channel" and "Checksum"): the snapshot has prevSeqId -1; each
+update's prevSeqId equals the seqId before it (a keep-alive repeats it with empty sides; after a
+sequence reset seqId may be lower than prevSeqId, still chained). The checksum is the CRC32, as a
+signed 32-bit integer, of the top 25 bids and asks interleaved "bid:size:ask:size:..." (the longer
+side's extra levels follow), price and size exactly as received. A recorder found it 0 on every
+frame in 2026, so it is checked only when the venue sends a non-zero one.
+Sizes are contracts; samples convert them to base coin with ctVal.
+"""
+
+from __future__ import annotations
+
+import heapq
+import zlib
+from typing import Any
+
+import msgspec
+import orjson
+
+from tnet.connectors.base import Endpoints
+from tnet.connectors.books.sync import Action, BookFeed, Send, SymbolBook, finite_levels
+from tnet.events import Event
+from tnet.symbols import SymbolInfo
+
+VENUE = "okx"
+CHANNEL = "books"
+CHECKSUM_LEVELS = 25
+
+
+class _Arg(msgspec.Struct, gc=False):
+    channel: str
+    instId: str
+
+
+class _Data(msgspec.Struct, gc=False):
+    asks: list[list[str]]
+    bids: list[list[str]]
+    ts: str
+    seqId: int
+    prevSeqId: int = -1
+    checksum: int = 0
+
+
+class _Message(msgspec.Struct, gc=False):
+    arg: _Arg
+    action: str
+    data: list[_Data]
+
+
+_decode = msgspec.json.Decoder(_Message).decode
+
+
+def checksum(bids: list[str], asks: list[str]) -> int:
+    """OKX's book checksum of "price:size" texts, best first on each side."""
+    parts: list[str] = []
+    for i in range(CHECKSUM_LEVELS):
+        if i < len(bids):
+            parts.append(bids[i])
+        if i < len(asks):
+            parts.append(asks[i])
+    value = zlib.crc32(":".join(parts).encode())
+    return value - (1 << 32) if value >= 1 << 31 else value
+
+
+class _Text:
+    """The level texts a checksum needs ("price:size" as received), per side."""
+
+    __slots__ = ("bids", "asks")
+
+    def __init__(self) -> None:
+        self.bids: dict[float, str] = {}
+        self.asks: dict[float, str] = {}
+
+
+def _subscription(op: str, inst_id: str) -> str:
+    return orjson.dumps({"op": op, "args": [{"channel": CHANNEL, "instId": inst_id}]}).decode()
+
+
+class OkxBooks(BookFeed):
+    """The sync state machine of every watched symbol on one OKX depth connection."""
+
+    venue = VENUE
+
+    def make_book(self, info: SymbolInfo) -> SymbolBook:
+        return SymbolBook(info, info.okx, scale=info.okx_ct_val)
+
+    def resync_actions(self, sb: SymbolBook) -> list[Action]:
+        return [Send(_subscription(op, sb.venue_symbol)) for op in ("unsubscribe", "subscribe")]
+
+    def parse(self, frame: str | bytes, recv_ms: int) -> list[Event]:
+        self.stats.frames += 1
+        try:
+            msg = _decode(frame)
+            sb = self.by_venue_symbol.get(msg.arg.instId)
+            if sb is None or msg.arg.channel != CHANNEL:
+                return []
+            out: list[Event] = []
+            for data in msg.data:
+                bids, asks = finite_levels(data.bids), finite_levels(data.asks)
+                self._apply(sb, msg.action, data, bids, asks, recv_ms)
+                out.extend(self.sample(sb, recv_ms))
+            return out
+        except (msgspec.DecodeError, msgspec.ValidationError):
+            self.control(frame)
+        except (ValueError, IndexError):
+            self.stats.parse_errors += 1
+        return []
+
+    def _apply(self, sb: SymbolBook, action: str, data: _Data, bids: list, asks: list, recv_ms: int) -> None:
+        if action == "snapshot":
+            if sb.state == "synced":
+                sb.resets += 1
+            sb.book.replace([(p, s) for p, s, _, _ in bids], [(p, s) for p, s, _, _ in asks])
+            text = sb.extra = _Text()
+            text.bids = {p: f"{pt}:{st}" for p, s, pt, st in bids if s}
+            text.asks = {p: f"{pt}:{st}" for p, s, pt, st in asks if s}
+            self.synced(sb, recv_ms)
+        elif action != "update":
+            raise ValueError(f"unknown action {action!r}")
+        elif sb.state != "synced":
+            return  # updates of a subscription being replaced: the snapshot is on its way
+        elif data.prevSeqId != sb.seq:
+            if data.seqId <= sb.seq and data.prevSeqId < sb.seq:
+                sb.duplicates += 1  # already applied
+            else:
+                self.desync(sb, f"gap: prevSeqId={data.prevSeqId} but the last seqId={sb.seq}")
+            return
+        else:
+            sb.book.update([(p, s) for p, s, _, _ in bids], [(p, s) for p, s, _, _ in asks])
+            text = sb.extra
+            for side, rows in ((text.bids, bids), (text.asks, asks)):
+                for p, s, pt, st in rows:
+                    if s:
+                        side[p] = f"{pt}:{st}"
+                    else:
+                        side.pop(p, None)
+            if len(text.bids) > len(sb.book.bids) or len(text.asks) > len(sb.book.asks):  # the book trimmed
+                text.bids = {p: text.bids[p] for p in sb.book.bids}
+                text.asks = {p: text.asks[p] for p in sb.book.asks}
+            if bids or asks:
+                sb.updates += 1
+        sb.seq = data.seqId
+        sb.ts_ms = int(data.ts)
+        if data.checksum and self._checksum(sb) != data.checksum:
+            sb.checksum_errors += 1
+            self.desync(sb, f"checksum mismatch at seqId {data.seqId}")
+
+    @staticmethod
+    def _checksum(sb: SymbolBook) -> int:
+        text = sb.extra
+        bids = [text.bids[p] for p in heapq.nlargest(CHECKSUM_LEVELS, text.bids)]
+        asks = [text.asks[p] for p in heapq.nsmallest(CHECKSUM_LEVELS, text.asks)]
+        return checksum(bids, asks)
+
+    def error_text(self, msg: dict[str, Any]) -> str | None:
+        event = msg.get("event")
+        arg = msg.get("arg")
+        if event in ("subscribe", "unsubscribe") or (isinstance(arg, dict) and arg.get("channel") != CHANNEL):
+            return ""  # an ack, or another channel's data
+        if event == "error":
+            return f"{msg.get('code', '')}: {msg.get('msg', '')}"
+        return None
+
+
+class OkxBookSpec:
+    """The depth connection (the public endpoint; OKX advises at most 30 depth channels per socket)."""
+
+    name = VENUE
+    heartbeat_s: float | None = 20.0  # text `ping`
+    max_connection_s: float | None = None
+    stale_after_s = 5.0
+
+    def ws_url(self, endpoints: Endpoints, symbols: list[SymbolInfo]) -> str:
+        return endpoints.ws + "/ws/v5/public"
+
+    def subscribe_frames(self, symbols: list[SymbolInfo]) -> list[str]:
+        args = [{"channel": CHANNEL, "instId": info.okx} for info in symbols]
+        return [orjson.dumps({"op": "subscribe", "args": args}).decode()]
+
+    def heartbeat_frame(self) -> str | None:
+        return "ping"
+
+    def make_parser(self, symbols: list[SymbolInfo]) -> OkxBooks:
+        return OkxBooks(symbols)
