@@ -152,6 +152,7 @@ class Settings:
     redis_maxlen: int = 200_000  # events kept per symbol stream (XADD MAXLEN ~)
     save_state: bool = True  # False for simulator and replay runs unless --state-dir is given
     warm_start: bool = True
+    book: bool = True  # order-book depth connections (the book layer); `--no-book` or `book = false` turns them off
     watch: tuple[str, ...] = ()  # symbols `tnet watch` shows when none are named
     alert_rules: list[dict[str, Any]] = field(default_factory=list)  # the config's [[alerts]] tables, raw
     bell: bool = False  # ring the terminal bell on an alert in the TUI
@@ -190,7 +191,7 @@ def load_config_file(path: Path | None, required: bool) -> dict[str, Any]:
         data = tomllib.loads(raw.decode("utf-8", errors="replace"))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"config file {str(path)!r} is not valid TOML: {exc}") from None
-    known = {"exchanges", "state_dir", "endpoints", "proxy", "theme", "symbols", "source", "watch", "redis", "redis_maxlen", "alerts", "bell"}
+    known = {"exchanges", "state_dir", "endpoints", "proxy", "theme", "symbols", "source", "watch", "redis", "redis_maxlen", "alerts", "bell", "book"}
     unknown = sorted(set(data) - known)
     if unknown:
         raise ConfigError(f"config file {str(path)!r}: unknown key {unknown[0]!r} (known: {', '.join(sorted(known))})")
@@ -207,6 +208,7 @@ def build_settings(
     speed: str | float | None = None,
     redis: str | None = None,
     redis_maxlen: int | None = None,
+    book: bool | None = None,
 ) -> Settings:
     """Merge defaults < config file < options (Typer already folds `TNET_*` env vars into options)."""
     data = load_config_file(config, required=config is not None)
@@ -264,6 +266,10 @@ def build_settings(
             raise ConfigError(f"bad redis_maxlen {maxlen!r}: expected a whole number of events >= 1000")
         settings.redis_maxlen = maxlen
     _alert_settings(settings, data)
+    value = data.get("book", True) if book is None else book
+    if not isinstance(value, bool):
+        raise ConfigError(f"config book: expected true or false, got {value!r}")
+    settings.book = value
     return settings
 
 

@@ -11,6 +11,7 @@ import typer
 
 from tnet.cli.common import (
     FAILED_EXIT,
+    BookOpt,
     ConfigOpt,
     ExchangesOpt,
     RuleOpt,
@@ -65,6 +66,7 @@ def health(
     symbols: SymbolsArg = None,
     seconds: Annotated[float, typer.Option("--seconds", envvar="TNET_SECONDS", min=1, help="How long to listen.")] = 5.0,
     json_out: Annotated[bool, typer.Option("--json", envvar="TNET_JSON", help="Print JSON instead of a table.")] = False,
+    book: BookOpt = None,
     source: SourceOpt = None,
     exchanges: ExchangesOpt = None,
     state_dir: StateDirOpt = None,
@@ -72,7 +74,8 @@ def health(
 ) -> None:
     """Connect to every feed for N seconds and report per-venue health. Exit 0 all live, 1 degraded (flapped, errors), 2 any down."""
     settings, infos = _live_settings(
-        "health", symbols, allow=("redis",), source=source, exchanges=exchanges, state_dir=state_dir, config=config
+        "health", symbols, allow=("redis",), source=source, exchanges=exchanges, state_dir=state_dir, config=config,
+        book=book,
     )
     settings.warm_start = False
 
@@ -155,6 +158,7 @@ def record(
     settings, infos = _live_settings(
         "record", symbols, source=source, exchanges=exchanges, state_dir=state_dir, config=config
     )
+    settings.book = False  # depth frames are not recorded: they would dwarf every other stream
     if out.exists() and not force:
         fail(f"{str(out)!r} exists; add --force to replace it (or choose another name)")
     check_writable(out, "recording")
@@ -358,6 +362,7 @@ def snapshot(
     svg: Annotated[Path | None, typer.Option("--svg", envvar="TNET_SVG", help="Write a picture of the heatmap to this SVG file.")] = None,
     heatmap: Annotated[bool, typer.Option("--heatmap", envvar="TNET_HEATMAP", help="Include the time x price matrix in JSON.")] = False,
     speed: Annotated[str, typer.Option("--speed", envvar="TNET_SPEED", help="Replay speed when --source replay:FILE.")] = "max",
+    book: BookOpt = None,
     source: SourceOpt = None,
     exchanges: ExchangesOpt = None,
     state_dir: StateDirOpt = None,
@@ -365,7 +370,7 @@ def snapshot(
 ) -> None:
     """Collect for --seconds (or replay a recording) and print one snapshot of SYMBOL; exit 1 when no data came."""
     settings, infos = settings_and_symbols(
-        [symbol], source=source, exchanges=exchanges, state_dir=state_dir, config=config, speed=speed
+        [symbol], source=source, exchanges=exchanges, state_dir=state_dir, config=config, speed=speed, book=book
     )
     if svg is not None:
         check_writable(svg, "picture")
@@ -458,6 +463,7 @@ def watch(
     speed: Annotated[str, typer.Option("--speed", envvar="TNET_SPEED", help="Replay speed with --source replay:FILE (or 'max').")] = "1",
     rule: RuleOpt = None,
     bell: Annotated[bool, typer.Option("--bell", envvar="TNET_BELL", help="Ring the terminal bell on each alert.")] = False,
+    book: BookOpt = None,
     source: SourceOpt = None,
     exchanges: ExchangesOpt = None,
     state_dir: StateDirOpt = None,
@@ -466,7 +472,8 @@ def watch(
     """The terminal UI: liquidation heatmap, tape, zones, feed health, calibration, alerts."""
     _run_tui(
         symbols or [],
-        dict(source=source, exchanges=exchanges, state_dir=state_dir, config=config, theme=theme, speed=speed),
+        dict(source=source, exchanges=exchanges, state_dir=state_dir, config=config, theme=theme, speed=speed,
+             book=book),
         min_usd, rules=rule, bell=bell,
     )
 
@@ -474,6 +481,7 @@ def watch(
 def demo(
     theme: Annotated[str | None, typer.Option("--theme", envvar="TNET_THEME", help="Theme name (see themes/).")] = None,
     seed: Annotated[int, typer.Option("--seed", envvar="TNET_SEED", help="Simulator seed.")] = 0,
+    book: BookOpt = None,
     state_dir: StateDirOpt = None,
     config: ConfigOpt = None,
 ) -> None:
@@ -481,7 +489,7 @@ def demo(
     # A simulator run keeps no calibrator state unless --state-dir is given (tnet.config).
     _run_tui(
         ["BTC", "ETH", "SOL"],
-        dict(source="sim", exchanges=None, state_dir=state_dir, config=config, theme=theme),
+        dict(source="sim", exchanges=None, state_dir=state_dir, config=config, theme=theme, book=book),
         0.0,
         seed=seed,
     )

@@ -30,6 +30,11 @@ RuleOpt = Annotated[
     typer.Option("--rule", envvar="TNET_RULE", show_default=False,
                  help="A rule KIND:key=value,... (repeatable), e.g. burst:min_usd=1M,window=60s; added to the config's [[alerts]]."),
 ]
+BookOpt = Annotated[
+    bool | None,
+    typer.Option("--book/--no-book", envvar="TNET_BOOK", show_default=False,
+                 help="Order-book depth from every venue (the book layer; default on, config key `book`)."),
+]
 ConfigOpt = Annotated[
     Path | None,
     typer.Option("--config", envvar="TNET_CONFIG", help="TOML config file (default: the per-user config.toml)."),
@@ -90,6 +95,7 @@ def load_settings(
     speed: str | None = None,
     redis: str | None = None,
     redis_maxlen: int | None = None,
+    book: bool | None = None,
 ) -> Any:
     """Build Settings from the config file and options, turning bad input into a one-line error."""
     from tnet.config import ConfigError, build_settings
@@ -97,7 +103,7 @@ def load_settings(
     try:
         return build_settings(
             config=config, source=source, exchanges=exchanges, state_dir=state_dir, theme=theme, speed=speed,
-            redis=redis, redis_maxlen=redis_maxlen,
+            redis=redis, redis_maxlen=redis_maxlen, book=book,
         )
     except ConfigError as exc:
         fail(str(exc))

@@ -17,14 +17,17 @@ class Faults:
     stall_every_s: float = 60.0
     malformed: float = 0.0  # fraction of data frames corrupted (truncated, garbage, wrong types)
     burst: float = 1.0  # multiplies the liquidation rate (passed to the Market)
+    book_gap: float = 0.0  # fraction of depth updates never sent (a client's sequence chain breaks)
+    book_dup: float = 0.0  # fraction of depth updates sent twice
+    book_stale: float = 0.0  # fraction of Binance depth snapshots served from seconds ago
 
 
 _KEYS = {"drop": "drop_s", "stall": "stall_s", "stall_every": "stall_every_s", "malformed": "malformed",
-         "burst": "burst"}
+         "burst": "burst", "book_gap": "book_gap", "book_dup": "book_dup", "book_stale": "book_stale"}
 
 
 def parse_faults(text: str) -> Faults:
-    """Parse "drop=30,stall=5,malformed=0.01,burst=10" (any subset). ValueError with a one-line message."""
+    """Parse "drop=30,stall=5,malformed=0.01,burst=10,book_gap=0.01" (any subset). ValueError with a one-line message."""
     values: dict[str, float] = {}
     for part in text.split(","):
         part = part.strip()
@@ -42,8 +45,8 @@ def parse_faults(text: str) -> Faults:
             raise ValueError(f"bad fault {part!r}: value must be a finite number >= 0")
         if key in ("drop", "stall", "stall_every", "burst") and value == 0:
             raise ValueError(f"bad fault {part!r}: value must be > 0")
-        if key == "malformed" and value > 1:
-            raise ValueError(f"bad fault {part!r}: malformed is a fraction between 0 and 1")
+        if key in ("malformed", "book_gap", "book_dup", "book_stale") and value > 1:
+            raise ValueError(f"bad fault {part!r}: {key} is a fraction between 0 and 1")
         values[_KEYS[key]] = value
     faults = Faults(**values)  # type: ignore[arg-type]
     if faults.stall_s is not None and faults.stall_s >= faults.stall_every_s:

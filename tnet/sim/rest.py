@@ -56,6 +56,7 @@ class RestApi:
             "/fapi/v1/openInterest": self.binance_open_interest,
             "/fapi/v1/klines": self.binance_klines,
             "/futures/data/openInterestHist": self.binance_oi_hist,
+            "/fapi/v1/depth": self.binance_depth,
             "/v5/market/kline": self.bybit_kline,
             "/v5/market/open-interest": self.bybit_open_interest,
             "/v5/market/tickers": self.bybit_tickers,
@@ -124,6 +125,11 @@ class RestApi:
         short = self._symbol(_one(q, "symbol"), "USDT")
         base, _usd = self.market.current_oi(short, "binance")
         return 200, {"openInterest": qty_str(base), "symbol": short + "USDT", "time": self._now()}
+
+    def binance_depth(self, q: Query) -> Reply:
+        short = self._symbol(_one(q, "symbol"), "USDT")
+        limit = _int(q, "limit", default=500, lo=5, hi=1000)
+        return 200, self.server.books.binance_snapshot(short, self.market.current_price(short), limit, self._now())
 
     def binance_klines(self, q: Query) -> Reply:
         short = self._symbol(_one(q, "symbol"), "USDT")

@@ -24,6 +24,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
 from tnet.events import Event, Liquidation
+from tnet.sim.book import SimBooks
 from tnet.sim.faults import Faults, load_leverage_mix, parse_faults
 from tnet.sim.market import Market
 from tnet.sim.rest import RestApi
@@ -34,8 +35,8 @@ __all__ = ["SimServer", "Faults", "parse_faults", "load_leverage_mix"]
 
 STEP_INTERVAL_S = 0.05  # wall time between market steps: also the typical send delay (latency > 0)
 QUEUE_FRAMES = 4096  # per-connection bound
-BYBIT_TOPICS = ("allLiquidation", "tickers", "publicTrade")
-OKX_INST_CHANNELS = ("open-interest", "mark-price", "trades")
+BYBIT_TOPICS = ("allLiquidation", "tickers", "publicTrade", "orderbook")
+OKX_INST_CHANNELS = ("open-interest", "mark-price", "trades", "books")
 OKX_INST_TYPES = ("SWAP", "FUTURES", "MARGIN", "OPTION")
 BINANCE_METHODS = "`SUBSCRIBE`, `UNSUBSCRIBE`, `LIST_SUBSCRIPTIONS`, `SET_PROPERTY`, `GET_PROPERTY`"
 
@@ -125,6 +126,7 @@ class SimServer:
         self.binance = BinanceEncoder(self.rng)
         self.bybit = BybitEncoder(self.rng)
         self.okx = OkxEncoder(self.rng)
+        self.books = SimBooks(self.symbols, np.random.default_rng([seed, 98]), self.faults)
         for sym in self.symbols:
             self.bybit.seed_ticker(sym, self.market.current_price(sym), self.market.current_oi(sym, "bybit")[0],
                                    self.start_ms)
@@ -218,6 +220,9 @@ class SimServer:
                 for key, payload in self.okx.encode(ev):
                     if ("okx", key) in wanted:
                         self._fanout("okx", key, _dumps(payload))
+        prices = {s: self.market.current_price(s) for s in self.symbols}
+        for venue, topic, payload in self.books.frames(now_ms, prices, wanted):
+            self._fanout(venue, topic, _dumps(payload))
         # OKX's channel carries every SWAP instrument: now and then one nobody here watches
         dt_s = STEP_INTERVAL_S * self.speed
         if self.rng.random() < dt_s / 20.0:
@@ -287,8 +292,10 @@ class SimServer:
             return ("okx", False, False)
         if path == "/v5/public/linear":
             return ("bybit", False, False)
-        if path == "/market/stream":
+        if path in ("/market/stream", "/public/stream"):
             return ("binance", True, False)
+        if path == "/public/ws" or path.startswith("/public/ws/"):
+            return ("binance", False, False)
         if path == "/market/ws" or path.startswith("/market/ws/"):
             return ("binance", False, False)
         if path in ("/ws", "/stream") or path.startswith("/ws/"):
@@ -481,9 +488,17 @@ class SimServer:
                     snap = self.bybit.ticker_snapshot(topic[len("tickers."):-len("USDT")], self.market.now_ms)
                     if snap is not None:
                         self._reply(conn, snap)
+                elif topic.startswith("orderbook."):  # so does a depth subscriber
+                    sym = topic.rsplit(".", 1)[1][:-len("USDT")]
+                    self._reply(conn, self.books.snapshot_frame("bybit", sym, self.market.current_price(sym),
+                                                                self.market.now_ms))
 
     def _bybit_topic_ok(self, topic: str) -> bool:
         name, _, sym = topic.partition(".")
+        if name == "orderbook":  # orderbook.{depth}.{SYMBOL}; served at depth 200
+            depth, _, sym = sym.partition(".")
+            if depth != "200":
+                return False
         return name in BYBIT_TOPICS and sym.endswith("USDT") and sym[:-4] in self.symbols
 
     # ------------------------------------------------------------------ OKX control
@@ -533,6 +548,10 @@ class SimServer:
             if req_id is not None:
                 ack = {"id": req_id, **ack}
             self._reply(conn, ack)
+            if op == "subscribe" and key[0] == "books":  # the book's snapshot, then its updates
+                sym = key[1][:-len("-USDT-SWAP")]
+                self._reply(conn, self.books.snapshot_frame("okx", sym, self.market.current_price(sym),
+                                                            self.market.now_ms))
 
     def _okx_key(self, arg: dict[str, Any]) -> tuple[tuple[str, str] | None, dict[str, Any]]:
         channel = arg["channel"]

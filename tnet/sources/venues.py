@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from tnet.config import Settings
 from tnet.connectors.base import Endpoints
 from tnet.connectors.supervisor import FramePath
 from tnet.events import Event
 from tnet.sources.base import Feed, VenueFrames
+from tnet.symbols import SymbolInfo
 
 WARM_BARS = 288  # 24 h of 5-minute bars
 WARM_TIMEOUT_S = 8.0
@@ -18,6 +20,10 @@ class VenueSource(VenueFrames):
     """Connections to every selected venue, warm-started from their REST history."""
 
     sim: Any = None  # the in-process simulator while it runs (`--source sim`)
+
+    def __init__(self, symbols: list[SymbolInfo], settings: Settings) -> None:
+        super().__init__(symbols, settings)
+        self.books: dict[str, Any] = {}  # venue -> its depth connection (BookConnection) when books are on
 
     def endpoints(self, venue: str) -> Endpoints:
         """Venue endpoints: in-process/remote simulator, else config overrides over the defaults."""
@@ -69,6 +75,29 @@ class VenueSource(VenueFrames):
             if polls:
                 poller = RestPoller(self._clients[venue], polls, paths[venue], clock=feed.clock)
                 self._tasks.append(asyncio.create_task(poller.run(), name=f"rest:{venue}"))
+        if self.settings.book:
+            self._start_books(feed, proxy)
+
+    def _start_books(self, feed: Feed, proxy: str | None) -> None:
+        """One depth connection per venue, beside its liquidation feed (see tnet/connectors/books)."""
+        from tnet.connectors.books import BOOK_SPECS
+        from tnet.connectors.books.runner import BookConnection
+        from tnet.connectors.health import VenueHealth
+
+        for venue in self.specs:
+            spec = BOOK_SPECS[venue]
+            conn = BookConnection(spec, self.infos, self.endpoints(venue), spec.make_parser(self.infos),
+                                  VenueHealth(venue, spec.stale_after_s), feed.dispatch, self._clients[venue],
+                                  proxy=proxy, clock=feed.clock, guard=self.guard)
+            self.books[venue] = conn
+            self._tasks.append(asyncio.create_task(conn.run(), name=f"book:{venue}"))
+
+    def venue_health(self, now_ms: int) -> dict[str, dict[str, Any]]:
+        venues = super().venue_health(now_ms)
+        for venue, conn in self.books.items():
+            if venue in venues:
+                venues[venue]["book"] = conn.report(now_ms)
+        return venues
 
     async def stop(self) -> None:
         await super().stop()

@@ -1,0 +1,201 @@
+"""Book sync against the simulator's books: its frame sequences with gaps, duplicates and stale
+snapshots (no sockets), then a desync healing itself over loopback (real sockets on 127.0.0.1)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import numpy as np
+import orjson
+import pytest
+
+from tnet.connectors.books import BOOK_SPECS
+from tnet.connectors.books.runner import BookConnection
+from tnet.connectors.books.sync import BookFeed, Fetch, Send
+from tnet.connectors.health import VenueHealth
+from tnet.connectors.supervisor import make_http_client
+from tnet.connectors.base import Endpoints
+from tnet.events import BookDepth
+from tnet.sim.book import SimBook, SimBooks
+from tnet.sim.faults import Faults, parse_faults
+from tnet.sim.server import SimServer
+from tnet.symbols import resolve
+
+SYMBOLS = ["BTC", "ETH"]
+INFOS = [resolve(s) for s in SYMBOLS]
+T0 = 1_790_000_000_000
+VENUES = ("binance", "bybit", "okx")
+
+
+def venue_view(book: SimBook) -> tuple[dict[float, float], dict[float, float]]:
+    """The simulator's book as a client reads it off the wire (price and size texts parsed)."""
+    return ({float(book.px(i)): float(book.qty(q)) for i, q in book.bids.items()},
+            {float(book.px(i)): float(book.qty(q)) for i, q in book.asks.items()})
+
+
+def assert_same_book(feed: BookFeed, books: SimBooks, venue: str) -> None:
+    for info in INFOS:
+        sb = feed.by_venue_symbol[info.venue_symbol(venue)]
+        truth = books.books[(venue, info.short)]
+        assert sb.state == "synced" and sb.seq == truth.seq, (venue, info.short, sb.state)
+        bids, asks = venue_view(truth)
+        assert sb.book.bids == bids and sb.book.asks == asks, (venue, info.short)
+
+
+def test_parse_faults_knows_the_book_faults() -> None:
+    f = parse_faults("book_gap=0.01,book_dup=0.02,book_stale=0.5")
+    assert (f.book_gap, f.book_dup, f.book_stale) == (0.01, 0.02, 0.5)
+    with pytest.raises(ValueError, match="book_gap is a fraction"):
+        parse_faults("book_gap=2")
+
+
+def test_sim_book_looks_like_a_book() -> None:
+    book = SimBook("binance", "BTC", 95_000.0, np.random.default_rng(1))
+    for i in range(300):  # 30 s of a drifting price
+        book.step(95_000.0 * (1 + 0.0004 * np.sin(i / 20)), T0 + 100 * i)
+    best_bid, best_ask = max(book.bids), min(book.asks)
+    assert best_ask - best_bid == 1  # a tick of spread
+    assert 450 <= len(book.bids) <= 600 and 450 <= len(book.asks) <= 600
+    mid = (best_bid + best_ask) / 2
+    near = [q for i, q in book.bids.items() if mid - i < mid * 0.002]
+    far = [q for i, q in book.bids.items() if mid * 0.01 < mid - i < mid * 0.02]
+    assert np.median(far) > 2 * np.median(near)  # depth rises away from mid
+
+
+def test_sim_walls_come_and_go() -> None:
+    book = SimBook("bybit", "BTC", 95_000.0, np.random.default_rng(2))
+    seen: set[tuple[bool, int]] = set()
+    for i in range(3000):  # 5 minutes
+        book.step(95_000.0, T0 + 100 * i)
+        seen.update((b, idx) for b, idx, _ in book.walls)
+    assert len(seen) >= 10  # about one per 20 s per side
+    assert len(book.walls) < len(seen)  # and they expire
+
+
+class Harness:
+    """The simulator's frames straight into each venue's feed; the feeds' actions answered like the venues."""
+
+    def __init__(self, faults: Faults, seed: int = 5) -> None:
+        self.books = SimBooks(SYMBOLS, np.random.default_rng(seed), faults)
+        self.feeds = {v: BOOK_SPECS[v].make_parser(INFOS) for v in VENUES}
+        self.wanted = {(v, SimBooks.topic(v, s)) for v in VENUES for s in SYMBOLS}
+        self.rng = np.random.default_rng(seed + 1)
+        self.price = {"BTC": 95_000.0, "ETH": 3_500.0}
+        self.step = 0
+        for venue in ("bybit", "okx"):  # subscribing sends the book first
+            for s in SYMBOLS:
+                self.subscribed(venue, s, T0)
+
+    def subscribed(self, venue: str, symbol: str, now: int) -> None:
+        frame = self.books.snapshot_frame(venue, symbol, self.price[symbol], now)
+        self.feeds[venue].parse(orjson.dumps(frame), now)
+
+    def answer(self, venue: str, now: int) -> None:
+        for action in self.feeds[venue].take_actions():
+            if isinstance(action, Fetch):
+                body = self.books.binance_snapshot(action.symbol, self.price[action.symbol], 1000, now)
+                self.feeds[venue].parse_rest(action.path, orjson.dumps(body), now)
+                continue
+            assert isinstance(action, Send)
+            msg = orjson.loads(action.frame)
+            if msg["op"] == "subscribe":
+                arg = msg["args"][0]
+                self.subscribed(venue, arg.split(".")[-1][:-4] if venue == "bybit" else arg["instId"].split("-")[0], now)
+
+    def run(self, steps: int) -> None:
+        for _ in range(steps):
+            self.step += 1
+            now = T0 + 100 * self.step
+            for s in self.price:
+                self.price[s] *= float(np.exp(self.rng.normal(0, 0.00005)))
+            for venue, _topic, payload in self.books.frames(now, self.price, self.wanted):
+                self.feeds[venue].parse(orjson.dumps(payload), now)
+            for venue in VENUES:
+                self.answer(venue, now)
+
+
+def test_feeds_follow_the_simulator_exactly() -> None:
+    h = Harness(Faults())
+    h.run(200)
+    for venue in VENUES:
+        assert_same_book(h.feeds[venue], h.books, venue)
+        assert h.feeds[venue].report(T0)["desyncs"] == 0 and h.feeds[venue].stats.parse_errors == 0
+
+
+def test_feeds_resync_through_gaps_duplicates_and_stale_snapshots() -> None:
+    h = Harness(Faults(book_gap=0.03, book_dup=0.03, book_stale=0.5))
+    h.run(600)
+    assert h.books.stats["gaps"] and h.books.stats["duplicates"] and h.books.stats["stale_snapshots"]
+    for venue in VENUES:
+        report = h.feeds[venue].report(T0)
+        assert report["desyncs"] >= 2 and report["resyncs"] >= 1, venue
+        assert sum(s["duplicates"] for s in report["symbols"].values()) >= 1, venue
+    assert sum(s["stale_snapshots"] for s in h.feeds["binance"].report(T0)["symbols"].values()) >= 1
+    h.books.faults = Faults()  # the faults stop: every book heals and equals the venue's again
+    h.run(100)
+    for venue in VENUES:
+        assert_same_book(h.feeds[venue], h.books, venue)
+
+
+class Clock:
+    """Wall-clock time that can be stopped (a stopped simulator publishes nothing more)."""
+
+    def __init__(self) -> None:
+        self.frozen: float | None = None
+
+    def __call__(self) -> float:
+        return self.frozen if self.frozen is not None else time.time()
+
+
+async def test_a_desync_heals_itself_over_loopback() -> None:
+    clock = Clock()
+    server = SimServer(port=0, symbols=SYMBOLS, seed=4, clock=clock,
+                       faults=Faults(book_gap=0.04, book_dup=0.04, book_stale=0.3))
+    await server.start()
+    samples: list[BookDepth] = []
+    conns: dict[str, BookConnection] = {}
+    tasks = []
+    clients = []
+    try:
+        for venue in VENUES:
+            endpoints = Endpoints(ws=f"ws://127.0.0.1:{server.port}", rest=f"http://127.0.0.1:{server.port}")
+            client = make_http_client(None, endpoints.rest)
+            clients.append(client)
+            spec = BOOK_SPECS[venue]
+            conns[venue] = BookConnection(spec, INFOS, endpoints, spec.make_parser(INFOS),
+                                          VenueHealth(venue, spec.stale_after_s), samples.extend, client)
+            tasks.append(asyncio.create_task(conns[venue].run()))
+
+        async def until(check, timeout: float) -> None:
+            deadline = time.monotonic() + timeout
+            while not check():
+                assert time.monotonic() < deadline, {v: c.report(int(time.time() * 1000)) for v, c in conns.items()}
+                await asyncio.sleep(0.1)
+
+        def healed_once() -> bool:
+            now = int(time.time() * 1000)
+            return all(c.report(now)["resyncs"] >= 1 for c in conns.values())
+
+        await until(healed_once, 30)
+        server.books.faults = Faults()  # the venue behaves again: every book must sync and stay synced
+
+        def all_synced() -> bool:
+            return all(c.report(int(time.time() * 1000))["state"] == "synced" for c in conns.values())
+
+        await until(all_synced, 15)
+        clock.frozen = time.time()  # the market stops: what the clients hold must equal the venue's books
+        await asyncio.sleep(0.6)
+        for venue, conn in conns.items():
+            assert_same_book(conn.feed, server.books, venue)
+            assert conn.health.reconnects == 0  # healed in place: resubscribe or refetch, no reconnect
+        got = {(s.venue, s.symbol) for s in samples}
+        assert got == {(v, s) for v in VENUES for s in SYMBOLS}
+        assert all(s.bids[0][0] < s.asks[0][0] for s in samples)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        for client in clients:
+            await client.aclose()
+        await server.stop()
