@@ -10,16 +10,15 @@ import numpy as np
 import orjson
 import pytest
 
+from tnet.connectors.base import Endpoints
 from tnet.connectors.books import BOOK_SPECS
 from tnet.connectors.books.runner import BookConnection
 from tnet.connectors.books.sync import BookFeed, Fetch, Send
 from tnet.connectors.health import VenueHealth
 from tnet.connectors.supervisor import make_http_client
-from tnet.connectors.base import Endpoints
 from tnet.events import BookDepth
 from tnet.sim.book import SimBook, SimBooks
 from tnet.sim.faults import Faults, parse_faults
-from tnet.sim.server import SimServer
 from tnet.symbols import resolve
 
 SYMBOLS = ["BTC", "ETH"]
@@ -148,54 +147,70 @@ class Clock:
         return self.frozen if self.frozen is not None else time.time()
 
 
-async def test_a_desync_heals_itself_over_loopback() -> None:
+async def test_a_desync_heals_itself_over_loopback(start_sim, wait_until) -> None:
     clock = Clock()
-    server = SimServer(port=0, symbols=SYMBOLS, seed=4, clock=clock,
-                       faults=Faults(book_gap=0.04, book_dup=0.04, book_stale=0.3))
-    await server.start()
+    server = await start_sim(symbols=SYMBOLS, seed=4, clock=clock, faults="book_gap=0.04,book_dup=0.04,book_stale=0.3")
+    endpoints = Endpoints(ws=f"ws://127.0.0.1:{server.port}", rest=f"http://127.0.0.1:{server.port}")
+    client = make_http_client(None, endpoints.rest)
     samples: list[BookDepth] = []
-    conns: dict[str, BookConnection] = {}
-    tasks = []
-    clients = []
+    conns = {v: BookConnection(BOOK_SPECS[v], INFOS, endpoints, BOOK_SPECS[v].make_parser(INFOS),
+                               VenueHealth(v, BOOK_SPECS[v].stale_after_s), samples.extend, client) for v in VENUES}
+    tasks = [asyncio.create_task(c.run()) for c in conns.values()]
+
+    def reports() -> dict:
+        now = int(time.time() * 1000)
+        return {v: c.report(now) for v, c in conns.items()}
+
     try:
-        for venue in VENUES:
-            endpoints = Endpoints(ws=f"ws://127.0.0.1:{server.port}", rest=f"http://127.0.0.1:{server.port}")
-            client = make_http_client(None, endpoints.rest)
-            clients.append(client)
-            spec = BOOK_SPECS[venue]
-            conns[venue] = BookConnection(spec, INFOS, endpoints, spec.make_parser(INFOS),
-                                          VenueHealth(venue, spec.stale_after_s), samples.extend, client)
-            tasks.append(asyncio.create_task(conns[venue].run()))
-
-        async def until(check, timeout: float) -> None:
-            deadline = time.monotonic() + timeout
-            while not check():
-                assert time.monotonic() < deadline, {v: c.report(int(time.time() * 1000)) for v, c in conns.items()}
-                await asyncio.sleep(0.1)
-
-        def healed_once() -> bool:
-            now = int(time.time() * 1000)
-            return all(c.report(now)["resyncs"] >= 1 for c in conns.values())
-
-        await until(healed_once, 30)
+        await wait_until(lambda: all(r["resyncs"] >= 1 for r in reports().values()), 30,
+                         "every venue broke and healed at least once")
         server.books.faults = Faults()  # the venue behaves again: every book must sync and stay synced
-
-        def all_synced() -> bool:
-            return all(c.report(int(time.time() * 1000))["state"] == "synced" for c in conns.values())
-
-        await until(all_synced, 15)
+        await wait_until(lambda: all(r["state"] == "synced" for r in reports().values()), 15, "all synced")
         clock.frozen = time.time()  # the market stops: what the clients hold must equal the venue's books
         await asyncio.sleep(0.6)
         for venue, conn in conns.items():
             assert_same_book(conn.feed, server.books, venue)
             assert conn.health.reconnects == 0  # healed in place: resubscribe or refetch, no reconnect
-        got = {(s.venue, s.symbol) for s in samples}
-        assert got == {(v, s) for v in VENUES for s in SYMBOLS}
+        assert {(s.venue, s.symbol) for s in samples} == {(v, s) for v in VENUES for s in SYMBOLS}
         assert all(s.bids[0][0] < s.asks[0][0] for s in samples)
     finally:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        for client in clients:
-            await client.aclose()
-        await server.stop()
+        await client.aclose()
+
+
+def test_books_are_on_unless_the_config_or_option_says_no(tmp_path) -> None:
+    from tnet.config import ConfigError, build_settings
+
+    cfg = tmp_path / "c.toml"
+    cfg.write_text("")
+    assert build_settings(config=cfg).book is True
+    assert build_settings(config=cfg, book=False).book is False
+    cfg.write_text("book = false\n")
+    assert build_settings(config=cfg).book is False
+    assert build_settings(config=cfg, book=True).book is True
+    cfg.write_text('book = "yes"\n')
+    with pytest.raises(ConfigError, match="config book: expected true or false"):
+        build_settings(config=cfg)
+
+
+async def test_health_shows_each_venues_book(start_sim, sim_settings, wait_until) -> None:
+    """Runtime + simulator over loopback: `health()` carries a `book` object per venue."""
+    from tnet.runtime import Runtime
+
+    sim = await start_sim(symbols=SYMBOLS)
+    runtime = Runtime(INFOS, sim_settings(sim, book=True, warm_start=False), engines=False)
+    await runtime.start()
+    try:
+        def synced() -> bool:
+            return all(v["book"]["state"] == "synced" for v in runtime.health()["venues"].values())
+
+        await wait_until(synced, 15, "every venue's books synced")
+        for venue in runtime.health()["venues"].values():
+            book = venue["book"]
+            assert book["desyncs"] == 0 and set(book["symbols"]) == set(SYMBOLS)
+            assert all(s["levels"][0] > 100 and s["state"] == "synced" for s in book["symbols"].values())
+        assert "book" not in Runtime(INFOS, sim_settings(sim)).health()["venues"].get("binance", {})
+    finally:
+        await runtime.stop()

@@ -152,7 +152,7 @@ class Settings:
     redis_maxlen: int = 200_000  # events kept per symbol stream (XADD MAXLEN ~)
     save_state: bool = True  # False for simulator and replay runs unless --state-dir is given
     warm_start: bool = True
-    book: bool = True  # order-book depth connections (the book layer); `--no-book` or `book = false` turns them off
+    book: bool = False  # order-book depth connections (the book layer); the commands turn them on (config `book`)
     watch: tuple[str, ...] = ()  # symbols `tnet watch` shows when none are named
     alert_rules: list[dict[str, Any]] = field(default_factory=list)  # the config's [[alerts]] tables, raw
     bell: bool = False  # ring the terminal bell on an alert in the TUI

@@ -55,7 +55,8 @@ def alert(
         fail("no alert rules: add [[alerts]] tables to the config or pass --rule KIND:key=value,...")
     names = symbols or sorted({s for r in rules for s in r.symbols}) or ["BTC"]
     settings, infos = settings_and_symbols(
-        names, source=source, exchanges=exchanges, state_dir=state_dir, config=config, speed=speed)
+        names, source=source, exchanges=exchanges, state_dir=state_dir, config=config, speed=speed,
+        book=False)  # no rule reads the book
 
     async def main() -> None:
         from tnet.alerts.deliver import ExecSink, QueueSink, WebhookSink

@@ -32,7 +32,7 @@ def collect(
     """Run the engines headless and publish to Redis: one collector, many `--source redis://` readers."""
     settings, infos = settings_and_symbols(
         symbols, source=source, exchanges=exchanges, state_dir=state_dir, config=config, speed=speed,
-        redis=redis, redis_maxlen=maxlen,
+        redis=redis, redis_maxlen=maxlen, book=False,  # depth is not fanned out (it would dwarf every stream)
     )
     if settings.source.kind == "redis":
         fail("collect reads venues, the simulator or a recording, not another collector: use --source live, sim or replay:FILE")

@@ -156,9 +156,9 @@ def record(
 ) -> None:
     """Write every raw frame (and REST response) received to a JSON Lines file."""
     settings, infos = _live_settings(
-        "record", symbols, source=source, exchanges=exchanges, state_dir=state_dir, config=config
+        "record", symbols, source=source, exchanges=exchanges, state_dir=state_dir, config=config,
+        book=False,  # depth frames are not recorded: they would dwarf every other stream
     )
-    settings.book = False  # depth frames are not recorded: they would dwarf every other stream
     if out.exists() and not force:
         fail(f"{str(out)!r} exists; add --force to replace it (or choose another name)")
     check_writable(out, "recording")

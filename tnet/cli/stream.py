@@ -142,7 +142,8 @@ def stream(
     except ValueError as exc:
         fail(str(exc))
     settings, infos = settings_and_symbols(
-        symbols, source=source, exchanges=exchanges, state_dir=state_dir, config=config, speed=speed)
+        symbols, source=source, exchanges=exchanges, state_dir=state_dir, config=config, speed=speed,
+        book=False)  # no depth: stream has no book lines
 
     async def main() -> None:
         from tnet.cli.ndjson import NdjsonOut, run_runtime

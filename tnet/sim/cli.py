@@ -18,7 +18,9 @@ def sim(
         None, "--leverage-mix", help='Hidden leverage mix: JSON or a JSON file, e.g. {"binance": {"10": 0.5, "25": 0.5}}.',
         envvar="TNET_LEVERAGE_MIX"),
     faults: Optional[str] = typer.Option(  # noqa: UP007
-        None, "--faults", help="Fault injection, e.g. drop=30,stall=5,malformed=0.01,burst=10.", envvar="TNET_FAULTS"),
+        None, "--faults", help="Fault injection, e.g. drop=30,stall=5,malformed=0.01,burst=10; depth: "
+        "book_gap=0.01 (updates never sent), book_dup=0.01 (sent twice), book_stale=0.2 (old Binance snapshots).",
+        envvar="TNET_FAULTS"),
     host: str = typer.Option("127.0.0.1", "--host", help="Address to bind.", envvar="TNET_HOST"),
     activity: float = typer.Option(30.0, "--activity", help="Liquidation liveliness: more, smaller at-risk positions at the same OI (1 = the backtest market).",
                                    envvar="TNET_ACTIVITY"),

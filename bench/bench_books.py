@@ -1,0 +1,111 @@
+"""Cost of keeping books in sync: parse + apply + sample per depth frame vs bare orjson.loads of the same frames.
+
+Frames come from the simulator's books (three venues x BTC ETH SOL, 100 ms updates, a minute of
+market), played through fresh book feeds each round. Also prints the CPU share of a core the full
+100 ms rate costs, and the cost per level, to scale to busier live books.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+import numpy as np
+import orjson
+
+from tnet.connectors.books import BOOK_SPECS
+from tnet.connectors.books.sync import Fetch
+from tnet.sim.book import SimBooks
+from tnet.sim.faults import Faults
+from tnet.symbols import resolve_all
+
+SYMBOLS = ["BTC", "ETH", "SOL"]
+INFOS = resolve_all(SYMBOLS)
+VENUES = ("binance", "bybit", "okx")
+STEPS = 600  # 60 s of 100 ms updates
+ROUNDS = 7
+T0 = 1_790_000_000_000
+
+
+def script() -> dict[str, list[tuple[str, str, bytes]]]:
+    """Per venue: the frames a client receives, in order (("ws", "", frame) or ("rest", path, body))."""
+    books = SimBooks(SYMBOLS, np.random.default_rng(1), Faults())
+    price = {"BTC": 95_000.0, "ETH": 3_500.0, "SOL": 150.0}
+    wanted = {(v, SimBooks.topic(v, s)) for v in VENUES for s in SYMBOLS}
+    feeds = {v: BOOK_SPECS[v].make_parser(INFOS) for v in VENUES}
+    out: dict[str, list[tuple[str, str, bytes]]] = {v: [] for v in VENUES}
+    for venue in ("bybit", "okx"):
+        for s in SYMBOLS:
+            out[venue].append(("ws", "", orjson.dumps(books.snapshot_frame(venue, s, price[s], T0))))
+    rng = np.random.default_rng(2)
+    for i in range(1, STEPS + 1):
+        now = T0 + 100 * i
+        for s in price:
+            price[s] *= float(np.exp(rng.normal(0, 0.00005)))
+        for venue, _topic, payload in books.frames(now, price, wanted):
+            frame = orjson.dumps(payload)
+            out[venue].append(("ws", "", frame))
+            feeds[venue].parse(frame, now)
+            for action in feeds[venue].take_actions():
+                if isinstance(action, Fetch):
+                    body = orjson.dumps(books.binance_snapshot(action.symbol, price[action.symbol], 1000, now))
+                    out[venue].append(("rest", action.path, body))
+                    feeds[venue].parse_rest(action.path, body, now)
+    return out
+
+
+def time_parse(venue: str, items: list[tuple[str, str, bytes]]) -> float:
+    feed = BOOK_SPECS[venue].make_parser(INFOS)
+    parse, parse_rest = feed.parse, feed.parse_rest
+    t = time.perf_counter()
+    for i, (kind, path, frame) in enumerate(items):
+        if kind == "ws":
+            parse(frame, T0 + 100 * i)
+        else:
+            parse_rest(path, frame, T0 + 100 * i)
+    elapsed = time.perf_counter() - t
+    assert all(sb.state == "synced" for sb in feed.by_venue_symbol.values()), venue
+    assert feed.report(T0)["desyncs"] == 0, venue
+    return elapsed
+
+
+def time_loads(items: list[tuple[str, str, bytes]]) -> float:
+    loads = orjson.loads
+    t = time.perf_counter()
+    for _kind, _path, frame in items:
+        loads(frame)
+    return time.perf_counter() - t
+
+
+def levels_of(frame: bytes) -> int:
+    msg = orjson.loads(frame)
+    data = msg.get("data", msg)
+    if isinstance(data, list):
+        data = data[0]
+    return sum(len(data.get(k, ())) for k in ("b", "a", "bids", "asks"))
+
+
+def main() -> None:
+    frames = script()
+    print(f"{STEPS / 10:.0f} s of simulated depth, {len(SYMBOLS)} symbols per venue; best of {ROUNDS} rounds")
+    print(f"{'venue':8} {'frames':>7} {'levels/frame':>13} {'loads µs':>9} {'sync µs':>8} {'ratio':>6} "
+          f"{'ns/level':>9} {'% core at 100 ms':>17}")
+    total_share = 0.0
+    for venue in VENUES:
+        items = frames[venue]
+        ws = [f for k, _, f in items if k == "ws"]
+        best_parse = min(time_parse(venue, items) for _ in range(ROUNDS))
+        best_loads = min(time_loads(items) for _ in range(ROUNDS))
+        n = len(items)
+        levels = sum(levels_of(f) for f in ws) / len(ws)
+        per_frame = best_parse / n * 1e6
+        share = per_frame * 1e-6 * 10 * len(SYMBOLS) * 100  # 10 frames/s per symbol
+        total_share += share
+        print(f"{venue:8} {n:7d} {levels:13.1f} {best_loads / n * 1e6:9.1f} {per_frame:8.1f} "
+              f"{best_loads / best_parse:6.2f} {best_parse / n / max(levels, 1) * 1e9:9.0f} {share:16.2f}%")
+    print(f"all three venues x {len(SYMBOLS)} symbols at full rate: {total_share:.2f} % of one core")
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
