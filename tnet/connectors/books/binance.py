@@ -62,7 +62,7 @@ class BinanceBooks(BookFeed):
     venue = VENUE
 
     def make_book(self, info: SymbolInfo) -> SymbolBook:
-        return SymbolBook(info, info.binance)
+        return SymbolBook(info, info.venue_symbol(VENUE))
 
     def resync_actions(self, sb: SymbolBook) -> list[Action]:
         # The stream keeps flowing: buffer it again and load a newer snapshot.
@@ -182,7 +182,7 @@ class BinanceBookSpec:
         return endpoints.ws + "/public/stream"
 
     def subscribe_frames(self, symbols: list[SymbolInfo]) -> list[str]:
-        params = [f"{info.binance.lower()}@{self.stream}" for info in symbols]
+        params = [f"{info.venue_symbol(VENUE).lower()}@{self.stream}" for info in symbols]
         return [orjson.dumps({"method": "SUBSCRIBE", "params": params, "id": 1}).decode()]
 
     def heartbeat_frame(self) -> str | None:

@@ -50,7 +50,7 @@ class BybitBooks(BookFeed):
     venue = VENUE
 
     def make_book(self, info: SymbolInfo) -> SymbolBook:
-        return SymbolBook(info, info.bybit)
+        return SymbolBook(info, info.venue_symbol(VENUE))
 
     def resync_actions(self, sb: SymbolBook) -> list[Action]:
         name = topic(sb.venue_symbol)
@@ -113,7 +113,7 @@ class BybitBookSpec:
 
     def subscribe_frames(self, symbols: list[SymbolInfo]) -> list[str]:
         # Bybit caps one request's args at 21000 characters: a handful of topics is far below it.
-        return [orjson.dumps({"op": "subscribe", "req_id": "books", "args": [topic(i.bybit) for i in symbols]}).decode()]
+        return [orjson.dumps({"op": "subscribe", "req_id": "books", "args": [topic(i.venue_symbol(VENUE)) for i in symbols]}).decode()]
 
     def heartbeat_frame(self) -> str | None:
         return '{"op":"ping"}'

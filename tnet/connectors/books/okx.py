@@ -83,7 +83,7 @@ class OkxBooks(BookFeed):
     venue = VENUE
 
     def make_book(self, info: SymbolInfo) -> SymbolBook:
-        return SymbolBook(info, info.okx, scale=info.okx_ct_val)
+        return SymbolBook(info, info.venue_symbol(VENUE), scale=info.okx_ct_val)
 
     def resync_actions(self, sb: SymbolBook) -> list[Action]:
         return [Send(_subscription(op, sb.venue_symbol)) for op in ("unsubscribe", "subscribe")]
@@ -175,7 +175,7 @@ class OkxBookSpec:
         return endpoints.ws + "/ws/v5/public"
 
     def subscribe_frames(self, symbols: list[SymbolInfo]) -> list[str]:
-        args = [{"channel": CHANNEL, "instId": info.okx} for info in symbols]
+        args = [{"channel": CHANNEL, "instId": info.venue_symbol(VENUE)} for info in symbols]
         return [orjson.dumps({"op": "subscribe", "args": args}).decode()]
 
     def heartbeat_frame(self) -> str | None:
