@@ -307,33 +307,43 @@ _updates = st.lists(st.lists(st.tuples(st.integers(0, 30), st.sampled_from([0.0,
 _faults = st.lists(st.sampled_from(["ok", "ok", "ok", "drop", "dup"]), min_size=40, max_size=40)
 
 
+def venue_updates(updates, faults, first_id: int, frame):
+    """The venue's side of a property test: per update, (id, rows, frames the client receives, book after).
+
+    `frame(id, rows)` encodes one update; a "drop" fault never sends it, a "dup" also resends the last one.
+    """
+    truth: dict[float, float] = {}
+    last = None
+    for i, rows in enumerate(updates):
+        u = first_id + i
+        levels = [(90.0 + k, q) for k, q in rows]
+        for price, q in levels:
+            if q:
+                truth[price] = q
+            else:
+                truth.pop(price, None)
+        sent = frame(u, levels)
+        delivered = [] if faults[i] == "drop" else [sent]
+        if faults[i] == "dup" and last is not None:
+            delivered.append(last)
+        last = sent
+        yield u, delivered, dict(truth)
+
+
 @settings(max_examples=60, deadline=None)
 @given(_updates, _faults)
 def test_binance_book_equals_the_venue_whenever_synced(updates, faults) -> None:
     """Whatever is lost or repeated, a synced book equals the venue's book at the same update id."""
-    truth_bids: dict[float, float] = {}
-    history: list[dict[float, float]] = [dict(truth_bids)]
+    history: dict[int, dict[float, float]] = {0: {}}
     feed = BinanceBooks([BTC])
     sb = feed.by_venue_symbol["BTCUSDT"]
-    last_frame = None
-    for i, rows in enumerate(updates):
-        u = i + 1
-        for k, q in rows:
-            if q:
-                truth_bids[90.0 + k] = q
-            else:
-                truth_bids.pop(90.0 + k, None)
-        history.append(dict(truth_bids))
-        frame = binance_diff(u, u, u - 1, bids=[(90.0 + k, q) for k, q in rows])
-        fault = faults[i]
-        if fault != "drop":
+    for u, frames, truth in venue_updates(updates, faults, 1, lambda u, rows: binance_diff(u, u, u - 1, bids=rows)):
+        history[u] = truth
+        for frame in frames:
             feed.parse(frame, T0 + u)
-        if fault == "dup" and last_frame is not None:
-            feed.parse(last_frame, T0 + u)
-        last_frame = frame
         for action in feed.take_actions():
             assert isinstance(action, Fetch)
-            feed.parse_rest(action.path, binance_snapshot(u, list(truth_bids.items()), [(200.0, 1.0)]), T0 + u)
+            feed.parse_rest(action.path, binance_snapshot(u, list(truth.items()), [(200.0, 1.0)]), T0 + u)
         if sb.state == "synced" and not sb.covering:
             assert sb.book.bids == history[sb.seq]
 
@@ -341,27 +351,14 @@ def test_binance_book_equals_the_venue_whenever_synced(updates, faults) -> None:
 @settings(max_examples=60, deadline=None)
 @given(_updates, _faults)
 def test_bybit_book_equals_the_venue_whenever_synced(updates, faults) -> None:
-    truth: dict[float, float] = {}
-    history: list[dict[float, float]] = [{}]
+    history: dict[int, dict[float, float]] = {1: {}}
     feed = BybitBooks([BTC])
     sb = feed.by_venue_symbol["BTCUSDT"]
     feed.parse(bybit_frame("snapshot", 1, [], [(200.0, 1.0)]), T0)
-    history.append({})
-    last_frame = None
-    for i, rows in enumerate(updates):
-        u = i + 2
-        for k, q in rows:
-            if q:
-                truth[90.0 + k] = q
-            else:
-                truth.pop(90.0 + k, None)
-        history.append(dict(truth))
-        frame = bybit_frame("delta", u, [(90.0 + k, q) for k, q in rows])
-        if faults[i] != "drop":
+    for u, frames, truth in venue_updates(updates, faults, 2, lambda u, rows: bybit_frame("delta", u, rows)):
+        history[u] = truth
+        for frame in frames:
             feed.parse(frame, T0)
-        if faults[i] == "dup" and last_frame is not None:
-            feed.parse(last_frame, T0)
-        last_frame = frame
         if feed.take_actions():  # resubscribed: the venue sends a fresh snapshot
             feed.parse(bybit_frame("snapshot", u, list(truth.items()), [(200.0, 1.0)]), T0)
         if sb.state == "synced":

@@ -85,7 +85,9 @@ class VenueSource(VenueFrames):
         from tnet.connectors.health import VenueHealth
 
         for venue in self.specs:
-            spec = BOOK_SPECS[venue]
+            spec = BOOK_SPECS.get(venue)
+            if spec is None:
+                continue  # no book connector for this venue yet
             conn = BookConnection(spec, self.infos, self.endpoints(venue), spec.make_parser(self.infos),
                                   VenueHealth(venue, spec.stale_after_s), feed.dispatch, self._clients[venue],
                                   proxy=proxy, clock=feed.clock, guard=self.guard)

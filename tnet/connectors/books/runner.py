@@ -103,5 +103,6 @@ class BookConnection(VenueConnection):
         out["reconnects"] = health.reconnects
         out["msgs_per_s"] = round(health.msgs_per_s(now_ms), 2)
         out["rest_errors"] = health.rest_errors
+        out["junk"] = health.junk.total  # samples the plausibility guard dropped
         out["venue_errors"] = self.feed.stats.venue_errors[-5:]
         return out
