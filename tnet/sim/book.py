@@ -18,6 +18,7 @@ import numpy as np
 from tnet.connectors.books.okx import checksum as okx_checksum
 from tnet.sim.faults import Faults
 from tnet.sim.wire import okx_ct_val
+from tnet.venues import RECORDS
 
 BOOK_STEP_MS = 100  # the venues' depth push interval
 TOP_LEVELS = 12  # consecutive ticks on each side of the spread
@@ -36,7 +37,10 @@ class DepthShape:
     band: float  # the levels span about this fraction of price
 
 
-SHAPES = {"binance": DepthShape(500, 0.02), "bybit": DepthShape(200, 0.01), "okx": DepthShape(400, 0.01)}
+# Binance's diff stream covers the whole book (the sim serves 500 levels a side); Bybit and OKX keep
+# the depth their channel names.
+SHAPES = {"binance": DepthShape(500, 0.02),
+          **{v: DepthShape(RECORDS[v].depth.levels, 0.01) for v in ("bybit", "okx")}}  # type: ignore[union-attr]
 
 
 def tick_of(price: float) -> float:
@@ -50,6 +54,7 @@ class SimBook:
     def __init__(self, venue: str, symbol: str, price: float, rng: np.random.Generator) -> None:
         self.venue = venue
         self.symbol = symbol
+        self.inst = RECORDS[venue].instrument_of(symbol)
         self.rng = rng
         self.tick = tick_of(price)
         self.decimals = max(0, -math.floor(math.log10(self.tick) + 1e-9))
@@ -222,12 +227,11 @@ class SimBooks:
 
     @staticmethod
     def topic(venue: str, symbol: str) -> Any:
-        """The subscription key the server fans a book's frames out on."""
-        if venue == "binance":
-            return f"{symbol.lower()}usdt@depth@100ms"
-        if venue == "bybit":
-            return f"orderbook.200.{symbol}USDT"
-        return ("books", f"{symbol}-USDT-SWAP")
+        """The subscription key the server fans a book's frames out on (OKX's: (channel, instId))."""
+        rec = RECORDS[venue]
+        depth, inst = rec.depth, rec.instrument_of(symbol)
+        assert depth is not None
+        return (depth.channel, inst) if venue == "okx" else depth.channel_of(inst, symbol)
 
     def frames(self, now_ms: int, prices: dict[str, float], wanted: set[tuple[str, Any]]) -> list[tuple[str, Any, dict]]:
         """(venue, topic, payload) of every book somebody subscribed to, once per BOOK_STEP_MS."""
@@ -235,7 +239,7 @@ class SimBooks:
             return []
         self.next_ms = now_ms + BOOK_STEP_MS
         out: list[tuple[str, Any, dict]] = []
-        for venue in ("binance", "bybit", "okx"):
+        for venue in SHAPES:
             for symbol in self.symbols:
                 topic = self.topic(venue, symbol)
                 if (venue, topic) not in wanted:
@@ -260,13 +264,13 @@ class SimBooks:
         prev = book.seq
         if book.venue == "binance":
             book.seq += int(self.rng.integers(1, 40))
-            return {"e": "depthUpdate", "E": now_ms, "T": now_ms - 2, "s": book.symbol + "USDT", "U": prev + 1,
+            return {"e": "depthUpdate", "E": now_ms, "T": now_ms - 2, "s": book.inst, "U": prev + 1,
                     "u": book.seq, "pu": prev, "b": bids, "a": asks}
         if book.venue == "bybit":
             book.seq += 1
             book.seq2 += int(self.rng.integers(1, 500))
             return {"topic": self.topic("bybit", book.symbol), "type": "delta", "ts": now_ms,
-                    "data": {"s": book.symbol + "USDT", "b": bids, "a": asks, "u": book.seq, "seq": book.seq2},
+                    "data": {"s": book.inst, "b": bids, "a": asks, "u": book.seq, "seq": book.seq2},
                     "cts": now_ms - 2}
         book.seq += int(self.rng.integers(1, 60))
         return self._okx("update", book, _okx_rows(bids), _okx_rows(asks), prev, now_ms)
@@ -274,8 +278,8 @@ class SimBooks:
     def _okx(self, action: str, book: SimBook, bids: list, asks: list, prev: int, now_ms: int) -> dict:
         top_b, top_a = book.side_rows(25)
         cs = okx_checksum([f"{p}:{q}" for p, q in top_b], [f"{p}:{q}" for p, q in top_a])
-        inst = f"{book.symbol}-USDT-SWAP"
-        return {"arg": {"channel": "books", "instId": inst}, "action": action, "data": [
+        channel, inst = self.topic("okx", book.symbol)
+        return {"arg": {"channel": channel, "instId": inst}, "action": action, "data": [
             {"asks": asks, "bids": bids, "ts": str(now_ms), "checksum": cs, "prevSeqId": prev, "seqId": book.seq}]}
 
     def snapshot_frame(self, venue: str, symbol: str, price: float, now_ms: int) -> dict:
@@ -285,7 +289,7 @@ class SimBooks:
         if venue == "bybit":
             bids, asks = book.side_rows(len(book.bids) + len(book.asks))
             return {"topic": self.topic("bybit", symbol), "type": "snapshot", "ts": now_ms,
-                    "data": {"s": symbol + "USDT", "b": bids, "a": asks, "u": book.seq, "seq": book.seq2},
+                    "data": {"s": book.inst, "b": bids, "a": asks, "u": book.seq, "seq": book.seq2},
                     "cts": now_ms - 2}
         bids, asks = book.side_rows(len(book.bids) + len(book.asks))
         return self._okx("snapshot", book, _okx_rows(bids), _okx_rows(asks), -1, now_ms)

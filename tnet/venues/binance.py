@@ -1,6 +1,6 @@
 """Binance USDⓈ-M perpetuals (exchange-protocols.md §1; docs/venues.md)."""
 
-from tnet.venues.record import Chunking, Paging, Quality, VenueRecord
+from tnet.venues.record import Chunking, Depth, Paging, Quality, VenueRecord
 
 RECORD = VenueRecord(
     name="binance",
@@ -42,4 +42,9 @@ RECORD = VenueRecord(
     quality=Quality(one_per_second=True, reported_price="fill",
                     note="forceOrder sends at most 1 liquidation per symbol per second (a lower bound)"),
     connector="tnet.connectors.binance:BinanceSpec",
+    # Diffs every 100 ms on the /public route (depth left /market in 2026); a REST snapshot (weight 20)
+    # starts the book under the buffered stream (venues-broker-books.md §4.2).
+    depth=Depth(ws_path="/public/stream", channel="{lower}@depth@100ms",
+                snapshot="/fapi/v1/depth?symbol={inst}&limit=1000",
+                connector="tnet.connectors.books.binance:BinanceBookSpec"),
 )

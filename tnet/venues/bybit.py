@@ -1,6 +1,6 @@
 """Bybit v5 linear perpetuals (exchange-protocols.md §2; docs/venues.md)."""
 
-from tnet.venues.record import Chunking, Paging, Quality, VenueRecord
+from tnet.venues.record import Chunking, Depth, Paging, Quality, VenueRecord
 
 RECORD = VenueRecord(
     name="bybit",
@@ -34,4 +34,7 @@ RECORD = VenueRecord(
     quality=Quality(complete=True, batch_ms=500, reported_price="bankruptcy",
                     note="allLiquidation: all liquidations, 500 ms batches"),
     connector="tnet.connectors.bybit:BybitSpec",
+    # 200 levels, 100 ms: a snapshot on subscribe, then deltas chained on `u`
+    depth=Depth(ws_path="/v5/public/linear", channel="orderbook.200.{inst}", levels=200,
+                connector="tnet.connectors.books.bybit:BybitBookSpec"),
 )

@@ -1,6 +1,6 @@
 """OKX v5 USDT-margined SWAP (exchange-protocols.md §3; docs/venues.md)."""
 
-from tnet.venues.record import Chunking, Paging, Quality, VenueRecord
+from tnet.venues.record import Chunking, Depth, Paging, Quality, VenueRecord
 
 # Base coin per contract. The instruments endpoint is authoritative and read at start-up when
 # reachable; this table is the offline fallback.
@@ -53,4 +53,8 @@ RECORD = VenueRecord(
     quality=Quality(coverage=0.5, reported_price="bankruptcy",
                     note="liquidation-orders is partial (not every OKX liquidation), contracts x ctVal"),
     connector="tnet.connectors.okx:OkxSpec",
+    # 400 levels, 100 ms, a snapshot on subscribe then updates chained on prevSeqId (subscribed as
+    # {"channel": "books", "instId": ...}); books5 / bbo-tbt are too shallow for a heatmap
+    depth=Depth(ws_path="/ws/v5/public", channel="books", levels=400,
+                connector="tnet.connectors.books.okx:OkxBookSpec"),
 )

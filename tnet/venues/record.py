@@ -65,6 +65,20 @@ class Paging:
 
 
 @dataclass(frozen=True, slots=True)
+class Depth:
+    """A venue's order-book feed: the depth connection's path and channel, and how a book starts."""
+
+    ws_path: str  # appended to `ws` for the depth connection (its own socket)
+    channel: str  # per-symbol depth channel ({inst}, {lower}, {short}), in the venue's spelling
+    snapshot: str | None = None  # REST snapshot ({inst}) loaded under the buffered stream; None: the stream sends one
+    levels: int = 0  # levels per side the channel keeps (0: the whole book)
+    connector: str = ""  # "module:Class" of the book spec (imported only by tnet.connectors.books)
+
+    def channel_of(self, inst: str, short: str) -> str:
+        return self.channel.format(inst=inst, lower=inst.lower(), short=short)
+
+
+@dataclass(frozen=True, slots=True)
 class VenueRecord:
     """Everything about one venue that is a fact rather than code (see docs/venues.md)."""
 
@@ -90,6 +104,7 @@ class VenueRecord:
     brackets: tuple[Bracket, ...] = ((0.0, 0.005, 0.0),)  # maintenance-margin brackets, ascending floors
     quality: Quality = field(default_factory=Quality)
     connector: str = ""  # "module:Class" of the connector spec (imported only by tnet.connectors)
+    depth: Depth | None = None  # the order-book feed the book layer syncs (None: no books from this venue)
 
     def instrument_of(self, short: str) -> str:
         """This venue's instrument name for short name `short`."""

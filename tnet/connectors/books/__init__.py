@@ -2,8 +2,18 @@
 
 from __future__ import annotations
 
-from tnet.connectors.books.binance import BinanceBookSpec
-from tnet.connectors.books.bybit import BybitBookSpec
-from tnet.connectors.books.okx import OkxBookSpec
+from importlib import import_module
 
-BOOK_SPECS = {"binance": BinanceBookSpec(), "bybit": BybitBookSpec(), "okx": OkxBookSpec()}
+from tnet.connectors.books.sync import BookSpec
+from tnet.venues import RECORDS
+
+
+def _load(path: str) -> BookSpec:
+    module, _, cls = path.partition(":")
+    return getattr(import_module(module), cls)()
+
+
+# Venues whose record names a depth feed; the others get no depth connection.
+BOOK_SPECS: dict[str, BookSpec] = {
+    name: _load(rec.depth.connector) for name, rec in RECORDS.items() if rec.depth is not None
+}

@@ -14,13 +14,10 @@ from typing import Any
 import msgspec
 import orjson
 
-from tnet.connectors.base import Endpoints
-from tnet.connectors.books.sync import Action, BookFeed, Fetch, Level, SymbolBook
+from tnet.connectors.books.sync import Action, BookFeed, BookSpec, Fetch, Level, SymbolBook
 from tnet.events import Event
-from tnet.symbols import SymbolInfo
+from tnet.venues.binance import RECORD
 
-VENUE = "binance"
-SNAPSHOT_LIMIT = 1000  # weight 20 per request
 MAX_BUFFER = 300  # diffs held while a snapshot loads (30 s at 100 ms)
 
 
@@ -53,16 +50,18 @@ _decode_snapshot = msgspec.json.Decoder(_Snapshot, strict=False).decode
 
 
 def snapshot_path(venue_symbol: str) -> str:
-    return f"/fapi/v1/depth?symbol={venue_symbol}&limit={SNAPSHOT_LIMIT}"
+    assert RECORD.depth is not None and RECORD.depth.snapshot is not None
+    return RECORD.depth.snapshot.format(inst=venue_symbol)
 
 
 class BinanceBooks(BookFeed):
     """The sync state machine of every watched symbol on one Binance depth connection."""
 
-    venue = VENUE
+    record = RECORD
 
-    def make_book(self, info: SymbolInfo) -> SymbolBook:
-        return SymbolBook(info, info.venue_symbol(VENUE))
+    @staticmethod
+    def subscription(op: str, topics: list[str]) -> str:
+        return orjson.dumps({"method": op.upper(), "params": topics, "id": 1}).decode()
 
     def resync_actions(self, sb: SymbolBook) -> list[Action]:
         # The stream keeps flowing: buffer it again and load a newer snapshot.
@@ -169,24 +168,7 @@ class BinanceBooks(BookFeed):
         return None
 
 
-class BinanceBookSpec:
-    """The depth connection: its own socket on the `/public` route (depth left `/market` in 2026)."""
+class BinanceBookSpec(BookSpec):
+    """The depth connection: its own socket on the `/public` route."""
 
-    name = VENUE
-    heartbeat_s: float | None = None  # the server pings
-    max_connection_s: float | None = 23.5 * 3600
-    stale_after_s = 5.0
-    stream = "depth@100ms"
-
-    def ws_url(self, endpoints: Endpoints, symbols: list[SymbolInfo]) -> str:
-        return endpoints.ws + "/public/stream"
-
-    def subscribe_frames(self, symbols: list[SymbolInfo]) -> list[str]:
-        params = [f"{info.venue_symbol(VENUE).lower()}@{self.stream}" for info in symbols]
-        return [orjson.dumps({"method": "SUBSCRIBE", "params": params, "id": 1}).decode()]
-
-    def heartbeat_frame(self) -> str | None:
-        return None
-
-    def make_parser(self, symbols: list[SymbolInfo]) -> BinanceBooks:
-        return BinanceBooks(symbols)
+    feed = BinanceBooks

@@ -13,13 +13,9 @@ from typing import Any
 import msgspec
 import orjson
 
-from tnet.connectors.base import Endpoints
-from tnet.connectors.books.sync import Action, BookFeed, Level, Send, SymbolBook
+from tnet.connectors.books.sync import Action, BookFeed, BookSpec, Level, Send, SymbolBook
 from tnet.events import Event
-from tnet.symbols import SymbolInfo
-
-VENUE = "bybit"
-DEPTH = 200  # levels per side; 100 ms pushes for linear
+from tnet.venues.bybit import RECORD
 
 
 class _Data(msgspec.Struct, gc=False):
@@ -40,22 +36,17 @@ class _Message(msgspec.Struct, gc=False):
 _decode = msgspec.json.Decoder(_Message, strict=False).decode
 
 
-def topic(venue_symbol: str) -> str:
-    return f"orderbook.{DEPTH}.{venue_symbol}"
-
-
 class BybitBooks(BookFeed):
     """The sync state machine of every watched symbol on one Bybit depth connection."""
 
-    venue = VENUE
+    record = RECORD
 
-    def make_book(self, info: SymbolInfo) -> SymbolBook:
-        return SymbolBook(info, info.venue_symbol(VENUE))
+    @staticmethod
+    def subscription(op: str, topics: list[str]) -> str:
+        return orjson.dumps({"op": op, "req_id": f"books-{op}", "args": topics}).decode()
 
     def resync_actions(self, sb: SymbolBook) -> list[Action]:
-        name = topic(sb.venue_symbol)
-        return [Send(orjson.dumps({"op": op, "req_id": f"resync-{name}", "args": [name]}).decode())
-                for op in ("unsubscribe", "subscribe")]
+        return [Send(self.subscription(op, [sb.topic])) for op in ("unsubscribe", "subscribe")]
 
     def parse(self, frame: str | bytes, recv_ms: int) -> list[Event]:
         self.stats.frames += 1
@@ -100,23 +91,7 @@ class BybitBooks(BookFeed):
         return f"{msg.get('op', '')}: {msg.get('ret_msg', '')}"
 
 
-class BybitBookSpec:
-    """The depth connection (same public linear endpoint as the liquidation feed, its own socket)."""
+class BybitBookSpec(BookSpec):
+    """The depth connection (the public linear endpoint, its own socket)."""
 
-    name = VENUE
-    heartbeat_s: float | None = 20.0
-    max_connection_s: float | None = None
-    stale_after_s = 5.0
-
-    def ws_url(self, endpoints: Endpoints, symbols: list[SymbolInfo]) -> str:
-        return endpoints.ws + "/v5/public/linear"
-
-    def subscribe_frames(self, symbols: list[SymbolInfo]) -> list[str]:
-        # Bybit caps one request's args at 21000 characters: a handful of topics is far below it.
-        return [orjson.dumps({"op": "subscribe", "req_id": "books", "args": [topic(i.venue_symbol(VENUE)) for i in symbols]}).decode()]
-
-    def heartbeat_frame(self) -> str | None:
-        return '{"op":"ping"}'
-
-    def make_parser(self, symbols: list[SymbolInfo]) -> BybitBooks:
-        return BybitBooks(symbols)
+    feed = BybitBooks

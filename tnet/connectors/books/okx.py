@@ -18,13 +18,13 @@ from typing import Any
 import msgspec
 import orjson
 
-from tnet.connectors.base import Endpoints
-from tnet.connectors.books.sync import Action, BookFeed, Send, SymbolBook, finite_levels
+from tnet.connectors.books.sync import Action, BookFeed, BookSpec, Send, SymbolBook, finite_levels
 from tnet.events import Event
 from tnet.symbols import SymbolInfo
+from tnet.venues.okx import RECORD
 
-VENUE = "okx"
-CHANNEL = "books"
+assert RECORD.depth is not None
+CHANNEL = RECORD.depth.channel
 CHECKSUM_LEVELS = 25
 
 
@@ -73,20 +73,21 @@ class _Text:
         self.asks: dict[float, str] = {}
 
 
-def _subscription(op: str, inst_id: str) -> str:
-    return orjson.dumps({"op": op, "args": [{"channel": CHANNEL, "instId": inst_id}]}).decode()
-
-
 class OkxBooks(BookFeed):
     """The sync state machine of every watched symbol on one OKX depth connection."""
 
-    venue = VENUE
+    record = RECORD
 
     def make_book(self, info: SymbolInfo) -> SymbolBook:
-        return SymbolBook(info, info.venue_symbol(VENUE), scale=info.okx_ct_val)
+        return SymbolBook(info, RECORD, scale=info.contract_size(RECORD.name))
+
+    @staticmethod
+    def subscription(op: str, topics: list[str]) -> str:
+        # the channel is the same for every symbol: the instrument goes beside it
+        return orjson.dumps({"op": op, "args": [{"channel": CHANNEL, "instId": inst} for inst in topics]}).decode()
 
     def resync_actions(self, sb: SymbolBook) -> list[Action]:
-        return [Send(_subscription(op, sb.venue_symbol)) for op in ("unsubscribe", "subscribe")]
+        return [Send(self.subscription(op, [sb.venue_symbol])) for op in ("unsubscribe", "subscribe")]
 
     def parse(self, frame: str | bytes, recv_ms: int) -> list[Event]:
         self.stats.frames += 1
@@ -163,23 +164,10 @@ class OkxBooks(BookFeed):
         return None
 
 
-class OkxBookSpec:
+class OkxBookSpec(BookSpec):
     """The depth connection (the public endpoint; OKX advises at most 30 depth channels per socket)."""
 
-    name = VENUE
-    heartbeat_s: float | None = 20.0  # text `ping`
-    max_connection_s: float | None = None
-    stale_after_s = 5.0
-
-    def ws_url(self, endpoints: Endpoints, symbols: list[SymbolInfo]) -> str:
-        return endpoints.ws + "/ws/v5/public"
+    feed = OkxBooks
 
     def subscribe_frames(self, symbols: list[SymbolInfo]) -> list[str]:
-        args = [{"channel": CHANNEL, "instId": info.venue_symbol(VENUE)} for info in symbols]
-        return [orjson.dumps({"op": "subscribe", "args": args}).decode()]
-
-    def heartbeat_frame(self) -> str | None:
-        return "ping"
-
-    def make_parser(self, symbols: list[SymbolInfo]) -> OkxBooks:
-        return OkxBooks(symbols)
+        return [OkxBooks.subscription("subscribe", [info.venue_symbol(self.name) for info in symbols])]

@@ -10,11 +10,12 @@ from typing import Annotated, Any
 import msgspec
 import orjson
 
-from tnet.connectors.base import ParserStats
+from tnet.connectors.base import Endpoints, ParserStats
 from tnet.connectors.base import remember_error as _remember_error
 from tnet.connectors.books.book import LocalBook
 from tnet.events import BOOK_SAMPLE_MS, BookDepth, Event
 from tnet.symbols import SymbolInfo
+from tnet.venues.record import VenueRecord
 
 # A level's price and size as the venues send them (decimal strings): msgspec turns them into floats
 # in C (strict=False) and rejects NaN, inf, negative sizes and non-positive prices in the same pass.
@@ -44,13 +45,15 @@ Action = Send | Fetch
 class SymbolBook:
     """One symbol's synced book on one venue, its sync state and its counters."""
 
-    __slots__ = ("short", "venue_symbol", "scale", "book", "state", "seq", "ts_ms", "next_sample_ms", "updates",
+    __slots__ = ("short", "venue_symbol", "topic", "scale", "book", "state", "seq", "ts_ms", "next_sample_ms", "updates",
                  "desyncs", "resyncs", "duplicates", "stale_snapshots", "checksum_errors", "resets", "last_desync",
                  "synced_ms", "covering", "extra")
 
-    def __init__(self, info: SymbolInfo, venue_symbol: str, scale: float = 1.0) -> None:
+    def __init__(self, info: SymbolInfo, record: VenueRecord, scale: float = 1.0) -> None:
+        assert record.depth is not None
         self.short = info.short
-        self.venue_symbol = venue_symbol
+        self.venue_symbol = info.venue_symbol(record.name)
+        self.topic = record.depth.channel_of(self.venue_symbol, info.short)  # the depth channel, subscribed
         self.scale = scale  # venue size unit -> base coin (OKX contracts x ctVal)
         self.book = LocalBook()
         self.state = "waiting"  # waiting | fetching (Binance snapshot in flight) | synced
@@ -92,9 +95,10 @@ class BookFeed:
     chained, the next update then fails its sequence check and the book resyncs by itself.
     """
 
-    venue = ""
+    record: VenueRecord
 
     def __init__(self, symbols: list[SymbolInfo], sample_ms: int = BOOK_SAMPLE_MS) -> None:
+        self.venue = self.record.name
         self.stats = ParserStats()
         self.sample_ms = sample_ms
         self.actions: list[Action] = []
@@ -104,6 +108,11 @@ class BookFeed:
             self.by_venue_symbol[sb.venue_symbol] = sb
 
     def make_book(self, info: SymbolInfo) -> SymbolBook:
+        return SymbolBook(info, self.record)
+
+    @staticmethod
+    def subscription(op: str, topics: list[str]) -> str:
+        """The venue's (un)subscribe frame for these depth channels."""
         raise NotImplementedError
 
     def parse(self, frame: str | bytes, recv_ms: int) -> list[Event]:
@@ -194,6 +203,36 @@ class BookFeed:
             "parse_errors": self.stats.parse_errors,
             "symbols": symbols,
         }
+
+
+class BookSpec:
+    """The depth connection of one venue, read from its record (a VenueSpec for VenueConnection)."""
+
+    feed: type[BookFeed]
+    stale_after_s = 5.0  # depth pushes every 100 ms: seconds of silence mean a dead socket
+
+    def __init__(self) -> None:
+        rec = self.feed.record
+        assert rec.depth is not None
+        self.name = rec.name
+        self.depth = rec.depth
+        self.heartbeat_s = rec.heartbeat_s
+        self.max_connection_s = rec.max_connection_s
+        self._heartbeat = rec.heartbeat_frame
+
+    def ws_url(self, endpoints: Endpoints, symbols: list[SymbolInfo]) -> str:
+        return endpoints.ws + self.depth.ws_path
+
+    def subscribe_frames(self, symbols: list[SymbolInfo]) -> list[str]:
+        # one frame: a handful of depth channels is far below every venue's per-request limit
+        topics = [self.depth.channel_of(info.venue_symbol(self.name), info.short) for info in symbols]
+        return [self.feed.subscription("subscribe", topics)]
+
+    def heartbeat_frame(self) -> str | None:
+        return self._heartbeat
+
+    def make_parser(self, symbols: list[SymbolInfo]) -> BookFeed:
+        return self.feed(symbols)
 
 
 def finite_levels(rows: list[list[str]]) -> list[tuple[float, float, str, str]]:
