@@ -27,16 +27,16 @@ ROUNDS = 7
 T0 = 1_790_000_000_000
 
 
-def script() -> dict[str, list[tuple[str, str, bytes]]]:
-    """Per venue: the frames a client receives, in order (("ws", "", frame) or ("rest", path, body))."""
+def script() -> dict[str, list[tuple[str, str, bytes, int]]]:
+    """Per venue: what a client receives, in order: ("ws", "", frame, recv_ms) or ("rest", path, body, recv_ms)."""
     books = SimBooks(SYMBOLS, np.random.default_rng(1), Faults())
     price = {"BTC": 95_000.0, "ETH": 3_500.0, "SOL": 150.0}
     wanted = {(v, SimBooks.topic(v, s)) for v in VENUES for s in SYMBOLS}
     feeds = {v: BOOK_SPECS[v].make_parser(INFOS) for v in VENUES}
-    out: dict[str, list[tuple[str, str, bytes]]] = {v: [] for v in VENUES}
+    out: dict[str, list[tuple[str, str, bytes, int]]] = {v: [] for v in VENUES}
     for venue in ("bybit", "okx"):
         for s in SYMBOLS:
-            out[venue].append(("ws", "", orjson.dumps(books.snapshot_frame(venue, s, price[s], T0))))
+            out[venue].append(("ws", "", orjson.dumps(books.snapshot_frame(venue, s, price[s], T0)), T0))
     rng = np.random.default_rng(2)
     for i in range(1, STEPS + 1):
         now = T0 + 100 * i
@@ -44,35 +44,35 @@ def script() -> dict[str, list[tuple[str, str, bytes]]]:
             price[s] *= float(np.exp(rng.normal(0, 0.00005)))
         for venue, _topic, payload in books.frames(now, price, wanted):
             frame = orjson.dumps(payload)
-            out[venue].append(("ws", "", frame))
+            out[venue].append(("ws", "", frame, now))
             feeds[venue].parse(frame, now)
             for action in feeds[venue].take_actions():
                 if isinstance(action, Fetch):
                     body = orjson.dumps(books.binance_snapshot(action.symbol, price[action.symbol], 1000, now))
-                    out[venue].append(("rest", action.path, body))
+                    out[venue].append(("rest", action.path, body, now))
                     feeds[venue].parse_rest(action.path, body, now)
     return out
 
 
-def time_parse(venue: str, items: list[tuple[str, str, bytes]]) -> float:
+def time_parse(venue: str, items: list[tuple[str, str, bytes, int]]) -> float:
     feed = BOOK_SPECS[venue].make_parser(INFOS)
     parse, parse_rest = feed.parse, feed.parse_rest
     t = time.perf_counter()
-    for i, (kind, path, frame) in enumerate(items):
+    for kind, path, frame, recv_ms in items:
         if kind == "ws":
-            parse(frame, T0 + 100 * i)
+            parse(frame, recv_ms)
         else:
-            parse_rest(path, frame, T0 + 100 * i)
+            parse_rest(path, frame, recv_ms)
     elapsed = time.perf_counter() - t
     assert all(sb.state == "synced" for sb in feed.by_venue_symbol.values()), venue
     assert feed.report(T0)["desyncs"] == 0, venue
     return elapsed
 
 
-def time_loads(items: list[tuple[str, str, bytes]]) -> float:
+def time_loads(items: list[tuple[str, str, bytes, int]]) -> float:
     loads = orjson.loads
     t = time.perf_counter()
-    for _kind, _path, frame in items:
+    for _kind, _path, frame, _recv in items:
         loads(frame)
     return time.perf_counter() - t
 
@@ -93,7 +93,7 @@ def main() -> None:
     total_share = 0.0
     for venue in VENUES:
         items = frames[venue]
-        ws = [f for k, _, f in items if k == "ws"]
+        ws = [f for k, _, f, _ in items if k == "ws"]
         best_parse = min(time_parse(venue, items) for _ in range(ROUNDS))
         best_loads = min(time_loads(items) for _ in range(ROUNDS))
         n = len(items)

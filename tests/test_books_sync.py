@@ -266,9 +266,11 @@ def test_okx_checksum_follows_updates() -> None:
     asks = [("3366.8", "9"), ("3368", "8")]
     feed.parse(okx_frame("snapshot", 1, -1, bids, asks, cs=-1881014294), T0)
     # removing 3366 leaves the docs' second example once 3372 is added on the ask side
-    feed.parse(okx_frame("update", 2, 1, [("3366", "0")], [("3372", "8")], cs=831078360), T0)
+    feed.parse(okx_frame("update", 2, 1, [("3366", "0")], [("3372", "8")], cs=831078360), T0 + 1000)
     assert (sb.state, sb.checksum_errors) == ("synced", 0)
-    feed.parse(okx_frame("update", 3, 2, [("3366.1", "8")], cs=831078360), T0)  # stale checksum
+    feed.parse(okx_frame("update", 3, 2, [("3366.1", "8")], cs=831078360), T0 + 1500)  # no sample due: not checked
+    assert (sb.checksum_errors, sb.state) == (0, "synced")
+    feed.parse(okx_frame("update", 4, 3, [("3366.1", "9")], cs=831078360), T0 + 2000)  # stale checksum, sample due
     assert (sb.checksum_errors, sb.state) == (1, "waiting")
 
 

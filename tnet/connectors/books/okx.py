@@ -5,13 +5,13 @@ update's prevSeqId equals the seqId before it (a keep-alive repeats it with empt
 sequence reset seqId may be lower than prevSeqId, still chained). The checksum is the CRC32, as a
 signed 32-bit integer, of the top 25 bids and asks interleaved "bid:size:ask:size:..." (the longer
 side's extra levels follow), price and size exactly as received. A recorder found it 0 on every
-frame in 2026, so it is checked only when the venue sends a non-zero one.
+frame in 2026, so it is checked only when the venue sends a non-zero one, and only before a
+sample is taken (see _apply).
 Sizes are contracts; samples convert them to base coin with ctVal.
 """
 
 from __future__ import annotations
 
-import heapq
 import zlib
 from typing import Any
 
@@ -143,15 +143,19 @@ class OkxBooks(BookFeed):
                 sb.updates += 1
         sb.seq = data.seqId
         sb.ts_ms = int(data.ts)
-        if data.checksum and self._checksum(sb) != data.checksum:
+        # Checked when the book is about to be sampled (at most once a second, and on every snapshot):
+        # a book that went wrong stays wrong until then, and between samples nobody reads it.
+        due = action == "snapshot" or recv_ms >= sb.next_sample_ms
+        if data.checksum and due and self._checksum(sb) != data.checksum:
             sb.checksum_errors += 1
             self.desync(sb, f"checksum mismatch at seqId {data.seqId}")
 
     @staticmethod
     def _checksum(sb: SymbolBook) -> int:
         text = sb.extra
-        bids = [text.bids[p] for p in heapq.nlargest(CHECKSUM_LEVELS, text.bids)]
-        asks = [text.asks[p] for p in heapq.nsmallest(CHECKSUM_LEVELS, text.asks)]
+        # sorted() in C beats heapq's Python loop 4x on a 400-level side
+        bids = [text.bids[p] for p in sorted(text.bids, reverse=True)[:CHECKSUM_LEVELS]]
+        asks = [text.asks[p] for p in sorted(text.asks)[:CHECKSUM_LEVELS]]
         return checksum(bids, asks)
 
     def error_text(self, msg: dict[str, Any]) -> str | None:
