@@ -135,6 +135,11 @@ def _print_health_table(report: dict[str, Any]) -> None:
     console = Console()
     console.print(table)
     for name, v in report["venues"].items():
+        book = v.get("book")
+        if book:  # a line, not a column: the table already fills 80 columns
+            why = f" — {book['reason']}" if book["reason"] else ""
+            console.print(f"{name} book: {book['state']} (desyncs {book['desyncs']}, resyncs {book['resyncs']}){why}",
+                          highlight=False)
         if v["reason"]:
             console.print(f"[bold]{name}[/]: {v['state']} — {v['reason']}", highlight=False)
         elif v.get("note"):
