@@ -65,11 +65,12 @@ def test_tickers_snapshot_then_deltas_merge(parser: BybitParser) -> None:
     mark, oi = parse_one(parser, "official_tickers_snapshot")
     assert isinstance(mark, MarkPrice) and isinstance(oi, OpenInterest)
     assert (mark.price, mark.ts_ms) == (66666.60, 1760325052630)
-    assert (oi.oi_base, oi.oi_usd, oi.ts_ms) == (492373.72, 32824881841.75, 1760325052630)
+    # no single-side fields: openInterest counts both sides, so one side is half of it
+    assert (oi.oi_base, oi.oi_usd, oi.ts_ms) == (492373.72 / 2, 32824881841.75 / 2, 1760325052630)
     # Delta with only the value changed: base coin comes from the merged snapshot.
     [oi] = parse_one(parser, "made_tickers_delta_oi_value")
     assert isinstance(oi, OpenInterest)
-    assert (oi.oi_base, oi.oi_usd, oi.ts_ms) == (492373.72, 32825000000.0, 1760325052730)
+    assert (oi.oi_base, oi.oi_usd, oi.ts_ms) == (492373.72 / 2, 32825000000.0 / 2, 1760325052730)
     [mark] = parse_one(parser, "made_tickers_delta_mark")
     assert isinstance(mark, MarkPrice) and mark.price == 66670.0
     assert parse_one(parser, "made_tickers_delta_quiet") == []
@@ -86,6 +87,18 @@ def test_tickers_prefer_single_sided_open_interest(parser: BybitParser) -> None:
     assert (oi.oi_base, oi.oi_usd) == (50000.0, 4133000000.0)
 
 
+def test_real_ticker_both_sides_is_twice_one_side(parser: BybitParser) -> None:
+    """The 2026-08-13 capture carries both figures; without the single-side fields the same frame
+    must give the same one-sided open interest (openInterest halved), not twice it."""
+    frame = orjson.loads(FRAMES["real_tickers_snapshot_2026_08"])
+    _mark, oi = parser.parse(orjson.dumps(frame), RECV)
+    assert (oi.oi_base, oi.oi_usd) == (29986.128, 1905942284.58)
+    del frame["data"]["singleOpenInterest"], frame["data"]["singleOpenInterestValue"]
+    _mark, halved = parser.parse(orjson.dumps(frame), RECV)
+    assert (halved.oi_base, halved.oi_usd) == pytest.approx((29986.128, 1905942284.58), rel=1e-15)
+    assert parser.stats.parse_errors == 0
+
+
 def test_a_bad_delta_does_not_poison_merged_state(parser: BybitParser) -> None:
     parse_one(parser, "official_tickers_snapshot")
     bad = ('{"topic":"tickers.BTCUSDT","type":"delta","data":{"openInterest":"NaN"},'
@@ -93,7 +106,7 @@ def test_a_bad_delta_does_not_poison_merged_state(parser: BybitParser) -> None:
     assert parser.parse(bad, RECV) == []
     assert parser.stats.parse_errors == 1
     [oi] = parse_one(parser, "made_tickers_delta_oi_value")
-    assert oi.oi_base == 492373.72
+    assert oi.oi_base == 492373.72 / 2
 
 
 def test_public_trade_message_is_summed_by_taker_side(parser: BybitParser) -> None:
@@ -152,10 +165,12 @@ def test_history_klines_then_open_interest_priced_by_close() -> None:
     assert bars[0].buy_volume != bars[0].buy_volume  # NaN: no taker split
     events = parser.parse_rest(oi_path, orjson.dumps(OPEN_INTEREST), RECV)
     assert [e.ts_ms for e in events] == [1791565200000, 1791565500000]
+    # Rows without singleOpenInterest count both sides: one side is half.
     # OI at 1791565500000 is priced by the bar that ended then (opened 1791565200000, close 82650);
     # OI at 1791565200000 has no bar ending then, so the bar opening then (close 82650) is used.
-    assert events[0].oi_usd == pytest.approx(50990.0 * 82650.0)
-    assert events[1].oi_usd == pytest.approx(51000.5 * 82650.0)
+    assert [e.oi_base for e in events] == [50990.0 / 2, 51000.5 / 2]
+    assert events[0].oi_usd == pytest.approx(50990.0 / 2 * 82650.0)
+    assert events[1].oi_usd == pytest.approx(51000.5 / 2 * 82650.0)
     assert parser.stats.parse_errors == 0
 
 
@@ -168,6 +183,19 @@ def test_history_open_interest_prefers_single_side() -> None:
         {"openInterest": "100000", "singleOpenInterest": "50000", "timestamp": "1791565500000"}]})
     [oi] = parser.parse_rest(oi_path, orjson.dumps(body), RECV)
     assert oi.oi_base == 50000.0
+
+
+def test_history_open_interest_real_rest_row_is_halved() -> None:
+    """The REST probe of 2026-09-15 (exchange-protocols.md): openInterest 52664.642 with
+    singleOpenInterest 26332.321; the same row without the single field gives the same one side."""
+    btc = resolve_all(["BTC"])[0]
+    parser = SPEC.make_parser([btc])
+    kline_path, oi_path = SPEC.history_requests(btc, 1791565800000, 2)
+    parser.parse_rest(kline_path, orjson.dumps(KLINES), RECV)
+    body = dict(OPEN_INTEREST, result={"symbol": "BTCUSDT", "list": [
+        {"openInterest": "52664.642", "timestamp": "1791565500000"}]})
+    [oi] = parser.parse_rest(oi_path, orjson.dumps(body), RECV)
+    assert oi.oi_base == 26332.321
 
 
 def test_rest_error_and_junk() -> None:

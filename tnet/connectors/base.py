@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+import msgspec
 import orjson
 
 from tnet.events import Event
@@ -75,6 +76,8 @@ class VenueSpec(Protocol):
 
     def history_requests(self, symbol: SymbolInfo, end_ms: int, bars: int) -> list[str]: ...
 
+    def next_page(self, path: str, body: str | bytes) -> str | None: ...
+
 
 class RecordSpec:
     """The VenueSpec parts that follow from a venue's record; a connector adds its parser and frames."""
@@ -122,6 +125,10 @@ class RecordSpec:
         """Each history route's pages in the record's order (klines first: they price OI history)."""
         return [path for route in self.record.history for path in self.record.pages(route, symbol.short, end_ms, bars)]
 
+    def next_page(self, path: str, body: str | bytes) -> str | None:
+        """The request after a metadata request that answered `body`, or None (no paging)."""
+        return None
+
 
 MAX_VENUE_ERRORS = 20  # error replies kept per parser (bounded: a bad feed can repeat forever)
 _INF = float("inf")
@@ -132,6 +139,37 @@ def remember_error(stats: ParserStats, text: str) -> None:
     stats.venue_errors.append(text[:200])
     if len(stats.venue_errors) > MAX_VENUE_ERRORS:
         del stats.venue_errors[:-MAX_VENUE_ERRORS]
+
+
+_loads = orjson.loads
+
+
+def classify(frame: object, stats: ParserStats, control: Callable[[dict], str | None],
+             texts: frozenset[str] = frozenset()) -> list[Event]:
+    """What a venue's typed parser did not decode: acks and pongs are silent, error replies are
+    remembered, anything else is counted as a parse error. Always [].
+
+    `control(msg)` looks at a JSON object: "" = a control frame (ack, pong), a text = an error reply
+    or notice to remember, None = not a frame of this venue. `texts` are plain-text replies (`pong`).
+    """
+    try:
+        msg = _loads(memoryview(frame) if frame.__class__ is msgspec.Raw else frame)  # type: ignore[arg-type]
+    except Exception:
+        if texts:
+            raw = frame.decode("utf-8", "replace") if isinstance(frame, (bytes, bytearray)) else frame
+            if isinstance(raw, str) and raw.strip() in texts:
+                return []
+        stats.parse_errors += 1
+        return []
+    try:
+        verdict = control(msg) if msg.__class__ is dict else None
+    except Exception:
+        verdict = None
+    if verdict is None:
+        stats.parse_errors += 1
+    elif verdict:
+        remember_error(stats, verdict)
+    return []
 
 
 def positive(value: object) -> float:

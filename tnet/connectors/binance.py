@@ -11,7 +11,7 @@ import msgspec
 import orjson
 from msgspec import UNSET, UnsetType
 
-from tnet.connectors.base import ParserStats, RecordSpec, rows_to_events
+from tnet.connectors.base import ParserStats, RecordSpec, classify, rows_to_events
 from tnet.connectors.base import non_negative as _non_negative
 from tnet.connectors.base import positive as _positive
 from tnet.connectors.base import remember_error as _remember_error
@@ -30,18 +30,12 @@ _INT_MIN, _INT_MAX = -(2**63), 2**64 - 1  # integers orjson returns as int (beyo
 _LIQ_SIDE = {"SELL": "long", "BUY": "short"}
 
 
-# Typed fast path: msgspec decodes only the declared fields of the common frame shapes, skipping
-# the rest of the JSON without building dicts. Anything it cannot decode (acks, errors, raw mode,
-# junk, odd values) goes to the generic orjson path, which alone decides what the frame means; so
-# every fast-path result must equal what the generic path would return for the same frame.
-# Timestamps and the maker flag are `Any`: strict=False would also turn "1e3" into an int and
-# "true" into a bool, which the generic path rejects; and msgspec keeps integers beyond 64 bits
-# exact where orjson makes them floats, hence the _INT_MIN/_INT_MAX range test on timestamps.
-# Range checks the generic path makes on every accepted value run inside msgspec (_Positive:
-# > 0 rejects NaN too, <= DBL_MAX rejects inf); a value out of range fails the decode, and the
-# generic path then counts the error.
-# Known, accepted difference: msgspec skips an ignored field holding an out-of-range number
-# (1e400) or, in bytes input, invalid UTF-8, where orjson would reject the whole frame.
+# One typed path: msgspec decodes only the declared fields of the frames tnet reads, skipping the rest
+# of the JSON without building dicts; range checks run inside msgspec (_Positive: > 0 rejects NaN too,
+# <= DBL_MAX rejects inf). A frame it does not decode (acks, errors, junk, odd values) goes to the shared
+# classifier, which counts what is not a control frame. Timestamps and the maker flag are `Any` and
+# checked here: strict=False would turn "1e3" into an int and "true" into a bool, and msgspec keeps
+# integers beyond 64 bits exact (the _INT_MIN/_INT_MAX range test keeps them to what a ms time can be).
 _Positive = Annotated[float, msgspec.Meta(gt=0.0, le=sys.float_info.max)]
 
 
@@ -60,7 +54,7 @@ class _MarkPriceUpdate(msgspec.Struct, tag_field="e", tag="markPriceUpdate", gc=
 
 
 class _Order(msgspec.Struct, gc=False):
-    """forceOrder `o`, with the generic path's `.get` defaults and lazily-read fields as Any."""
+    """forceOrder `o`; fields read only for watched symbols or unfilled orders are lazy."""
 
     s: Any
     T: Any
@@ -81,6 +75,20 @@ class _Combined(msgspec.Struct, gc=False):
 
 
 _decode_combined = msgspec.json.Decoder(_Combined, strict=False).decode
+# Raw mode (/ws, no {"stream","data"} wrapper): tried only when the combined shape does not decode.
+_decode_raw = msgspec.json.Decoder(Union[_AggTrade, _MarkPriceUpdate, _ForceOrder], strict=False).decode
+
+
+def _control(msg: dict) -> str | None:
+    """Acks ({"result":null,"id":1}) are silent; error replies ({"error":{"code","msg"}} or flat) are remembered."""
+    if "result" in msg and "id" in msg:
+        return ""
+    error = msg.get("error")
+    if isinstance(error, dict):
+        msg = error
+    if "code" in msg and "msg" in msg:
+        return f"{msg['code']}: {msg['msg']}"
+    return None
 
 
 
@@ -102,7 +110,10 @@ class BinanceParser:
         """Normalize one WebSocket frame (text, bytes or msgspec.Raw JSON); never raises."""
         self.stats.frames += 1
         try:
-            data = _decode_combined(frame).data
+            try:
+                data = _decode_combined(frame).data
+            except msgspec.DecodeError:
+                data = _decode_raw(frame)
             kind = data.__class__
             if kind is _AggTrade:
                 short = self._short.get(data.s)
@@ -139,10 +150,10 @@ class BinanceParser:
                 if short is None:
                     return []
                 side = _LIQ_SIDE[order.S]
-                qty = order.z or 0.0
+                qty = order.z or 0.0  # accumulated filled qty; 0 while nothing filled
                 if qty == 0.0:
                     qty = order.q
-                price = order.ap or 0.0
+                price = order.ap or 0.0  # average fill price; 0 when unfilled
                 if price == 0.0:
                     price = order.p
                 usd = qty * price  # type: ignore[operator]
@@ -152,99 +163,7 @@ class BinanceParser:
                     return [Liquidation(VENUE, short, ts, recv_ms, side, price, qty, usd)]  # type: ignore
         except Exception:
             pass
-        # Anything unusual: the generic path decides (and counts an error at most once).
-        return self._parse_generic(frame, recv_ms)
-
-    def _parse_generic(self, frame: str | bytes | msgspec.Raw, recv_ms: int) -> list[Event]:
-        """Decode the whole frame into dicts; handles every shape, including control and junk."""
-        try:
-            # msgspec.Raw (a frame embedded as raw JSON in a larger document) goes to orjson
-            # as a buffer; the typed fast path decodes it directly.
-            msg = _loads(memoryview(frame) if frame.__class__ is msgspec.Raw else frame)
-            # Subscripts with a narrow except are measurably faster than .get on this hot path.
-            try:
-                data = msg["data"]  # combined mode wraps {"stream","data"}
-            except KeyError:
-                data = msg  # raw mode, acks and error replies
-            try:
-                kind = data["e"]
-            except KeyError:
-                return self._control(msg)
-            if kind == "aggTrade":
-                short = self._short.get(data["s"])
-                if short is None:
-                    return []
-                price = float(data["p"])
-                qty = float(data["q"])
-                if not (0.0 < price < _INF and 0.0 < qty < _INF):
-                    raise ValueError("bad aggTrade price/qty")
-                ts = data["T"]
-                if ts.__class__ is not int:
-                    ts = int(ts)
-                maker = data["m"]
-                # m = buyer is the maker, so the taker sold.
-                if maker is True:
-                    return [Trades(VENUE, short, ts, recv_ms, price, 0.0, qty)]
-                if maker is False:
-                    return [Trades(VENUE, short, ts, recv_ms, price, qty, 0.0)]
-                raise ValueError("aggTrade m is not a boolean")
-            if kind == "markPriceUpdate":
-                short = self._short.get(data["s"])
-                if short is None:
-                    return []
-                price = float(data["p"])
-                if not 0.0 < price < _INF:
-                    raise ValueError("bad mark price")
-                ts = data["E"]
-                if ts.__class__ is not int:
-                    ts = int(ts)
-                self._mark[short] = price
-                event = MarkPrice(VENUE, short, ts, recv_ms, price)
-                if self._pending_oi and short in self._pending_oi:
-                    held = self._pending_oi.pop(short)
-                    held.oi_usd = held.oi_base * price
-                    return [event, held]
-                return [event]
-            if kind == "forceOrder":
-                return self._force_order(data["o"], recv_ms)
-            raise ValueError(f"unexpected event type {kind!r}")
-        except Exception:
-            self.stats.parse_errors += 1
-            return []
-
-    def _force_order(self, order: dict, recv_ms: int) -> list[Event]:
-        # !forceOrder@arr also carries COIN-M orders (st == 2) sized in contracts: skip them.
-        if order.get("st") == 2:
-            return []
-        short = self._short.get(order["s"])
-        if short is None:
-            return []
-        side = _LIQ_SIDE[order["S"]]
-        qty = float(order.get("z") or 0.0)  # accumulated filled qty; 0 while nothing filled
-        if qty == 0.0:
-            qty = float(order["q"])
-        price = float(order.get("ap") or 0.0)  # average fill price; 0 when unfilled
-        if price == 0.0:
-            price = float(order["p"])
-        usd = qty * price
-        if not (0.0 < qty < _INF and 0.0 < price < _INF and usd < _INF):
-            raise ValueError("bad forceOrder qty/price")
-        ts = order["T"]
-        if ts.__class__ is not int:
-            ts = int(ts)
-        return [Liquidation(VENUE, short, ts, recv_ms, side, price, qty, usd)]
-
-    def _control(self, msg: dict) -> list[Event]:
-        """Acks ({"result":null,"id":1}) are silent; error replies are recorded; the rest is junk."""
-        if "result" in msg and "id" in msg:
-            return []
-        error = msg.get("error")
-        if isinstance(error, dict):
-            msg = error
-        if "code" in msg and "msg" in msg:
-            _remember_error(self.stats, f"{msg['code']}: {msg['msg']}")
-            return []
-        raise ValueError("not a Binance frame")
+        return classify(frame, self.stats, _control)
 
     def parse_rest(self, path: str, body: str | bytes, recv_ms: int) -> list[Event]:
         """Normalize a REST body from rest_polls / history_requests; never raises."""

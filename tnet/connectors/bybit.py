@@ -12,7 +12,7 @@ import msgspec
 import orjson
 from msgspec import UNSET, UnsetType
 
-from tnet.connectors.base import ParserStats, RecordSpec
+from tnet.connectors.base import ParserStats, RecordSpec, classify
 from tnet.connectors.base import non_negative as _non_negative
 from tnet.connectors.base import positive as _positive
 from tnet.connectors.base import remember_error as _remember_error
@@ -35,23 +35,15 @@ _TOPIC_KINDS = {"publicTrade": _TRADE, "tickers": _TICKER, "allLiquidation": _LI
                 "liquidation": _OLD_LIQ}
 # allLiquidation / liquidation `S` is the POSITION side: Buy = a long was liquidated.
 _LIQ_SIDE = {"Buy": "long", "Sell": "short"}
-# Ticker OI fields in order of preference: single-sided (added 2026-06) first.
-_OI_KEYS = ("singleOpenInterest", "singleOpenInterestValue", "openInterest", "openInterestValue")
 _CONTROL_OPS = frozenset({"ping", "pong", "subscribe", "unsubscribe", "auth"})
 
 
-# Typed fast path: msgspec decodes only the declared fields of the usual frames, routed by their
-# exact "topic" (one generated Struct class per watched topic, carrying its kind and short name),
-# and skips the rest of the JSON. Anything it cannot decode (acks, pongs, errors, unwatched or
-# old topics, junk, odd values) goes to the generic orjson path, which alone decides what the
-# frame means: a fast-path result must equal what the generic path would return.
-# Timestamps are `Any` and must be 64-bit ints: strict=False would turn "1e3" into an int, and
-# msgspec keeps integers beyond 64 bits exact where orjson makes them floats.
-# Range checks the generic path makes on every accepted value run inside msgspec (> 0 and >= 0
-# reject NaN too, <= DBL_MAX rejects inf; sides are Literals); a value out of range fails the
-# decode, and the generic path then counts the error.
-# Known, accepted difference: msgspec skips an ignored field holding an out-of-range number
-# (1e400) or, in bytes input, invalid UTF-8, where orjson would reject the whole frame.
+# One typed path: msgspec decodes only the declared fields of the watched topics' frames, routed by
+# their exact "topic" (one generated Struct class per watched topic, carrying its kind and short name),
+# and skips the rest of the JSON. Range checks run inside msgspec (> 0 and >= 0 reject NaN too,
+# <= DBL_MAX rejects inf; sides are Literals). A frame it does not decode (acks, pongs, errors, unwatched
+# topics, junk, odd values) goes to the shared classifier. Timestamps are `Any` and must be 64-bit ints:
+# strict=False would turn "1e3" into an int, and msgspec keeps integers beyond 64 bits exact.
 _Positive = Annotated[float, msgspec.Meta(gt=0.0, le=sys.float_info.max)]
 _NonNegative = Annotated[float, msgspec.Meta(ge=0.0, le=sys.float_info.max)]
 
@@ -73,6 +65,15 @@ class _TickerData(msgspec.Struct, gc=False):
     singleOpenInterestValue: Union[_NonNegative, UnsetType] = UNSET
 
 
+class _OldLiqData(msgspec.Struct, gc=False):
+    """The old `liquidation.<SYM>` topic: one object, `side` is the position side like allLiquidation."""
+
+    updatedTime: Any
+    side: Literal["Buy", "Sell"]
+    size: _Positive
+    price: _Positive
+
+
 class _Frame(msgspec.Struct, tag_field="topic", gc=False):
     kind = -1  # set on each generated subclass, with `short`
     short = ""
@@ -80,6 +81,10 @@ class _Frame(msgspec.Struct, tag_field="topic", gc=False):
 
 class _RowsFrame(_Frame):
     data: list[_Row]
+
+
+class _OldLiqFrame(_Frame):
+    data: _OldLiqData
 
 
 class _TickerFrame(_Frame):
@@ -95,7 +100,8 @@ def _fast_decoder(pairs: tuple[tuple[str, str], ...]) -> Callable[[str | bytes],
     for venue_name, short in pairs:
         for prefix, kind, base in (("publicTrade", _TRADE, _RowsFrame),
                                    ("allLiquidation", _LIQ, _RowsFrame),
-                                   ("tickers", _TICKER, _TickerFrame)):
+                                   ("tickers", _TICKER, _TickerFrame),
+                                   ("liquidation", _OLD_LIQ, _OldLiqFrame)):
             classes.append(msgspec.defstruct(
                 f"_{prefix}_{len(classes)}", [], bases=(base,), tag=f"{prefix}.{venue_name}",
                 namespace={"kind": kind, "short": short}))
@@ -110,10 +116,8 @@ def _fast_decoder(pairs: tuple[tuple[str, str], ...]) -> Callable[[str | bytes],
 
 
 def _append_oi(out: list[Event], state: dict, short: str, ts: int, recv_ms: int) -> None:
-    """Open interest from a merged ticker: the one-sided fields (2026-06) when present.
-
-    [UNCERTAIN] otherwise the older openInterest / openInterestValue, passed through unchanged: the
-    docs call openInterest "both sides" since 2023 yet show it equal to single for REST.
+    """One-sided open interest from a merged ticker: the single-side fields (2026-06) when present, else
+    half of openInterest / openInterestValue, which count both sides (2x single in captured 2026 frames).
     """
     single = state.get("singleOpenInterest")
     single_usd = state.get("singleOpenInterestValue")
@@ -123,7 +127,8 @@ def _append_oi(out: list[Event], state: dict, short: str, ts: int, recv_ms: int)
     both = state.get("openInterest")
     both_usd = state.get("openInterestValue")
     if both is not None and both_usd is not None:
-        out.append(OpenInterest(VENUE, short, ts, recv_ms, both, both_usd))
+        out.append(OpenInterest(VENUE, short, ts, recv_ms, both * 0.5, both_usd * 0.5))
+
 
 class BybitParser:
     """Parses public linear frames (topic-routed) and the REST bodies BybitSpec asks for."""
@@ -131,12 +136,8 @@ class BybitParser:
     def __init__(self, symbols: list[SymbolInfo]) -> None:
         self.stats = ParserStats()
         self._short: dict[str, str] = {info.venue_symbol(VENUE): info.short for info in symbols}
-        # One dict lookup per frame: full topic -> (kind, short name).
-        self._routes: dict[str, tuple[int, str]] = {
-            f"{prefix}.{info.venue_symbol(VENUE)}": (kind, info.short)
-            for info in symbols
-            for prefix, kind in _TOPIC_KINDS.items()
-        }
+        # The watched topics: a known topic outside them is another symbol's (silent, not junk).
+        self._watched = frozenset(f"{prefix}.{info.venue_symbol(VENUE)}" for info in symbols for prefix in _TOPIC_KINDS)
         # Merged ticker OI fields per symbol (deltas carry only what changed), as floats.
         self._tickers: dict[str, dict[str, float]] = {}
         self._mark: dict[str, float] = {}
@@ -179,7 +180,7 @@ class BybitParser:
                             and data.openInterest is UNSET and data.openInterestValue is UNSET):
                         return out
                     return self._merge_open_interest(short, data, ts, recv_ms, out)
-            else:
+            elif kind == _LIQ:
                 short = msg.short
                 out = []
                 for row in msg.data:
@@ -192,10 +193,27 @@ class BybitParser:
                     out.append(Liquidation(VENUE, short, ts, recv_ms, _LIQ_SIDE[row.S],
                                            price, qty, usd))
                 return out
+            else:
+                data = msg.data
+                usd = data.size * data.price
+                ts = data.updatedTime
+                if usd < _INF and ts.__class__ is int and _INT_MIN <= ts <= _INT_MAX:
+                    return [Liquidation(VENUE, msg.short, ts, recv_ms, _LIQ_SIDE[data.side], data.price,
+                                        data.size, usd)]
         except Exception:
             pass
-        # Anything unusual: the generic path decides (and counts an error at most once).
-        return self._parse_generic(frame, recv_ms)
+        return classify(frame, self.stats, self._control)
+
+    def _control(self, msg: dict) -> str | None:
+        """Subscribe acks and pongs are silent, success:false is remembered, and so is nothing else: a
+        known topic of a symbol this parser does not watch is silent; other frames are not Bybit's."""
+        if msg.get("success") is False:
+            return f"{msg.get('op', '')}: {msg.get('ret_msg', '')}"
+        topic = msg.get("topic")
+        if topic is not None:
+            known = isinstance(topic, str) and topic.partition(".")[0] in _TOPIC_KINDS
+            return "" if known and topic not in self._watched else None
+        return "" if msg.get("op") in _CONTROL_OPS else None
 
     def _merge_open_interest(self, short: str, data: _TickerData, ts: int, recv_ms: int,
                              out: list[Event]) -> list[Event]:
@@ -211,111 +229,6 @@ class BybitParser:
                 state[key] = value  # type: ignore[assignment]
         _append_oi(out, state, short, ts, recv_ms)
         return out
-
-    def _parse_generic(self, frame: str | bytes | msgspec.Raw, recv_ms: int) -> list[Event]:
-        """Decode the whole frame into dicts; handles every shape, including control and junk."""
-        try:
-            # msgspec.Raw (a frame embedded as raw JSON in a larger document) goes to orjson
-            # as a buffer; the typed fast path decodes it directly.
-            msg = _loads(memoryview(frame) if frame.__class__ is msgspec.Raw else frame)
-            # Subscripts with a narrow except are measurably faster than .get on this hot path.
-            try:
-                topic = msg["topic"]
-            except KeyError:
-                return self._control(msg)
-            route = self._routes.get(topic)
-            if route is None:
-                if topic.partition(".")[0] in _TOPIC_KINDS:
-                    return []  # a known topic for a symbol this parser does not watch
-                raise ValueError(f"unexpected topic {topic!r}")
-            kind, short = route
-            data = msg["data"]
-            if kind == _TRADE:
-                buy = sell = 0.0
-                price = 0.0
-                row = None
-                for row in data:
-                    qty = float(row["v"])
-                    price = float(row["p"])
-                    if not (0.0 < qty < _INF and 0.0 < price < _INF):
-                        raise ValueError("bad trade qty/price")
-                    taker = row["S"]  # publicTrade S is the TAKER side
-                    if taker == "Buy":
-                        buy += qty
-                    elif taker == "Sell":
-                        sell += qty
-                    else:
-                        raise ValueError("bad taker side")
-                if row is None:
-                    raise ValueError("empty trade list")
-                ts = row["T"]
-                if ts.__class__ is not int:
-                    ts = int(ts)
-                return [Trades(VENUE, short, ts, recv_ms, price, buy, sell)]
-            if kind == _TICKER:
-                return self._ticker(short, msg, data, recv_ms)
-            if kind == _LIQ:
-                out: list[Event] = []
-                for row in data:
-                    qty = float(row["v"])
-                    price = float(row["p"])  # bankruptcy price
-                    usd = qty * price
-                    if not (0.0 < qty < _INF and 0.0 < price < _INF and usd < _INF):
-                        raise ValueError("bad liquidation qty/price")
-                    ts = row["T"]
-                    if ts.__class__ is not int:
-                        ts = int(ts)
-                    out.append(Liquidation(VENUE, short, ts, recv_ms, _LIQ_SIDE[row["S"]],
-                                           price, qty, usd))
-                return out
-            # Old `liquidation.<SYM>` topic: one object, same position-side meaning.
-            qty = float(data["size"])
-            price = float(data["price"])
-            usd = qty * price
-            if not (0.0 < qty < _INF and 0.0 < price < _INF and usd < _INF):
-                raise ValueError("bad liquidation qty/price")
-            return [Liquidation(VENUE, short, int(data["updatedTime"]), recv_ms,
-                                _LIQ_SIDE[data["side"]], price, qty, usd)]
-        except Exception:
-            self.stats.parse_errors += 1
-            return []
-
-    def _ticker(self, short: str, msg: dict, data: dict, recv_ms: int) -> list[Event]:
-        """Snapshot then deltas: emit what this message carries, OI from the merged state."""
-        ts = msg["ts"]
-        if ts.__class__ is not int:
-            ts = int(ts)
-        if msg["type"] == "snapshot":
-            self._tickers[short] = {}
-        out: list[Event] = []
-        if "markPrice" in data:
-            price = float(data["markPrice"])
-            if not 0.0 < price < _INF:
-                raise ValueError("bad mark price")
-            self._mark[short] = price
-            out.append(MarkPrice(VENUE, short, ts, recv_ms, price))
-        # Most deltas carry only book/last-price changes: four `in` tests and out.
-        if not ("openInterest" in data or "openInterestValue" in data
-                or "singleOpenInterest" in data or "singleOpenInterestValue" in data):
-            return out
-        # Validate before merging so one bad delta cannot poison the merged state.
-        changed = {key: _non_negative(data[key]) for key in _OI_KEYS if key in data}
-        state = self._tickers.get(short)
-        if state is None:
-            state = self._tickers[short] = {}
-        state.update(changed)
-        _append_oi(out, state, short, ts, recv_ms)
-        return out
-
-    def _control(self, msg: dict) -> list[Event]:
-        """Subscribe acks and pongs are silent; success:false is recorded; the rest is junk."""
-        success = msg.get("success")
-        if success is False:
-            _remember_error(self.stats, f"{msg.get('op', '')}: {msg.get('ret_msg', '')}")
-            return []
-        if msg.get("op") in _CONTROL_OPS:
-            return []
-        raise ValueError("not a Bybit frame")
 
     def parse_rest(self, path: str, body: str | bytes, recv_ms: int) -> list[Event]:
         """Normalize a REST body from history_requests; never raises."""
@@ -366,7 +279,8 @@ class BybitParser:
             try:
                 ts = int(row["timestamp"])
                 single = row.get("singleOpenInterest")
-                base = _non_negative(single if single is not None else row["openInterest"])
+                # openInterest counts both sides (2x single): one side is half of it
+                base = _non_negative(single) if single is not None else _non_negative(row["openInterest"]) * 0.5
             except Exception:
                 self.stats.parse_errors += 1
                 continue

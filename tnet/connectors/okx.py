@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections import Counter
 import sys
 from typing import Annotated, Any, Literal, Union
 from urllib.parse import parse_qsl
@@ -11,7 +12,7 @@ import msgspec
 import orjson
 from msgspec import UNSET, UnsetType
 
-from tnet.connectors.base import ParserStats, RecordSpec, rows_to_events
+from tnet.connectors.base import ParserStats, RecordSpec, classify, rows_to_events
 from tnet.connectors.base import non_negative as _non_negative
 from tnet.connectors.base import positive as _positive
 from tnet.connectors.base import remember_error as _remember_error
@@ -29,20 +30,15 @@ _loads = orjson.loads
 _NET_SIDE = {"sell": "long", "buy": "short"}
 _HEDGE_SIDES = {"long": "long", "short": "short"}
 _CONTROL_EVENTS = frozenset({"subscribe", "unsubscribe", "channel-conn-count", "login"})
+_PONG = frozenset({"pong"})  # the reply to the text keep-alive `ping` (not JSON)
 
 
-# Typed fast path: msgspec decodes only the declared fields of {"arg", "data"} frames and skips
-# the rest of the JSON. Rows of every channel share one Struct whose fields default to UNSET; a
-# field the channel needs but the row lacks is UNSET, which makes the arithmetic raise (dict
-# lookups are guarded explicitly). Anything unusual (acks, errors, notices, pong, junk, odd
-# values) goes to the generic orjson path, which alone decides what the frame means: a fast-path
-# result must equal what the generic path would return. Timestamps must be strings, as OKX sends
-# them (strict=False would turn "1e3" into an int; orjson makes >64-bit integers floats).
-# Range checks the generic path makes on every accepted value run inside msgspec (> 0 and >= 0
-# reject NaN too, <= DBL_MAX rejects inf; trade sides are Literals); a value out of range fails
-# the decode, and the generic path then counts the error. Products (size x ctVal) are checked here.
-# Known, accepted difference: msgspec skips an ignored field holding an out-of-range number
-# (1e400) or, in bytes input, invalid UTF-8, where orjson would reject the whole frame.
+# One typed path: msgspec decodes only the declared fields of {"arg", "data"} frames and skips the rest
+# of the JSON. Rows of every channel share one Struct whose fields default to UNSET; a field the channel
+# needs but the row lacks is UNSET, which makes the arithmetic raise. Range checks run inside msgspec
+# (> 0 and >= 0 reject NaN too, <= DBL_MAX rejects inf; trade sides are Literals); products (size x
+# ctVal) are checked here. Timestamps must be strings, as OKX sends them. A frame it does not decode
+# (acks, errors, notices, pong, junk, odd values) goes to the shared classifier.
 class _Arg(msgspec.Struct, gc=False):
     channel: str
     instId: Union[str, UnsetType] = UNSET
@@ -62,6 +58,7 @@ class _Detail(msgspec.Struct, gc=False):
 
 class _Row(msgspec.Struct, gc=False):
     instId: Union[str, UnsetType] = UNSET
+    uly: Union[str, UnsetType] = UNSET  # REST liquidation rows queried by underlying may omit instId
     px: Union[_Positive, UnsetType] = UNSET  # trades
     sz: Union[_Positive, UnsetType] = UNSET
     side: Union[Literal["buy", "sell"], UnsetType] = UNSET
@@ -77,22 +74,32 @@ class _Frame(msgspec.Struct, gc=False):
     data: list[_Row]
 
 
+class _RestRows(msgspec.Struct, gc=False):
+    code: Any
+    data: list[_Row]
+
+
 _decode_frame = msgspec.json.Decoder(_Frame, strict=False).decode
+_decode_rest_rows = msgspec.json.Decoder(_RestRows, strict=False).decode
+
+
+def _control(msg: dict) -> str | None:
+    """Acks are silent; error and notice (64008: upgrade, reconnect) are remembered."""
+    event = msg.get("event")
+    if not isinstance(event, str) or "data" in msg:
+        return None
+    if event in _CONTROL_EVENTS:
+        return ""
+    # "error", "notice" (64008 before an upgrade) and variants like "channel-conn-count-error".
+    if event == "notice" or event.endswith("error"):
+        return f"{event} {msg.get('code', '')}: {msg.get('msg', '')}"
+    return None
 
 
 
 
 
 
-
-
-def _is_pong(frame: object) -> bool:
-    """OKX answers the text `ping` with the text `pong` (not JSON)."""
-    if isinstance(frame, str):
-        return frame.strip() == "pong"
-    if isinstance(frame, (bytes, bytearray)):
-        return frame.strip() == b"pong"
-    return False
 
 
 class OkxParser:
@@ -103,6 +110,8 @@ class OkxParser:
         self._short: dict[str, str] = {info.venue_symbol(VENUE): info.short for info in symbols}
         # Base coin per contract; the instruments endpoint overrides the offline table.
         self.ct_val: dict[str, float] = {info.venue_symbol(VENUE): info.contract_size(VENUE) for info in symbols}
+        # per underlying: the oldest millisecond of the last backfill page and its rows (the next page repeats them)
+        self._edges: dict[str, tuple[object, Counter]] = {}
 
     def parse(self, frame: str | bytes | msgspec.Raw, recv_ms: int) -> list[Event]:
         """Normalize one WebSocket frame (text, bytes or msgspec.Raw JSON); never raises."""
@@ -177,19 +186,23 @@ class OkxParser:
                                             row.oiUsd))
                 return out
             elif channel == "liquidation-orders":
-                return self._liquidations_fast(data, recv_ms)
+                return self._liquidations(data, recv_ms)
         except Exception:
             pass
-        # Anything unusual: the generic path decides (and counts an error at most once).
-        return self._parse_generic(frame, recv_ms)
+        return classify(frame, self.stats, _control, _PONG)
 
-    def _liquidations_fast(self, data: list[_Row], recv_ms: int) -> list[Event]:
-        """`_liquidations` on typed rows; raises (for the generic path) on anything odd."""
+    def _liquidations(self, data: list[_Row], recv_ms: int) -> list[Event]:
+        """Liquidation rows (WebSocket or REST backfill) of the watched instruments; raises on anything odd.
+
+        One subscription covers every SWAP: rows are filtered by instId here (instId on subscribe is refused).
+        """
         out: list[Event] = []
         for item in data:
             inst = item.instId
             if inst is UNSET:
-                raise KeyError("instId")
+                if item.uly is UNSET:
+                    raise KeyError("instId")
+                inst = f"{item.uly}-SWAP"  # REST rows queried by underlying may omit instId
             short = self._short.get(inst)  # type: ignore[arg-type]
             if short is None:
                 continue
@@ -210,121 +223,6 @@ class OkxParser:
                 out.append(Liquidation(VENUE, short, int(ts), recv_ms, side, price, qty, usd))  # type: ignore
         return out
 
-    def _parse_generic(self, frame: str | bytes | msgspec.Raw, recv_ms: int) -> list[Event]:
-        """Decode the whole frame into dicts; handles every shape, including control and junk."""
-        try:
-            # msgspec.Raw (a frame embedded as raw JSON in a larger document) goes to orjson
-            # as a buffer; the typed fast path decodes it directly.
-            msg = _loads(memoryview(frame) if frame.__class__ is msgspec.Raw else frame)
-            # Subscripts with a narrow except are measurably faster than .get on this hot path.
-            try:
-                data = msg["data"]
-            except KeyError:
-                return self._event(msg)
-            arg = msg["arg"]
-            channel = arg["channel"]
-            if channel == "trades":
-                inst = arg["instId"]
-                short = self._short.get(inst)
-                if short is None:
-                    return []
-                ct = self.ct_val[inst]
-                if len(data) == 1:  # the usual case: one taker order per message
-                    row = data[0]
-                    size = float(row["sz"]) * ct
-                    price = float(row["px"])
-                    if not (0.0 < size < _INF and 0.0 < price < _INF):
-                        raise ValueError("bad trade size/price")
-                    taker = row["side"]  # taker direction
-                    if taker == "sell":
-                        return [Trades(VENUE, short, int(row["ts"]), recv_ms, price, 0.0, size)]
-                    if taker == "buy":
-                        return [Trades(VENUE, short, int(row["ts"]), recv_ms, price, size, 0.0)]
-                    raise ValueError("bad taker side")
-                buy = sell = 0.0
-                price = 0.0
-                row = None
-                for row in data:
-                    size = float(row["sz"])
-                    price = float(row["px"])
-                    if not (0.0 < size < _INF and 0.0 < price < _INF):
-                        raise ValueError("bad trade size/price")
-                    taker = row["side"]  # taker direction
-                    if taker == "buy":
-                        buy += size
-                    elif taker == "sell":
-                        sell += size
-                    else:
-                        raise ValueError("bad taker side")
-                if row is None:
-                    raise ValueError("empty trade list")
-                return [Trades(VENUE, short, int(row["ts"]), recv_ms, price, buy * ct, sell * ct)]
-            if channel == "mark-price":
-                out: list[Event] = []
-                for row in data:
-                    short = self._short.get(row["instId"])
-                    if short is None:
-                        continue
-                    price = float(row["markPx"])
-                    if not 0.0 < price < _INF:
-                        raise ValueError("bad mark price")
-                    out.append(MarkPrice(VENUE, short, int(row["ts"]), recv_ms, price))
-                return out
-            if channel == "liquidation-orders":
-                return self._liquidations(data, recv_ms)
-            if channel == "open-interest":
-                out = []
-                for row in data:
-                    short = self._short.get(row["instId"])
-                    if short is None:
-                        continue
-                    out.append(OpenInterest(VENUE, short, int(row["ts"]), recv_ms,
-                                            _non_negative(row["oiCcy"]),
-                                            _non_negative(row["oiUsd"])))
-                return out
-            raise ValueError(f"unexpected channel {channel!r}")
-        except Exception:
-            if _is_pong(frame):
-                return []
-            self.stats.parse_errors += 1
-            return []
-
-    def _liquidations(self, data: list, recv_ms: int) -> list[Event]:
-        # One subscription covers every SWAP: filter by instId here (instId on subscribe is refused).
-        out: list[Event] = []
-        for item in data:
-            inst = item["instId"]
-            short = self._short.get(inst)
-            if short is None:
-                continue
-            ct = self.ct_val[inst]
-            for detail in item["details"]:
-                pos = detail.get("posSide")
-                side = _HEDGE_SIDES.get(pos) if pos else None
-                if side is None:
-                    if pos not in (None, "", "net"):
-                        raise ValueError(f"bad posSide {pos!r}")
-                    side = _NET_SIDE[detail["side"]]
-                qty = float(detail["sz"]) * ct  # SWAP sizes are contracts
-                price = float(detail["bkPx"])
-                usd = qty * price
-                if not (0.0 < qty < _INF and 0.0 < price < _INF and usd < _INF):
-                    raise ValueError("bad liquidation size/price")
-                out.append(Liquidation(VENUE, short, int(detail["ts"]), recv_ms, side, price,
-                                       qty, usd))
-        return out
-
-    def _event(self, msg: dict) -> list[Event]:
-        """Acks are silent; error and notice (64008: upgrade, reconnect) are recorded."""
-        event = msg["event"]
-        if event in _CONTROL_EVENTS:
-            return []
-        # "error", "notice" (64008 before an upgrade) and variants like "channel-conn-count-error".
-        if event == "notice" or event.endswith("error"):
-            _remember_error(self.stats, f"{event} {msg.get('code', '')}: {msg.get('msg', '')}")
-            return []
-        raise ValueError(f"unexpected event {event!r}")
-
     def parse_rest(self, path: str, body: str | bytes, recv_ms: int) -> list[Event]:
         """Normalize a REST body from metadata_requests / history_requests; never raises."""
         try:
@@ -339,9 +237,8 @@ class OkxParser:
                 self._instruments(rows)
                 return []
             if route == "/api/v5/public/liquidation-orders":
-                # REST rows may omit instId when queried by underlying: rebuild it from uly.
-                items = [{**item, "instId": item.get("instId") or f"{item['uly']}-SWAP"} for item in rows]
-                return sorted(self._liquidations(items, recv_ms), key=lambda ev: ev.ts_ms)
+                typed = _decode_rest_rows(body).data  # the WebSocket's rows, typed the same way
+                return self._backfill(params, typed, recv_ms)
             short = self._short.get(params.get("instId", ""))
             if short is None:
                 return []
@@ -353,6 +250,27 @@ class OkxParser:
         except Exception:
             self.stats.parse_errors += 1
             return []
+
+    def _backfill(self, params: dict[str, str], items: list[_Row], recv_ms: int) -> list[Event]:
+        """One page of REST liquidation history, oldest first. Pages overlap by the millisecond of the
+        previous page's oldest row (OkxSpec.next_page): rows seen there already are dropped here."""
+        uly = params.get("uly", "")
+        edge_ts, edge = self._edges.get(uly, (None, Counter())) if "after" in params else (None, Counter())
+        fresh: list[_Row] = []
+        for item in items:
+            details = []
+            for d in item.details:  # type: ignore[union-attr]
+                key = (d.posSide, d.side, d.sz, d.bkPx)
+                if d.ts == edge_ts and edge[key] > 0:
+                    edge[key] -= 1  # a repeat of the overlap
+                    continue
+                details.append(d)
+            fresh.append(msgspec.structs.replace(item, details=details))
+        rows = [d for item in items for d in item.details]  # type: ignore[union-attr]
+        if rows:
+            oldest = min(rows, key=lambda d: int(d.ts)).ts
+            self._edges[uly] = (oldest, Counter((d.posSide, d.side, d.sz, d.bkPx) for d in rows if d.ts == oldest))
+        return sorted(self._liquidations(fresh, recv_ms), key=lambda ev: ev.ts_ms)
 
     def _instruments(self, rows: list) -> None:
         for row in rows:
@@ -396,6 +314,25 @@ class OkxSpec(RecordSpec):
 
     def make_parser(self, symbols: list[SymbolInfo]) -> OkxParser:
         return OkxParser(symbols)
+
+    def next_page(self, path: str, body: str | bytes) -> str | None:
+        """The backfill's next page while pages come back full; OKX serves the last 24 h, so paging
+        ends by itself. `after` returns rows strictly earlier than it: the next page starts 1 ms after
+        the oldest row, so prints sharing that millisecond are not lost (the parser drops the repeats)."""
+        backfill = RECORD.backfill
+        assert backfill is not None
+        if path.partition("?")[0] != backfill.path.partition("?")[0]:
+            return None
+        try:
+            times = [int(d.ts) for item in _decode_rest_rows(body).data for d in item.details]  # type: ignore[union-attr]
+        except Exception:
+            return None
+        if len(times) < backfill.page:
+            return None
+        oldest = min(times)
+        # a full page of one millisecond cannot be paged within it: move on past it
+        after = oldest if oldest == max(times) else oldest + 1
+        return path.partition("&after=")[0] + f"&after={after}"
 
     def metadata_requests(self, symbols: list[SymbolInfo]) -> list[str]:
         # Instruments first (ctVal), then the recent liquidations OKX serves over REST, so the tape is

@@ -20,6 +20,7 @@ BYBIT_INTERVALS = {"5": 300_000, "15": 900_000, "30": 1_800_000, "60": 3_600_000
 BYBIT_OI_INTERVALS = {"5min": 300_000, "15min": 900_000, "30min": 1_800_000, "1h": 3_600_000, "4h": 14_400_000}
 OKX_BARS = {"5m": 300_000, "15m": 900_000, "30m": 1_800_000, "1H": 3_600_000, "2H": 7_200_000, "4H": 14_400_000}
 MAX_HISTORY_BARS = 3000
+OKX_LIQ_HISTORY_MS = 86_400_000  # OKX serves the last 24 h of liquidations over REST
 
 
 class BadParam(Exception):
@@ -312,7 +313,10 @@ class RestApi:
         short = self._symbol(uly, "-USDT")
         limit = _int(q, "limit", 100, 1, 100) or 100
         now = self._now()
-        recs = [r for r in self.market.liquidations_all(short, "okx", end_ms=now) if r.published][-limit:]
+        after = _int(q, "after")  # rows strictly earlier than this time (paging back)
+        end = now if after is None else min(now, after - 1)
+        recs = [r for r in self.market.liquidations_all(short, "okx", start_ms=now - OKX_LIQ_HISTORY_MS + 1, end_ms=end)
+                if r.published and r.ts_ms > now - OKX_LIQ_HISTORY_MS][-limit:]
         ct = okx_ct_val(short)
         details = [
             {"bkLoss": "0", "bkPx": price_str(r.bankruptcy_price), "ccy": "", "posSide": r.side,

@@ -14,6 +14,8 @@ from tnet.symbols import SymbolInfo
 
 WARM_BARS = 288  # 24 h of 5-minute bars
 WARM_TIMEOUT_S = 8.0
+MAX_PAGES = 50  # a paged metadata request (OKX's liquidation backfill: ~20 pages on a busy day) stops here
+PAGING_MARGIN_S = 1.5  # follow-up pages stop this long before the warm start's time limit
 
 
 class VenueSource(VenueFrames):
@@ -118,17 +120,27 @@ class VenueSource(VenueFrames):
         from tnet.connectors.supervisor import fetch
 
         end_ms = self.sim.market.now_ms if self.sim is not None else feed.now_ms()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + WARM_TIMEOUT_S - PAGING_MARGIN_S
 
         async def one_venue(venue: str) -> list[Event]:
             spec, client, path_ = self.specs[venue], self._clients[venue], paths[venue]
             out: list[Event] = []
-            for path in spec.metadata_requests(self.infos):
+
+            async def get(path: str) -> str | None:
+                """One REST answer, its plausible events added to `out`; the next page's path, or None."""
                 body, reason = await fetch(client, path)
-                if body is not None:
-                    # one timestamp for the recording and the parse: replays match
-                    out.extend(path_.rest(feed.now_ms(), path, body))
-                else:
+                if body is None:
                     self.warm_status[venue] = reason
+                    return None
+                out.extend(path_.rest(feed.now_ms(), path, body))  # one timestamp for recording and parse
+                return spec.next_page(path, body)
+
+            pages: list[str] = []  # follow-up pages of paged metadata (OKX's liquidation backfill)
+            for path in spec.metadata_requests(self.infos):
+                follow = await get(path)
+                if follow is not None:
+                    pages.append(follow)
             for info in self.infos:
                 for path in spec.history_requests(info, end_ms, WARM_BARS):
                     body, reason = await fetch(client, path)
@@ -136,6 +148,16 @@ class VenueSource(VenueFrames):
                         self.warm_status[venue] = reason
                         break
                     out.extend(path_.rest(feed.now_ms(), path, body))
+            # The bars matter more than old prints: further pages only while time is left (a timeout
+            # would lose every venue's warm start), at most MAX_PAGES per request.
+            for follow in pages:
+                for _page in range(MAX_PAGES):
+                    if loop.time() > deadline:
+                        self.warm_status.setdefault(venue, "backfill cut short (warm start time limit)")
+                        break
+                    follow = await get(follow)
+                    if follow is None:
+                        break
             return out
 
         venues = list(self.specs)
