@@ -38,8 +38,9 @@ def alert_frames() -> list[tuple[int, str, str, str]]:
         if t == 0:
             snap = {"topic": "tickers.BTCUSDT", "type": "snapshot", "cs": 1, "ts": ms(t) + 600, "data": {
                 "symbol": "BTCUSDT", "lastPrice": f"{PRICE:.2f}", "markPrice": f"{PRICE:.2f}",
-                "indexPrice": f"{PRICE:.2f}", "openInterest": f"{BYBIT_OI_USD / PRICE:.3f}",
-                "openInterestValue": f"{BYBIT_OI_USD:.2f}", "fundingRate": "0.0001"}}
+                "indexPrice": f"{PRICE:.2f}", "openInterest": f"{2 * BYBIT_OI_USD / PRICE:.3f}",  # both sides
+                "openInterestValue": f"{2 * BYBIT_OI_USD:.2f}", "singleOpenInterest": f"{BYBIT_OI_USD / PRICE:.3f}",
+                "singleOpenInterestValue": f"{BYBIT_OI_USD:.2f}", "fundingRate": "0.0001"}}
             lines.append((ms(t) + 700, "bybit", "market", json.dumps(snap)))
         elif not BYBIT_SILENT_S[0] <= t < BYBIT_SILENT_S[1]:
             delta = {"topic": "tickers.BTCUSDT", "type": "delta", "cs": 1 + t, "ts": ms(t) + 600, "data": {
