@@ -55,9 +55,11 @@ async def test_record_then_replay_gives_the_same_events(tmp_path: Path, start_si
     live.event_hooks.append(lambda evs: live_events.extend(event_to_dict(e) for e in evs))
     await live.start()
     try:
-        # Wait for a liquidation that happened after the start (not only OKX's REST backfill).
+        # Wait for live frames of every kind and a liquidation after the start: OKX's REST backfill
+        # alone (the whole day, thousands of prints here) must not end the recording.
         await wait_until(
             lambda: any(e["type"] == "liquidation" and e["ts_ms"] >= sim.start_ms for e in live_events)
+            and {e["type"] for e in live_events} >= {"open_interest", "mark_price", "trades"}
             and len(live_events) > 300, 90, "live liquidations")
     finally:
         await live.stop()
