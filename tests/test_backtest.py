@@ -114,7 +114,7 @@ def test_cli_sim_short_run_reports_every_section() -> None:
     assert res.exit_code == 0, res.output
     report = json.loads(res.stdout)
     cap = report["capture_at_10pct"]
-    assert set(cap) >= {"model", "uniform", "distance", "static"}
+    assert set(cap) >= {"model", "uniform", "distance", "static", "true_mix", "oracle"}
     assert cap["uniform"] == pytest.approx(0.1, abs=0.03)
     for venue, cal in report["calibration"].items():
         assert len(cal["tiers"]) == len(cal["learned"]) == len(cal["truth"]) == 10

@@ -75,15 +75,20 @@ def run_sim(seed: int = 0, hours: float = 36.0, leverage_mix: dict | None = None
     engine = SymbolEngine(symbol, venues)
     static = SymbolEngine(symbol, venues)
     static.calibrator.frozen = True  # the uncalibrated prior ladder
+    # Diagnostic: the same ladder frozen at the hidden at-risk mix. It says how much capture knowing the
+    # mix exactly would buy, i.e. how much of the gap to the oracle calibration can close at all.
+    true_mix = SymbolEngine(symbol, venues)
+    true_mix.calibrator.frozen = True
     bars: list[Bar] = []
     for v in venues:
         bars += market.history_bars(symbol, v, market.start_ms)
-    engine.warm_start(bars, [])
-    static.warm_start(bars, [])
+    for eng in (engine, static, true_mix):
+        eng.warm_start(bars, [])
     start = market.start_ms
     end = start + int(hours * 3_600_000)
     shift_ms = start + int(shift_at * 3_600_000) if shift_at is not None and shift_mix else None
     truth = _truth_mixes(market, symbol)
+    _set_mix(true_mix, truth)
     tvd_start = {v: tvd(engine.calibrator.per_venue[i].weights, truth[v]) for i, v in enumerate(venues)}
     trajectory: list[dict[str, Any]] = []
     tvd_at_shift: dict[str, float] = {}
@@ -104,6 +109,7 @@ def run_sim(seed: int = 0, hours: float = 36.0, leverage_mix: dict | None = None
             floor_before_shift = {v: _tvd_floor(engine.calibrator.per_venue[i], truth[v]) for i, v in enumerate(venues)}
             market.set_leverage_mix(shift_mix)  # type: ignore[arg-type]
             truth = _truth_mixes(market, symbol)
+            _set_mix(true_mix, truth)
             tvd_at_shift = {v: tvd(engine.calibrator.per_venue[i].weights, truth[v]) for i, v in enumerate(venues)}
         events = market.step(t)
         if polled and t % OI_POLL_MS == 0:
@@ -113,6 +119,7 @@ def run_sim(seed: int = 0, hours: float = 36.0, leverage_mix: dict | None = None
         for ev in events:
             engine.on_event(ev)
             static.on_event(ev)
+            true_mix.on_event(ev)
             if ev.type == "liquidation":
                 recent.add(ev.ts_ms, ev.side, ev.fire, ev.usd)
         price = market.current_price(symbol)
@@ -135,7 +142,7 @@ def run_sim(seed: int = 0, hours: float = 36.0, leverage_mix: dict | None = None
             minute_lo, minute_hi, minute_oi = math.inf, -math.inf, oi
         if t >= next_origin and t + HORIZON_MS <= end and engine.grid is not None and static.grid is not None:
             grid = engine.grid
-            maps = engine_maps(engine, HORIZON_MS, {"frozen": static, "frozen_hazard": static})
+            maps = engine_maps(engine, HORIZON_MS, {"frozen": static, "frozen_hazard": static, "true_mix": true_mix})
             maps["oracle"] = _truth_profile(market, symbol, engine)
             maps["oracle_hazard"] = side_hazard(maps["oracle"], grid.prices(), price, engine.calibrator.vol_1m, HORIZON_MS)
             maps["recent_prints"] = recent.profile(t, grid.prices(), price)
@@ -204,6 +211,15 @@ def run_sim(seed: int = 0, hours: float = 36.0, leverage_mix: dict | None = None
     }
 
 
+def _set_mix(eng: SymbolEngine, truth: dict[str, np.ndarray]) -> None:
+    """Freeze `eng`'s tier weights at the hidden at-risk mix (floored like learned weights)."""
+    from tnet.engine.calibrator import WEIGHT_FLOOR
+
+    for cal in eng.calibrator.per_venue:
+        w = np.maximum(truth[cal.venue], WEIGHT_FLOOR)
+        cal.weights = w / w.sum()
+
+
 def _tvd_floor(cal: Any, truth: np.ndarray, reached_share: float = 0.05) -> float:
     """TVD of a learner that knows every reached tier's true weight and splits the rest like the prior.
 
@@ -256,7 +272,7 @@ def _truth_mixes(market: Any, symbol: str) -> dict[str, np.ndarray]:
 
 
 LEGACY_RANKINGS = {"model": "model", "hazard": "hazard", "uniform": "uniform", "distance": "distance",
-                   "static": "frozen", "oracle": "oracle", "oracle_hazard": "oracle_hazard"}
+                   "static": "frozen", "true_mix": "true_mix", "oracle": "oracle", "oracle_hazard": "oracle_hazard"}
 
 
 def _legacy_capture(scored: list[OriginScore]) -> dict[str, float | None]:
