@@ -150,6 +150,8 @@ def test_rest_parsers_never_raise(venue: str, which: int, body: Any) -> None:
     spec = SPECS[venue]
     paths = ([p.path for p in spec.rest_polls(SYMBOLS)] + spec.metadata_requests(SYMBOLS)
              + spec.history_requests(SYMBOLS[0], 1_791_565_800_000, 300))
+    if not paths:
+        return  # a venue that asks nothing over REST
     parser = fresh(venue)
     events = parser.parse_rest(paths[which % len(paths)], body, 1)
     assert isinstance(events, list)

@@ -6,9 +6,14 @@ from typing import Annotated
 
 import typer
 
+from tnet.venues import RECORDS
+
+_ABOUT = ("Terminal liquidation monitor for crypto perpetual futures ("
+          + ", ".join(name.capitalize() for name in RECORDS) + ").")
+
 app = typer.Typer(
     name="tnet",
-    help="Terminal liquidation monitor for crypto perpetual futures (Binance, Bybit, OKX).",
+    help=_ABOUT,
     no_args_is_help=True,
     add_completion=True,  # --install-completion / --show-completion for bash, zsh, fish
     pretty_exceptions_enable=False,
@@ -30,7 +35,7 @@ def _version(value: bool) -> None:
 def _root(
     show_version: Annotated[bool, typer.Option("--version", "-V", callback=_version, is_eager=True, help="Print the version and exit.")] = False,
 ) -> None:
-    """Terminal liquidation monitor for crypto perpetual futures (Binance, Bybit, OKX)."""
+    """Terminal liquidation monitor for crypto perpetual futures (every venue tnet knows)."""
 
 
 def _register() -> None:

@@ -11,6 +11,8 @@ from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 
+from tnet.venues import NAMES
+
 T = TypeVar("T")
 
 SourceOpt = Annotated[
@@ -19,7 +21,7 @@ SourceOpt = Annotated[
 ]
 ExchangesOpt = Annotated[
     str | None,
-    typer.Option("--exchanges", envvar="TNET_EXCHANGES", help="Comma-separated venues (default binance,bybit,okx)."),
+    typer.Option("--exchanges", envvar="TNET_EXCHANGES", help=f"Comma-separated venues (default {','.join(NAMES)})."),
 ]
 StateDirOpt = Annotated[
     Path | None,

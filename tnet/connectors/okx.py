@@ -37,8 +37,10 @@ _PONG = frozenset({"pong"})  # the reply to the text keep-alive `ping` (not JSON
 # of the JSON. Rows of every channel share one Struct whose fields default to UNSET; a field the channel
 # needs but the row lacks is UNSET, which makes the arithmetic raise. Range checks run inside msgspec
 # (> 0 and >= 0 reject NaN too, <= DBL_MAX rejects inf; trade sides are Literals); products (size x
-# ctVal) are checked here. Timestamps must be strings, as OKX sends them. A frame it does not decode
-# (acks, errors, notices, pong, junk, odd values) goes to the shared classifier.
+# ctVal) are checked here. Timestamps are OKX's strings of an int, decoded to ints by msgspec (lax mode;
+# an implausible time is the guard's to reject). Fields are in the order OKX sends them (msgspec looks
+# for the next declared field first). A frame it does not decode (acks, errors, notices, pong, junk,
+# odd values) goes to the shared classifier.
 class _Arg(msgspec.Struct, gc=False):
     channel: str
     instId: Union[str, UnsetType] = UNSET
@@ -53,20 +55,20 @@ class _Detail(msgspec.Struct, gc=False):
     side: Any = UNSET
     sz: Union[_Positive, UnsetType] = UNSET
     bkPx: Union[_Positive, UnsetType] = UNSET
-    ts: Any = UNSET
+    ts: Union[int, UnsetType] = UNSET
 
 
 class _Row(msgspec.Struct, gc=False):
     instId: Union[str, UnsetType] = UNSET
-    uly: Union[str, UnsetType] = UNSET  # REST liquidation rows queried by underlying may omit instId
     px: Union[_Positive, UnsetType] = UNSET  # trades
     sz: Union[_Positive, UnsetType] = UNSET
     side: Union[Literal["buy", "sell"], UnsetType] = UNSET
-    ts: Any = UNSET
+    ts: Union[int, UnsetType] = UNSET
     markPx: Union[_Positive, UnsetType] = UNSET  # mark-price
     oiCcy: Union[_NonNegative, UnsetType] = UNSET  # open-interest
     oiUsd: Union[_NonNegative, UnsetType] = UNSET
     details: Union[list[_Detail], UnsetType] = UNSET  # liquidation-orders
+    uly: Union[str, UnsetType] = UNSET  # REST liquidation rows queried by underlying may omit instId
 
 
 class _Frame(msgspec.Struct, gc=False):
@@ -110,6 +112,8 @@ class OkxParser:
         self._short: dict[str, str] = {info.venue_symbol(VENUE): info.short for info in symbols}
         # Base coin per contract; the instruments endpoint overrides the offline table.
         self.ct_val: dict[str, float] = {info.venue_symbol(VENUE): info.contract_size(VENUE) for info in symbols}
+        self._watched: dict[str, tuple[str, float]] = {}  # instId -> (short name, ctVal): one lookup per trade
+        self._rewatch()
         # per underlying: the oldest millisecond of the last backfill page and its rows (the next page repeats them)
         self._edges: dict[str, tuple[object, Counter]] = {}
 
@@ -121,24 +125,24 @@ class OkxParser:
             channel = msg.arg.channel
             data = msg.data
             if channel == "trades":
-                inst = msg.arg.instId
-                if inst is UNSET:
-                    raise KeyError("instId")
-                short = self._short.get(inst)  # type: ignore[arg-type]
-                if short is None:
+                watched = self._watched.get(msg.arg.instId)  # type: ignore[arg-type]
+                if watched is None:
+                    if msg.arg.instId is UNSET:
+                        raise KeyError("instId")
                     return []
-                ct = self.ct_val[inst]  # type: ignore[index]
+                short, ct = watched
                 if len(data) == 1:  # the usual case: one taker order per message
                     row = data[0]
                     size = row.sz * ct  # type: ignore[operator]
                     ts = row.ts
-                    # UNSET px or side fail below (comparison, no matching branch).
-                    if 0.0 < size < _INF and ts.__class__ is str and row.px is not UNSET:
+                    px = row.px
+                    # UNSET px, ts or side fail below (comparison, no matching branch).
+                    if size < _INF and px is not UNSET and ts is not UNSET:
                         taker = row.side  # taker direction
                         if taker == "sell":
-                            return [Trades(VENUE, short, int(ts), recv_ms, row.px, 0.0, size)]  # type: ignore[arg-type]
+                            return [Trades(VENUE, short, ts, recv_ms, px, 0.0, size)]  # type: ignore[arg-type]
                         if taker == "buy":
-                            return [Trades(VENUE, short, int(ts), recv_ms, row.px, size, 0.0)]  # type: ignore[arg-type]
+                            return [Trades(VENUE, short, ts, recv_ms, px, size, 0.0)]  # type: ignore[arg-type]
                 else:
                     buy = sell = 0.0
                     row = None
@@ -153,8 +157,8 @@ class OkxParser:
                         if row.px is UNSET:
                             raise KeyError("px")
                     ts = row.ts  # type: ignore[union-attr]  (an empty list raised just here)
-                    if ts.__class__ is str:
-                        return [Trades(VENUE, short, int(ts), recv_ms, row.px, buy * ct,  # type: ignore
+                    if ts is not UNSET:
+                        return [Trades(VENUE, short, ts, recv_ms, row.px, buy * ct,  # type: ignore
                                        sell * ct)]
             elif channel == "mark-price":
                 out: list[Event] = []
@@ -166,9 +170,9 @@ class OkxParser:
                     if short is None:
                         continue
                     ts = row.ts
-                    if ts.__class__ is not str or row.markPx is UNSET:
+                    if ts is UNSET or row.markPx is UNSET:
                         raise ValueError("bad mark price")
-                    out.append(MarkPrice(VENUE, short, int(ts), recv_ms, row.markPx))  # type: ignore
+                    out.append(MarkPrice(VENUE, short, ts, recv_ms, row.markPx))  # type: ignore
                 return out
             elif channel == "open-interest":
                 out = []
@@ -180,9 +184,9 @@ class OkxParser:
                     if short is None:
                         continue
                     ts = row.ts
-                    if ts.__class__ is not str or row.oiCcy is UNSET or row.oiUsd is UNSET:
+                    if ts is UNSET or row.oiCcy is UNSET or row.oiUsd is UNSET:
                         raise ValueError("bad open interest")
-                    out.append(OpenInterest(VENUE, short, int(ts), recv_ms, row.oiCcy,  # type: ignore
+                    out.append(OpenInterest(VENUE, short, ts, recv_ms, row.oiCcy,  # type: ignore
                                             row.oiUsd))
                 return out
             elif channel == "liquidation-orders":
@@ -218,9 +222,9 @@ class OkxParser:
                 price = detail.bkPx
                 usd = qty * price  # type: ignore[operator]
                 ts = detail.ts
-                if not (0.0 < qty < _INF and usd < _INF and ts.__class__ is str):
+                if not (0.0 < qty < _INF and usd < _INF and ts is not UNSET):
                     raise ValueError("bad liquidation size/price")
-                out.append(Liquidation(VENUE, short, int(ts), recv_ms, side, price, qty, usd))  # type: ignore
+                out.append(Liquidation(VENUE, short, ts, recv_ms, side, price, qty, usd))  # type: ignore
         return out
 
     def parse_rest(self, path: str, body: str | bytes, recv_ms: int) -> list[Event]:
@@ -272,6 +276,9 @@ class OkxParser:
             self._edges[uly] = (oldest, Counter((d.posSide, d.side, d.sz, d.bkPx) for d in rows if d.ts == oldest))
         return sorted(self._liquidations(fresh, recv_ms), key=lambda ev: ev.ts_ms)
 
+    def _rewatch(self) -> None:
+        self._watched = {inst: (short, self.ct_val[inst]) for inst, short in self._short.items()}
+
     def _instruments(self, rows: list) -> None:
         for row in rows:
             inst = row.get("instId")
@@ -281,6 +288,7 @@ class OkxParser:
                     self.ct_val[inst] = _positive(row["ctVal"])
                 except Exception:
                     self.stats.parse_errors += 1
+        self._rewatch()
 
     def _candles(self, short: str, rows: list, recv_ms: int) -> list[Event]:
         # [ts, o, h, l, c, vol(contracts), volCcy(base), volCcyQuote, confirm], newest first.

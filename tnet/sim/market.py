@@ -386,7 +386,8 @@ class _SymbolState:
         self.next_housekeeping = t0_ms
         self.bar = _BarAcc(t0_ms, self.price, self.price, self.price, self.price)
         self.bars: list[deque[Bar]] = [deque(maxlen=3000) for _ in range(NV)]
-        self.second_pending: list[LiqRecord | None] = [None] * NV  # one-print-per-second venues: the second's latest
+        # one-print-per-second venues: the print each (venue, side kept apart or "") holds for the current second
+        self.second_pending: dict[tuple[int, str], LiqRecord] = {}
         self.batch_pending: list[list[LiqRecord]] = [[] for _ in range(NV)]  # batching venues: the open batch
         self.last_oi_pub: list[float] = [-1.0] * NV
 
@@ -966,11 +967,12 @@ class Market:
         def reported(rec: LiqRecord) -> float:
             return rec.fill_price if quality(rec.venue).reported_price == "fill" else rec.bankruptcy_price
 
-        def flush_second(vi: int, upto: int) -> None:
-            pend = st.second_pending[vi]
-            if pend is not None and (pend.ts_ms // 1000 + 1) * 1000 <= upto:
+        def flush_second(upto: int) -> None:
+            """Publish the held prints whose second ended by `upto`."""
+            due = [key for key, pend in st.second_pending.items() if (pend.ts_ms // 1000 + 1) * 1000 <= upto]
+            for key in sorted(due):
+                pend = st.second_pending.pop(key)
                 emit_liq(pend, reported(pend))
-                st.second_pending[vi] = None
 
         # each venue's record says how it publishes: the latest per second, in batches, or a share
         for rec in records:
@@ -979,17 +981,24 @@ class Market:
             if not traits.liquidations:
                 continue
             if traits.one_per_second:
-                # only the latest liquidation per symbol per second is pushed, after the window
-                flush_second(vi, rec.ts_ms)
-                st.second_pending[vi] = rec  # supersedes a pending one of the same second (never published)
+                # one print per symbol per second (per side on some venues), pushed after the window:
+                # the latest, or the largest of each side
+                flush_second(rec.ts_ms)
+                if traits.second_pick == "largest_per_side":
+                    key = (vi, rec.side)
+                    held = st.second_pending.get(key)
+                    if held is None or rec.qty > held.qty:
+                        st.second_pending[key] = rec
+                else:
+                    st.second_pending[(vi, "")] = rec  # supersedes a pending one of the same second (never published)
             elif traits.batch_ms:
                 st.batch_pending[vi].append(rec)
             else:
                 share = SIM[rec.venue].published_share
                 if share >= 1.0 or st.pub_rng.random() < share:
                     emit_liq(rec, reported(rec))
+        flush_second(t_end)
         for vi, venue in enumerate(ALL_VENUES):
-            flush_second(vi, t_end)
             pending = st.batch_pending[vi]
             if pending:
                 batch = quality(venue).batch_ms

@@ -20,7 +20,8 @@ class Quality:
 
     liquidations: bool = True  # a public liquidation feed exists at all
     complete: bool = False  # every liquidation is published
-    one_per_second: bool = False  # at most one print per symbol per second (the latest): a lower bound
+    one_per_second: bool = False  # at most one print per symbol per second: a lower bound
+    second_pick: Literal["latest", "largest_per_side"] = "latest"  # which print of the second is kept
     coverage: float = 1.0  # prior share of liquidation USD published; estimated unless complete or one_per_second
     batch_ms: int = 0  # prints are pushed in batches of this window (0: one by one)
     reported_price: Literal["fill", "bankruptcy"] = "fill"  # which price a print carries
