@@ -292,3 +292,42 @@ def test_quitting_during_the_warm_start_prints_no_traceback() -> None:
         code, shown = run_tui(["watch", "BTC", "--source", f"sim@127.0.0.1:{port}"], {}, seconds=0.5)
     assert code == 0
     assert "Traceback" not in shown and "never retrieved" not in shown
+
+
+# ----------------------------------------------------------------- the order-book section
+def test_snapshot_book_is_null_without_book_data(btc_recording: Path, tmp_path: Path) -> None:
+    # the recording without its order-book frames (Binance @depth, Bybit orderbook.*, OKX books*)
+    bookless = tmp_path / "bookless.jsonl"
+    lines = btc_recording.read_text().splitlines(keepends=True)
+    bookless.write_text("".join(ln for ln in lines if not re.search(r"depth|orderbook|books", json.loads(ln)["frame"])))
+    res = tnet("snapshot", "BTC", "--source", f"replay:{bookless}", "--json")
+    assert res.returncode == 0, res.stderr
+    assert json.loads(res.stdout)["book"] is None  # no depth in the recording: null, never zeros
+    svg = tmp_path / "b.svg"
+    res = tnet("snapshot", "BTC", "--source", f"replay:{bookless}", "--svg", str(svg), "--layer", "book")
+    assert res.returncode == 0 and "no order book data" in res.stderr and "no order book data" in svg.read_text()
+
+
+def test_snapshot_book_section_from_the_engine() -> None:
+    from tnet.cli.common import dumps
+    from tnet.cli.snapshot_schema import snapshot_dict
+    from tnet.engine.engine import SymbolEngine
+    from tnet.events import BookDepth, MarkPrice
+
+    eng = SymbolEngine("BTC", venues=("binance", "okx"), bucket_usd=10.0)
+    t = 1_790_000_000_000
+    eng.on_event(MarkPrice("okx", "BTC", t, t, 1000.0))
+    eng.on_event(BookDepth("okx", "BTC", t, t, [(999.0, 2.0), (985.0, 1.0)], [(1001.0, 0.5)]))
+    snap = json.loads(dumps(snapshot_dict(eng.view(t), {"venues": {}})))
+    book = snap["book"]
+    assert book["venues"] == ["okx"] and book["ts_ms"] == t
+    assert book["bid_usd"] == 999.0 * 2 + 985.0 and book["ask_usd"] == 1001.0 * 0.5
+    rows = {lv["price"]: lv for lv in book["levels"]}
+    assert [lv["price"] for lv in book["levels"]] == [lv["price"] for lv in snap["levels"]]  # the profile's rows
+    assert rows[1000.0] == {"price": 1000.0, "bid_usd": 1998.0, "ask_usd": 500.5}
+    assert rows[990.0]["bid_usd"] == 985.0 and rows[1010.0]["ask_usd"] == 0.0
+
+
+def test_snapshot_rejects_an_unknown_layer_at_once() -> None:
+    res = tnet("snapshot", "BTC", "--source", "sim", "--seconds", "60", "--layer", "walls", timeout=15)
+    assert res.returncode == 2 and res.stderr.count("\n") == 1 and "--layer 'walls'" in res.stderr

@@ -365,6 +365,7 @@ def snapshot(
     json_out: JsonOpt = None,
     table: Annotated[bool, typer.Option("--table", envvar="TNET_TABLE", help="Rich tables (default on a terminal).")] = False,
     svg: Annotated[Path | None, typer.Option("--svg", envvar="TNET_SVG", help="Write a picture of the heatmap to this SVG file.")] = None,
+    layer: Annotated[str, typer.Option("--layer", envvar="TNET_LAYER", help="What --svg draws: liquidations, book (resting order book) or both.")] = "liquidations",
     heatmap: Annotated[bool, typer.Option("--heatmap", envvar="TNET_HEATMAP", help="Include the time x price matrix in JSON.")] = False,
     speed: Annotated[str, typer.Option("--speed", envvar="TNET_SPEED", help="Replay speed when --source replay:FILE.")] = "max",
     book: BookOpt = None,
@@ -377,6 +378,10 @@ def snapshot(
     settings, infos = settings_and_symbols(
         [symbol], source=source, exchanges=exchanges, state_dir=state_dir, config=config, speed=speed, book=book
     )
+    from tnet.cli.heatmap_svg import LAYERS
+
+    if layer not in LAYERS:
+        fail(f"unknown --layer {layer!r}: use one of {', '.join(LAYERS)}")
     if svg is not None:
         check_writable(svg, "picture")
 
@@ -408,10 +413,12 @@ def snapshot(
         from tnet.cli.heatmap_svg import write_heatmap_svg
 
         try:
-            write_heatmap_svg(view, svg)
+            write_heatmap_svg(view, svg, layer)
         except OSError as exc:
             fail(f"cannot write {str(svg)!r}: {exc.strerror}")
-        warn(f"wrote heatmap picture to {svg}")
+        warn(f"wrote {'heatmap' if layer == 'liquidations' else layer + ' layer'} picture to {svg}")
+        if layer != "liquidations" and snap["book"] is None:
+            warn(f"no order book data for {infos[0].short}: the picture says so")
     # JSON when asked or when piped; on a terminal the tables, unless only a picture was asked for.
     if _want_json(json_out) and not table:
         typer.echo(dumps(snap, pretty=sys.stdout.isatty()))

@@ -6,6 +6,8 @@ import math
 from datetime import datetime, timezone
 from typing import Any
 
+import numpy as np
+
 from tnet.ui.render.scale import format_age
 
 SCHEMA = "tnet.snapshot/1"
@@ -39,6 +41,28 @@ def zone_dict(z: Any) -> dict[str, Any]:
     }
 
 
+def book_dict(book: Any) -> dict[str, Any] | None:
+    """The resting book: `{ts_ms, venues, bid_usd, ask_usd, levels: [{price, bid_usd, ask_usd}]}` (the
+    rows of `levels`); None when no venue has a fresh book (no data, never zeros)."""
+    if book is None:
+        return None
+    return {
+        "ts_ms": book.ts_ms,
+        "venues": list(book.venues),
+        "bid_usd": _num(book.bid_usd),
+        "ask_usd": _num(book.ask_usd),
+        "levels": [{"price": _num(lv.price), "bid_usd": _num(lv.bid_usd), "ask_usd": _num(lv.ask_usd)}
+                   for lv in book.levels],
+    }
+
+
+def _book_columns(matrix: Any) -> list[list[float] | None] | None:
+    """A book matrix as JSON: one list per column, null for a column without a book sample."""
+    if matrix is None:
+        return None
+    return [None if np.isnan(col).all() else [round(float(v), 2) for v in col] for col in matrix]
+
+
 def snapshot_dict(view: Any, health: dict[str, Any], heatmap: bool = False) -> dict[str, Any]:
     """The documented snapshot object for one symbol."""
     out: dict[str, Any] = {
@@ -67,6 +91,7 @@ def snapshot_dict(view: Any, health: dict[str, Any], heatmap: bool = False) -> d
         },
         "health": health,
         "oi": {k: _num(v) for k, v in view.oi.items()},
+        "book": book_dict(view.book),
     }
     if heatmap and view.heatmap is not None:
         hm = view.heatmap
@@ -80,6 +105,8 @@ def snapshot_dict(view: Any, health: dict[str, Any], heatmap: bool = False) -> d
             "long_usd": [[round(float(v), 2) for v in col] for col in hm.long_usd],
             "short_usd": [[round(float(v), 2) for v in col] for col in hm.short_usd],
             "price_path": [_num(p) for p in hm.price_path],
+            "bid_usd": _book_columns(hm.bid_usd),
+            "ask_usd": _book_columns(hm.ask_usd),
         }
     return out
 
@@ -117,8 +144,16 @@ def snapshot_tables(snap: dict[str, Any]) -> list[Any]:
     lv_table.add_column("price", justify="right")
     lv_table.add_column("long liq", justify="right", style="red")
     lv_table.add_column("short liq", justify="right", style="green")
+    book = {bl["price"]: bl for bl in snap["book"]["levels"]} if snap.get("book") else None
+    if book is not None:
+        lv_table.add_column("resting bids", justify="right")
+        lv_table.add_column("resting asks", justify="right")
     for lv in sorted(levels, key=lambda lv: -(lv["price"] or 0)):
-        lv_table.add_row(f"{lv['price']:,.2f}", _usd(lv["long_usd"]), _usd(lv["short_usd"]))
+        row = [f"{lv['price']:,.2f}", _usd(lv["long_usd"]), _usd(lv["short_usd"])]
+        if book is not None:
+            bl = book.get(lv["price"], {})
+            row += [_usd(bl.get("bid_usd")), _usd(bl.get("ask_usd"))]
+        lv_table.add_row(*row)
     out.append(lv_table)
 
     zones = Table(title="Zones")

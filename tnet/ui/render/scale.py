@@ -80,3 +80,16 @@ def format_age(seconds: float) -> str:
     if s < 86400:
         return f"{s // 3600}h"
     return f"{s // 86400}d"
+
+
+WALL_PERCENTILE = 95.0  # a book wall is among the largest 5 % of the non-empty book cells ...
+WALL_OVER_MEDIAN = 4.0  # ... and at least this many times their median (a flat book has no walls)
+
+
+def wall_threshold(values: np.ndarray) -> float:
+    """Resting book USD from which a cell is drawn as a wall (0 when there is no book to judge)."""
+    nonzero = values[np.isfinite(values) & (values > 0)]
+    if not nonzero.size:
+        return 0.0
+    top, median = np.percentile(nonzero, [WALL_PERCENTILE, 50.0])
+    return float(max(top, WALL_OVER_MEDIAN * median))
