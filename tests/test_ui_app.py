@@ -8,6 +8,7 @@ import pytest
 
 from tnet.ui.app import TnetApp
 from tnet.ui.fake import FakeRuntime
+from tnet.ui.render.scale import N_LEVELS
 from tnet.ui.render.text import strip_text
 from tnet.ui.screens.help import HelpScreen
 from tnet.ui.widgets.lines import LinesWidget
@@ -139,11 +140,11 @@ async def test_theme_cycles_colours() -> None:
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause(0.1)
         first_name = app.palette.name
-        old_ramp = set(app.palette.codes[1:-1])
+        old_ramp = set(app.palette.codes[1 : N_LEVELS + 1])  # the liquidation ramp (the book ramp follows the price code)
         await pilot.press("t")
         assert app.palette.name != first_name and app.theme == f"tnet-{app.palette.name}"
         shown = {seg.style.bgcolor for line in app.query_one("#chart", LinesWidget).lines for seg in line}
-        assert shown & set(app.palette.codes[1:-1]) and not (shown & old_ramp)
+        assert shown & set(app.palette.codes[1 : N_LEVELS + 1]) and not (shown & old_ramp)
         assert app.palette.name in _text(app, "#header")
 
 

@@ -66,6 +66,7 @@ class TnetApp(App[None]):
         Binding("f", "filter", "Min size"),
         Binding("s", "side", "Side"),
         Binding("h", "measure", "Hazard/USD"),
+        Binding("b", "layer", "Layer"),
         Binding("t", "cycle_theme", "Theme"),
         Binding("a", "alerts", "Alerts", show=False),  # listed under ? and in ctrl+p: the footer is full
         Binding("ctrl+c", "quit_app", "Quit", show=False, priority=True),
@@ -244,7 +245,7 @@ class TnetApp(App[None]):
         banner = self._fresh.banner
         view = self._view
         c = self.controls
-        settings = ChartSettings(c.half_range_pct, c.window[1], c.side)
+        settings = ChartSettings(c.half_range_pct, c.window[1], c.side, c.layer)
         message = self._no_data_message()
         state = self._chart_state
         chart_key = self._chart_key(view, settings, map_palette, message) + (banner,)
@@ -282,7 +283,7 @@ class TnetApp(App[None]):
         window = self._chart_state.price_window
         price_row = math.floor((window[0] - view.price) / (2 * window[1])) if window else view.price
         heatmap_id = self._hm_version if view.heatmap is self._hm else id(view.heatmap)
-        return (heatmap_id, price_row, settings.half_range_pct, settings.window_ms, settings.side, palette.name)
+        return (heatmap_id, price_row, settings.half_range_pct, settings.window_ms, settings.side, settings.layer, palette.name)
 
     def _draw_header(self) -> None:
         palette, c, view = self.palette, self.controls, self._view
@@ -392,6 +393,11 @@ class TnetApp(App[None]):
         """h: colour the map by 1 h hazard or by liquidation USD."""
         self.controls.cycle_measure()
         self._view = self._pull_view(force_heatmap=True)
+        self._settings_changed(reset_scale=True)
+
+    def action_layer(self) -> None:
+        """b: show liquidations, the resting order book, or both."""
+        self.controls.cycle_layer()
         self._settings_changed(reset_scale=True)
 
     def action_side(self) -> None:

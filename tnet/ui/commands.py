@@ -16,6 +16,7 @@ _ACTIONS: tuple[tuple[str, str, str], ...] = (
     ("Pause / resume", "Freeze the data panels (space)", "pause"),
     ("Minimum print size", "Next tape filter step (f)", "filter"),
     ("Heatmap side", "Both, longs only, shorts only (s)", "side"),
+    ("Map layer", "Liquidations, resting order book, both (b)", "layer"),
     ("Alerts", "Recent alerts and the rules (a)", "alerts"),
     ("Help", "Keys and what the screen shows (?)", "help"),
     ("Quit", "Stop feeds, save state, exit (q)", "quit_app"),

@@ -13,6 +13,9 @@ SIDES: tuple[str, ...] = ("both", "long", "short")
 # What the map is coloured by: hazard (USD times the chance price gets there within an hour; the default,
 # it ranks where liquidations happen best in `tnet backtest`) or the USD that would liquidate there.
 MEASURES: tuple[str, ...] = ("hazard", "usd")
+# What the map shows: predicted liquidations, the venues' resting order book, or liquidations with the book's walls.
+LAYERS: tuple[str, ...] = ("liquidations", "book", "both")
+LAYER_LABELS: dict[str, str] = {"liquidations": "liq", "book": "book", "both": "liq+book"}  # header and help
 
 
 @dataclass(slots=True)
@@ -26,6 +29,7 @@ class Controls:
     window_index: int = 1  # 1h
     side_index: int = 0
     measure_index: int = 0
+    layer_index: int = 0
     min_usd: float = 0.0
     paused: bool = False
     theme_index: int = 0
@@ -55,6 +59,11 @@ class Controls:
     def measure(self) -> str:
         """What the map and profile are coloured by: "hazard" or "usd"."""
         return MEASURES[self.measure_index]
+
+    @property
+    def layer(self) -> str:
+        """What the map shows: "liquidations", "book" or "both"."""
+        return LAYERS[self.layer_index]
 
     @property
     def theme(self) -> str:
@@ -97,6 +106,10 @@ class Controls:
         """h: colour by 1 h hazard or by liquidation USD."""
         self.measure_index = (self.measure_index + 1) % len(MEASURES)
 
+    def cycle_layer(self) -> None:
+        """b: liquidations, the order book, both."""
+        self.layer_index = (self.layer_index + 1) % len(LAYERS)
+
     def cycle_filter(self) -> None:
         """f: the next minimum print size (a custom --min-usd joins the cycle)."""
         steps = tuple(sorted(set(self.min_usd_steps) | {self.min_usd}))
@@ -118,6 +131,7 @@ class Controls:
             "window": f"window {self.window[0]}",
             "zoom": f"±{self.half_range_pct:g}%{side}",
             "measure": "hazard" if self.measure == "hazard" else "USD",
+            "layer": "" if self.layer == "liquidations" else LAYER_LABELS[self.layer],  # the default goes unsaid, like the side
             "filter": f"min ≥{format_usd(self.min_usd)}",
             "theme": self.theme,
             "paused": "1" if self.paused else "",

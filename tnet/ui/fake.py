@@ -6,7 +6,9 @@ from typing import Any
 
 import numpy as np
 
+from tnet.engine.book import book_levels
 from tnet.engine.views import (
+    BookView,
     CalibrationView,
     HeatmapView,
     Level,
@@ -23,6 +25,8 @@ N_ROWS = 300
 BASE_PRICES = {"BTC": 67_000.0, "ETH": 3_500.0, "SOL": 150.0}
 LEVERAGES = (10, 20, 25, 50, 100)
 T_START_MS = 1_790_000_000_000  # a fixed clock: screenshots are reproducible
+BOOK_COLS = 360  # the synthetic book covers the last 6 h (older columns: no book sample)
+BOOK_DEPTH_BUCKETS = 40.0  # resting size falls off over this many buckets from the price
 
 # Synthetic per-venue figures, given to the registry's venues in order (any venue set works).
 FAKE_VENUES: tuple[dict[str, Any], ...] = (
@@ -56,6 +60,7 @@ class FakeRuntime:
 
     def __init__(self, symbols: list[str] | None = None, seed: int = 7, venues_down: bool = False) -> None:
         self.symbols = list(symbols or ["BTC", "ETH", "SOL"])
+        self.seed = seed
         self.rng = np.random.default_rng(seed)
         self.now_ms = T_START_MS
         self.venues_down = venues_down
@@ -90,10 +95,16 @@ class FakeRuntime:
                 long_usd=st["long"], short_usd=st["short"], price_path=st["path"],
                 prints=[(e["ts_ms"], e["price"], e["side"], e["usd"]) for e in st["prints"]],
                 measure=measure,  # synthetic matrices: labelled as asked, not recomputed
+                bid_usd=st["bids"], ask_usd=st["asks"],
             )
         last_long, last_short = st["long"][-1], st["short"][-1]
         prices = st["price_lo"] + np.arange(N_ROWS) * bucket
         levels = [Level(float(p), float(lv), float(sv)) for p, lv, sv in zip(prices, last_long, last_short)]
+        bids, asks = _depth(prices, price, bucket, st["walls"], self.now_ms // COL_MS)
+        origin = round(st["price_lo"] / bucket)
+        book = BookView(ts_ms=self.now_ms, venues=list(VENUES), bid_usd=float(bids.sum()),
+                        ask_usd=float(asks.sum()), levels=book_levels(levels, bucket, origin, bids, asks),
+                        price_lo=origin * bucket, bucket_usd=bucket, bids=bids, asks=asks)
         events = list(reversed(st["prints"]))[:200]
         return SymbolView(
             symbol=symbol, ts_ms=self.now_ms, price=price, bucket_usd=bucket, levels=levels,
@@ -104,7 +115,7 @@ class FakeRuntime:
                          for v, row in zip(VENUES, FAKE_VENUES)},
             oi={**{v: row["oi"] for v, row in zip(VENUES, FAKE_VENUES)},
                 "total_usd": sum(row["oi"] for row in FAKE_VENUES[:len(VENUES)])},
-            heatmap=hm, warm=True,
+            heatmap=hm, warm=True, book=book,
         )
 
     def health(self) -> dict[str, Any]:
@@ -141,7 +152,7 @@ class FakeRuntime:
         for sym, st in self._state.items():
             col = (self.now_ms - st["t0"]) // COL_MS
             if col >= N_COLS:  # a new minute: shift the ring by one column
-                for key in ("long", "short"):
+                for key in ("long", "short", "bids", "asks"):
                     st[key][:-1] = st[key][1:]
                 st["path"][:-1] = st["path"][1:]
                 st["t0"] += COL_MS
@@ -192,8 +203,20 @@ class FakeRuntime:
             long_inv[j] = cur_l
             short_inv[j] = cur_s
         t0 = (self.now_ms // COL_MS + 1) * COL_MS - N_COLS * COL_MS
+        # resting book: a few walls at round prices, each living for hours, and spoofs shown for one minute
+        first_minute = t0 // COL_MS
+        rng = np.random.default_rng(self.seed * 1000 + index)  # its own draws: the liquidation data stay as they were
+        walls = [(float(p), 12.0 * float(rng.uniform(0.5, 2.0)), first_minute + int(a), first_minute + int(a) + int(n))
+                 for p, a, n in zip(np.round(base * rng.uniform(0.96, 1.04, 8) / (base * 0.005)) * base * 0.005,
+                                    rng.integers(N_COLS - BOOK_COLS, N_COLS, 8), rng.integers(60, 600, 8))]
+        walls += [(float(p), 25.0, first_minute + int(a), first_minute + int(a) + 1)
+                  for p, a in zip(base * rng.uniform(0.97, 1.03, 12), rng.integers(N_COLS - BOOK_COLS, N_COLS, 12))]
+        bids = np.full((N_COLS, N_ROWS), np.nan, dtype=np.float32)
+        asks = np.full((N_COLS, N_ROWS), np.nan, dtype=np.float32)
+        for j in range(N_COLS - BOOK_COLS, N_COLS):  # the book feed joined BOOK_COLS minutes ago: older columns unknown
+            bids[j], asks[j] = _depth(prices, float(path[j]), bucket, walls, first_minute + j)
         st: dict[str, Any] = {"bucket": bucket, "price_lo": price_lo, "path": path, "long": long_inv,
-                              "short": short_inv, "t0": t0, "prints": []}
+                              "short": short_inv, "t0": t0, "prints": [], "bids": bids, "asks": asks, "walls": walls}
         for k in range(40):  # prints over the last 40 minutes, deterministic
             ts = self.now_ms - (40 - k) * 55_000
             j = (ts - t0) // COL_MS
@@ -220,3 +243,19 @@ class FakeRuntime:
 
     def _state_bucket(self, symbol: str) -> float:
         return float(self._state[symbol]["bucket"]) if hasattr(self, "_state") else 0.0
+
+
+def _depth(prices: np.ndarray, price: float, bucket: float, walls: list[tuple[float, float, int, int]], minute: int
+           ) -> tuple[np.ndarray, np.ndarray]:
+    """Synthetic resting USD per bucket (bids below `price`, asks above): depth thinning away from the price,
+    plus the walls (price, size in multiples of the touch depth, first minute, end minute) alive at `minute`."""
+    d = (prices - price) / bucket
+    touch = price * 40.0  # USD resting in the bucket at the price
+    noise = np.random.default_rng(minute).lognormal(0.0, 0.4, prices.shape[0])  # the same book for the same minute
+    depth = touch * np.exp(-np.abs(d) / BOOK_DEPTH_BUCKETS) * noise
+    for wall_price, size, start, end in walls:
+        if start <= minute < end:
+            depth[int(np.argmin(np.abs(prices - wall_price)))] += size * touch
+    bids = np.where(d < 0, depth, 0.0)
+    asks = np.where(d > 0, depth, 0.0)
+    return bids, asks

@@ -20,6 +20,10 @@ class ThemeError(ValueError):
     """A theme that does not exist or whose file is malformed (message is one line for the user)."""
 
 
+# Deep teal -> cyan -> white: resting liquidity in a hue no liquidation ramp uses.
+DEFAULT_BOOK_RAMP: tuple[str, ...] = ("#061820", "#0a3446", "#0f5570", "#177a98", "#2ba1bf", "#5fc6de", "#7fdcef", "#a6f0ff")
+
+
 @dataclass(frozen=True, slots=True)
 class ThemeSpec:
     """Colours of one theme, all as '#rrggbb' strings."""
@@ -28,6 +32,7 @@ class ThemeSpec:
     description: str
     colors: dict[str, str]
     ramp: tuple[str, ...]  # heatmap stops, low USD -> high USD
+    book_ramp: tuple[str, ...] = DEFAULT_BOOK_RAMP  # the order-book layer's stops, low -> high resting USD
 
     def color(self, key: str) -> str:
         """One named colour (see _COLOR_KEYS)."""
@@ -82,12 +87,16 @@ def parse_theme(text: str, fallback_name: str) -> ThemeSpec:
     ramp = heatmap.get("ramp")
     if not isinstance(ramp, list) or len(ramp) < 2 or not all(isinstance(c, str) and _HEX.match(c) for c in ramp):
         raise ThemeError(f"theme {fallback_name!r}: heatmap.ramp must list at least two '#rrggbb' colours")
+    book_ramp = heatmap.get("book_ramp", list(DEFAULT_BOOK_RAMP))  # optional: themes from before the book layer stay valid
+    if not isinstance(book_ramp, list) or len(book_ramp) < 2 or not all(isinstance(c, str) and _HEX.match(c) for c in book_ramp):
+        raise ThemeError(f"theme {fallback_name!r}: heatmap.book_ramp must list at least two '#rrggbb' colours")
     name = data.get("name", fallback_name)
     return ThemeSpec(
         name=str(name),
         description=str(data.get("description", "")),
         colors={k: colors[k].lower() for k in _COLOR_KEYS},
         ramp=tuple(c.lower() for c in ramp),
+        book_ramp=tuple(c.lower() for c in book_ramp),
     )
 
 

@@ -8,7 +8,10 @@ from datetime import datetime, timezone
 import numpy as np
 from textual.strip import Strip
 
-from tnet.engine.views import HeatmapView, Level
+from rich.color import Color
+from rich.style import Style
+
+from tnet.engine.views import BookView, HeatmapView, Level
 from tnet.ui.render.heatmap import Viewport, price_resample
 from tnet.ui.render.palette import Palette
 from tnet.ui.render.scale import (
@@ -89,14 +92,17 @@ def legend_values(vmax: float, decades: float = DECADES) -> tuple[float, float]:
     return level_floor(1, vmax, decades=decades), vmax
 
 
-def legend(vmax: float, width: int, palette: Palette, label: str = "liq USD/cell", decades: float = DECADES) -> Strip:
-    """Colour legend: '<label> <low> ██…██ <high>', one coloured block per level."""
+def legend(vmax: float, width: int, palette: Palette, label: str = "liq USD/cell", decades: float = DECADES,
+           offset: int = 0, extra: list[tuple[str, Style]] | None = None) -> Strip:
+    """Colour legend: '<label> <low> ██…██ <high>', one coloured block per level of the ramp at `offset`
+    (0 liquidations, BOOK_OFFSET the order book), then `extra` parts (e.g. what a book wall looks like)."""
     low, high = legend_values(vmax, decades)
     parts = [(f"{label} ", palette.muted), (format_usd(low) + " ", palette.text)]
-    block = max(1, min(2, (width - 30) // N_LEVELS))
-    for level in range(1, N_LEVELS + 1):
+    block = max(1, min(2, (width - 30 - sum(len(t) for t, _ in extra or ())) // N_LEVELS))
+    for level in range(offset + 1, offset + N_LEVELS + 1):
         parts.append((" " * block, palette.cell(level, level)))
     parts.append((" " + format_usd(high), palette.text))
+    parts.extend(extra or ())
     return line(parts, width, palette.text)
 
 
@@ -150,23 +156,67 @@ def profile_values(
     return values, sides
 
 
+def book_rows(book: BookView | None, vp: Viewport) -> np.ndarray:
+    """Resting book USD (bids + asks) per terminal row, from the current book at bucket resolution."""
+    n = vp.rows // 2
+    if book is None or book.bids.size == 0:
+        return np.zeros(n)
+    per_row = price_resample((book.bids + book.asks)[None, :], book, vp)  # type: ignore[arg-type]  # BookView has the grid
+    return per_row[0, : 2 * n].reshape(n, 2).sum(axis=1)
+
+
 def profile(
-    levels: list[Level], vp: Viewport, price: float, width: int, palette: Palette, hm: HeatmapView | None = None
+    levels: list[Level], vp: Viewport, price: float, width: int, palette: Palette, hm: HeatmapView | None = None,
+    layer: str = "liquidations", book: BookView | None = None,
 ) -> list[Strip]:
-    """Level profile: short liquidation USD above price, long below, as bars with a USD label."""
+    """Level profile: short liquidation USD above price, long below, as bars with a USD label.
+
+    `layer` "book": resting asks above price, bids below, in the book colour; "both": two thin bars per
+    row, liquidations in the upper half of the cells, the book in the lower half, labelled with the liquidation USD.
+    """
     values, sides = profile_values(levels, vp, price, hm)
-    vmax = float(values.max()) if values.size else 0.0
+    resting = book_rows(book, vp) if layer != "liquidations" else None
+    shown = resting if layer == "book" and resting is not None else values
+    vmax = float(shown.max()) if shown.size else 0.0
+    book_max = float(resting.max()) if resting is not None and resting.size else 0.0
     label_w = 6
     bar_w = max(1, width - label_w - 1)
     out: list[Strip] = []
-    for y, (value, side) in enumerate(zip(values, sides)):
+    for y, (value, side) in enumerate(zip(shown, sides)):
         if not side:
             out.append(line([(" " + "─" * (width - 1), palette.accent)], width, palette.text))
+            continue
+        label = (fit(format_usd(value), label_w, ">"), palette.muted) if value > 0 and vmax > 0 else ("", palette.muted)
+        if layer == "both" and resting is not None:
+            liq = value / vmax if vmax > 0 else 0.0
+            rest = resting[y] / book_max if book_max > 0 else 0.0
+            out.append(line([(" ", palette.text), *_two_bars(liq, rest, bar_w, palette.side_color[side], palette), label],
+                            width, palette.text))
             continue
         if value <= 0 or vmax <= 0:
             out.append(line([], width, palette.text))
             continue
         frac = value / vmax
-        style = palette.side_bold[side] if frac >= 0.5 else palette.side[side]
-        out.append(line([(" ", palette.text), (bar(frac, bar_w), style), (fit(format_usd(value), label_w, ">"), palette.muted)], width, palette.text))
+        if layer == "book":
+            style = palette.book_bold if frac >= 0.5 else palette.book
+        else:
+            style = palette.side_bold[side] if frac >= 0.5 else palette.side[side]
+        out.append(line([(" ", palette.text), (bar(frac, bar_w), style), label], width, palette.text))
     return out
+
+
+def _two_bars(upper: float, lower: float, width: int, upper_color: Color, palette: Palette) -> list[tuple[str, Style]]:
+    """Two bars in one row of `width` cells: '▀' coloured by the upper bar on top, by the book's bar below."""
+    n_up = int(round(max(0.0, min(1.0, upper)) * width))
+    n_low = int(round(max(0.0, min(1.0, lower)) * width))
+    a, b = sorted((n_up, n_low))
+    parts: list[tuple[str, Style]] = []
+    for start, stop in ((0, a), (a, b), (b, width)):
+        if stop <= start:
+            continue
+        up, low = start < n_up, start < n_low
+        if up or low:
+            parts.append(("▀" * (stop - start), palette.bars(upper_color if up else None, palette.book_color if low else None)))
+        else:
+            parts.append((" " * (stop - start), palette.text))
+    return parts

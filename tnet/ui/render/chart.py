@@ -9,7 +9,8 @@ from textual.strip import Strip
 
 from tnet.engine.views import SymbolView
 from tnet.ui.render import axes, heatmap
-from tnet.ui.render.palette import Palette
+from tnet.ui.render.palette import BOOK_OFFSET, Palette
+from tnet.ui.render.scale import DECADES, format_usd
 from tnet.ui.render.tape import BIG_USD
 from tnet.ui.render.text import fit, line
 
@@ -23,6 +24,7 @@ class ChartSettings:
     half_range_pct: float = 5.0
     window_ms: int = 3_600_000
     side: str = "both"
+    layer: str = "liquidations"  # "liquidations", "book" (the resting order book) or "both" (liquidations + book walls)
 
 
 @dataclass(slots=True)
@@ -92,27 +94,67 @@ def chart_lines(
     top, row_usd = state.price_window
     t_end, col_ms = heatmap.time_window(view.ts_ms, settings.window_ms, heat_w, hm.t0_ms, hm.col_ms)
     vp = heatmap.Viewport(top, row_usd, 2 * rows, t_end, col_ms, heat_w)
-    values = heatmap.resample(hm, vp, settings.side)
+    layer = settings.layer
+    book_values = heatmap.resample(hm, vp, "book") if layer != "liquidations" else None
+    values = book_values if layer == "book" and book_values is not None else heatmap.resample(hm, vp, settings.side)
     scale_top, decades = heatmap.contrast(values)
     state.vmax = heatmap.update_vmax(state.vmax, scale_top)
     state.decades = heatmap.update_decades(state.decades, decades)
-    codes = heatmap.cell_codes(values, state.vmax, heatmap.price_path_rows(hm, vp), state.decades)
+    offset = BOOK_OFFSET if layer == "book" else 0
+    codes = heatmap.cell_codes(values, state.vmax, heatmap.price_path_rows(hm, vp), state.decades, offset)
     marks = heatmap.print_markers(hm.prints, vp, BIG_USD)
+    walls, wall_usd = heatmap.wall_cells(book_values) if layer == "both" and book_values is not None else (set(), 0.0)
     state.last_viewport, state.last_codes = vp, codes
 
-    heat = heatmap.heatmap_strips(codes, palette, marks)
+    heat = heatmap.heatmap_strips(codes, palette, marks, walls)
+    if layer == "book" and hm.bid_usd is None:
+        heat[rows // 2] = line([(fit(NO_BOOK, heat_w, "^"), palette.accent)], heat_w, palette.text)
     axis = axes.price_axis(vp, price, axis_w, palette)
-    prof = axes.profile(view.levels, vp, price, prof_w, palette, hm)
+    prof = axes.profile(view.levels, vp, price, prof_w, palette, hm, layer, view.book)
     out = [_join3(h, a, p) for h, a, p in zip(heat, axis, prof)]
-    wide = prof_w + axis_w >= 24
-    label = line([(" ▲ short liq" if wide else " ▲short", palette.side["short"]),
-                  ("  ▼ long liq" if wide else " ▼long", palette.side["long"])], prof_w + axis_w, palette.text)
-    out.append(Strip.join([axes.time_axis(vp, heat_w, palette), label]))
+    out.append(Strip.join([axes.time_axis(vp, heat_w, palette), _profile_key(layer, prof_w + axis_w, palette)]))
     if banner:
         out.append(line([(fit(banner, width), palette.state["stale"])], width, palette.text))
     else:
-        side_label = {"both": "liq USD/cell", "long": "long liq USD", "short": "short liq USD"}[settings.side]
-        if hm.measure == "hazard":  # USD times the chance price gets there within an hour
-            side_label = {"both": "hazard/cell", "long": "long hazard", "short": "short hazard"}[settings.side]
-        out.append(axes.legend(state.vmax, width, palette, side_label, state.decades))
+        out.append(_legend(settings, hm.measure, hm.bid_usd is not None, state, wall_usd, width, palette))
     return out[:height]
+
+
+NO_BOOK = "no order book data (the venues' depth feeds are off or not synced yet)"
+
+
+def _profile_key(layer: str, width: int, palette: Palette) -> Strip:
+    """The line under the price axis and profile: what the profile's bars are."""
+    wide = width >= 24
+    if layer == "book":
+        parts = [(" ▲ resting asks" if wide else " ▲asks", palette.book), ("  ▼ bids" if wide else " ▼bids", palette.book)]
+    elif layer == "both":  # the glyphs as the profile draws them: liquidations on top of each row, the book below
+        parts = [(" ", palette.text), ("▀", palette.side["long"]), (" liq" if wide else "liq", palette.text),
+                 ("  " if wide else " ", palette.text), ("▄", palette.book), (" resting book" if wide else "book", palette.text)]
+    else:
+        parts = [(" ▲ short liq" if wide else " ▲short", palette.side["short"]),
+                 ("  ▼ long liq" if wide else " ▼long", palette.side["long"])]
+    return line(parts, width, palette.text)
+
+
+def _legend(settings: ChartSettings, measure: str, has_book: bool, state: ChartState, wall_usd: float, width: int,
+            palette: Palette) -> Strip:
+    """The colour legend of the layer on show: what the colours (and the book's walls) mean."""
+    vmax, decades = state.vmax or 1.0, state.decades or DECADES
+    if settings.layer == "book":
+        return axes.legend(vmax, width, palette, "book USD/cell" if has_book else "no book", decades, BOOK_OFFSET)
+    label = {"both": "liq USD/cell", "long": "long liq USD", "short": "short liq USD"}[settings.side]
+    if measure == "hazard":  # USD times the chance price gets there within an hour
+        label = {"both": "hazard/cell", "long": "long hazard", "short": "short hazard"}[settings.side]
+    extra = None
+    if settings.layer == "both":
+        if not has_book:
+            wall = "no book"
+        elif wall_usd <= 0:
+            wall = "━ no walls"
+        else:  # the threshold only where it fits (COMPACT: the legend's ramp needs the room)
+            wall = f"━ wall ≥{format_usd(wall_usd)}" if width >= COMPACT_CHART_W else "━wall"
+        extra = [(" ", palette.text), (wall, palette.book_bold)]
+        if width < COMPACT_CHART_W:
+            label = label.removesuffix("/cell")
+    return axes.legend(vmax, width, palette, label, decades, 0, extra)

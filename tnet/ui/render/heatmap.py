@@ -15,12 +15,13 @@ from textual.strip import Strip
 
 from tnet.engine.views import HeatmapView
 from tnet.ui.render.palette import EMPTY, PRICE, Palette
-from tnet.ui.render.scale import DECADES, N_LEVELS, nice_ceil, quantize
+from tnet.ui.render.scale import DECADES, N_LEVELS, nice_ceil, quantize, wall_threshold
 
 MIN_DECADES = 0.8  # never less than this span of USD on the ramp (a flat map stays mostly one colour)
 UPPER_HALF = "▀"
 SMALL_PRINT = "•"
 BIG_PRINT = "●"
+WALL = "━"
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,11 +151,18 @@ def price_resample(grid: np.ndarray, hm: HeatmapView, vp: Viewport) -> np.ndarra
 
 
 def resample(hm: HeatmapView, vp: Viewport, side: str = "both") -> np.ndarray:
-    """USD per display cell, shape (vp.rows, vp.cols), row 0 = highest price; max over merged columns."""
+    """USD per display cell, shape (vp.rows, vp.cols), row 0 = highest price; max over merged columns.
+
+    `side` "book" is the resting order book (bids + asks; columns without a sample are empty).
+    """
     if side == "long":
         src = hm.long_usd
     elif side == "short":
         src = hm.short_usd
+    elif side == "book":
+        if hm.bid_usd is None or hm.ask_usd is None:
+            return np.zeros((vp.rows, vp.cols))
+        src = np.nan_to_num(hm.bid_usd) + np.nan_to_num(hm.ask_usd)
     else:
         src = hm.long_usd + hm.short_usd
     start, stop = _source_cols(hm, vp)
@@ -182,9 +190,15 @@ def price_path_rows(hm: HeatmapView, vp: Viewport) -> np.ndarray:
     return rows
 
 
-def cell_codes(values: np.ndarray, vmax: float, path_rows: np.ndarray | None, decades: float = DECADES) -> np.ndarray:
-    """Heatmap codes per display cell: 0 empty, 1..N ramp, PRICE where the price path passes."""
+def cell_codes(values: np.ndarray, vmax: float, path_rows: np.ndarray | None, decades: float = DECADES,
+               offset: int = 0) -> np.ndarray:
+    """Heatmap codes per display cell: 0 empty, offset + 1..N ramp, PRICE where the price path passes.
+
+    `offset` picks the ramp: 0 liquidations, BOOK_OFFSET the order book.
+    """
     codes = quantize(values, vmax, decades=decades)
+    if offset:
+        codes[codes > 0] += offset
     if path_rows is None:
         return codes
     n_rows = codes.shape[0]
@@ -218,38 +232,56 @@ def print_markers(
     return marks
 
 
+def wall_cells(book: np.ndarray) -> tuple[set[tuple[int, int]], float]:
+    """(cell_row, col) of terminal cells where either half holds an order-book wall, and the wall threshold (USD)."""
+    threshold = wall_threshold(book)
+    if not threshold > 0:
+        return set(), 0.0
+    rows, cols = np.nonzero(book >= threshold)
+    if not rows.size:
+        return set(), 0.0  # nothing stands out of the book: no walls, and the legend says so
+    return set(zip((rows // 2).tolist(), cols.tolist())), threshold
+
+
 _ROW_CACHE: dict[tuple[object, ...], Strip] = {}
 _ROW_CACHE_MAX = 4096
 
 
 def heatmap_strips(
-    codes: np.ndarray, palette: Palette, marks: dict[tuple[int, int], tuple[str, bool, float]] | None = None
+    codes: np.ndarray, palette: Palette, marks: dict[tuple[int, int], tuple[str, bool, float]] | None = None,
+    walls: set[tuple[int, int]] | None = None,
 ) -> list[Strip]:
     """One Strip per terminal row (two display rows each), runs of equal cells merged.
 
-    Rows are cached by their codes and markers, so a row that did not change is the same Strip.
+    Rows are cached by their codes, markers and walls, so a row that did not change is the same Strip.
     """
     marks = marks or {}
+    walls = walls or set()
     n_rows, n_cols = codes.shape
     row_marks: dict[int, list[tuple[int, str, bool]]] = {}
     for (y, c), (side, big, _usd) in marks.items():
         row_marks.setdefault(y, []).append((c, side, big))
+    row_walls: dict[int, list[int]] = {}
+    for y, c in walls:
+        row_walls.setdefault(y, []).append(c)
     lines: list[Strip] = []
     if len(_ROW_CACHE) > _ROW_CACHE_MAX:
         _ROW_CACHE.clear()
     for y in range(n_rows // 2):
-        key = (palette, codes[2 * y].tobytes(), codes[2 * y + 1].tobytes(), tuple(sorted(row_marks.get(y, ()))))
+        key = (palette, codes[2 * y].tobytes(), codes[2 * y + 1].tobytes(), tuple(sorted(row_marks.get(y, ()))),
+               tuple(sorted(row_walls.get(y, ()))))
         cached = _ROW_CACHE.get(key)
         if cached is None:
-            cached = _ROW_CACHE[key] = _row_strip(codes[2 * y].tolist(), codes[2 * y + 1].tolist(), y, marks, palette)
+            cached = _ROW_CACHE[key] = _row_strip(codes[2 * y].tolist(), codes[2 * y + 1].tolist(), y, marks, palette, walls)
         lines.append(cached)
     return lines
 
 
 def _row_strip(
-    upper: list[int], lower: list[int], y: int, marks: dict[tuple[int, int], tuple[str, bool, float]], palette: Palette
+    upper: list[int], lower: list[int], y: int, marks: dict[tuple[int, int], tuple[str, bool, float]], palette: Palette,
+    walls: set[tuple[int, int]],
 ) -> Strip:
-    """One terminal row: '▀' (fg = upper, bg = lower), ' ' when both halves match, or a print marker."""
+    """One terminal row: '▀' (fg = upper, bg = lower), ' ' when both halves match, a print marker, or a book wall."""
     n_cols = len(upper)
     segments: list[Segment] = []
     run_text: list[str] = []
@@ -258,6 +290,8 @@ def _row_strip(
         mark = marks.get((y, c))
         if mark is not None:
             char, style = (BIG_PRINT if mark[1] else SMALL_PRINT), palette.marker(mark[0], lower[c])
+        elif (y, c) in walls:
+            char, style = WALL, palette.wall(max(upper[c], lower[c]))  # over the brighter half
         elif upper[c] == lower[c]:
             char, style = " ", palette.cell(upper[c], lower[c])
         else:
@@ -279,5 +313,5 @@ def empty_codes(rows: int, cols: int) -> np.ndarray:
 
 __all__ = [
     "Viewport", "price_window", "time_window", "update_vmax", "resample", "price_path_rows",
-    "cell_codes", "print_markers", "heatmap_strips", "empty_codes", "N_LEVELS",
+    "cell_codes", "print_markers", "wall_cells", "heatmap_strips", "empty_codes", "N_LEVELS",
 ]

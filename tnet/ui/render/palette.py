@@ -10,6 +10,9 @@ from tnet.ui.themes import ThemeSpec
 
 EMPTY = 0  # heatmap code: no inventory
 PRICE = N_LEVELS + 1  # heatmap code: the price path
+BOOK_OFFSET = PRICE  # heatmap codes BOOK_OFFSET + 1 .. BOOK_OFFSET + N_LEVELS: the order-book ramp
+BOOK_RAMP_16: tuple[str, ...] = ("blue", "blue", "cyan", "cyan", "bright_cyan", "bright_cyan", "white", "bright_white")
+BOOK_ACCENT_AT = 0.8  # book walls and profile bars: this far up the book ramp
 
 
 def _hex_to_rgb(value: str) -> tuple[int, int, int]:
@@ -111,6 +114,18 @@ class Palette:
             dark = RAMP_16[: len(RAMP_16) // 2]
             self.codes = [self.codes[0]] + [Color.parse(dark[i * len(dark) // N_LEVELS]) for i in range(N_LEVELS)]
             self.codes.append(Color.parse("white"))
+        book_rgb = ramp_256_safe(theme.book_ramp, N_LEVELS)
+        if colors <= 16:
+            steps = BOOK_RAMP_16[: len(BOOK_RAMP_16) // 2] if dim else BOOK_RAMP_16
+            book = [Color.parse(steps[i * len(steps) // N_LEVELS]) for i in range(N_LEVELS)]
+            self.book_color = Color.parse("bright_cyan")
+        else:
+            book = [Color.from_rgb(*rgb) for rgb in book_rgb]
+            self.book_color = Color.from_rgb(*_ramp_at([_hex_to_rgb(c) for c in theme.book_ramp], BOOK_ACCENT_AT))
+            if dim:
+                book = [_blend(col, self.codes[0], DIM_TOWARD_BG) for col in book]
+                self.book_color = _blend(self.book_color, self.codes[0], DIM_TOWARD_BG)
+        self.codes += book  # BOOK_OFFSET + 1 .. BOOK_OFFSET + N_LEVELS
         self.ramp_rgb = ramp
         self.bg = Color.parse(c["background"]) if colors > 16 else Color.parse("black")
         self.fg = Color.parse(c["foreground"])
@@ -129,8 +144,12 @@ class Palette:
             "stale": Style(color=Color.parse(c["warning"]), bgcolor=self.bg, bold=True),
             "down": Style(color=Color.parse(c["error"]), bgcolor=self.bg, bold=True),
         }
+        self.book = Style(color=self.book_color, bgcolor=self.bg)
+        self.book_bold = Style(color=self.book_color, bgcolor=self.bg, bold=True)
         self._cell_styles: dict[tuple[int, int], Style] = {}
         self._marker_styles: dict[tuple[str, int], Style] = {}
+        self._wall_styles: dict[int, Style] = {}
+        self._bar_styles: dict[tuple[Color | None, Color | None], Style] = {}
 
     def cell(self, fg_code: int, bg_code: int) -> Style:
         """Style of a half-block cell: upper half `fg_code`, lower half `bg_code` (heatmap codes)."""
@@ -151,4 +170,19 @@ class Palette:
         if style is None:
             style = Style(color=self.side_color.get(side, self.fg), bgcolor=self.codes[bg_code], bold=True)
             self._marker_styles[key] = style
+        return style
+
+    def wall(self, bg_code: int) -> Style:
+        """Style of an order-book wall (━) drawn over a heatmap cell."""
+        style = self._wall_styles.get(bg_code)
+        if style is None:
+            style = self._wall_styles[bg_code] = Style(color=self.book_color, bgcolor=self.codes[bg_code], bold=True)
+        return style
+
+    def bars(self, upper: Color | None, lower: Color | None) -> Style:
+        """A profile cell holding two thin bars: the upper half `upper`, the lower half `lower` (None: background)."""
+        key = (upper, lower)
+        style = self._bar_styles.get(key)
+        if style is None:
+            style = self._bar_styles[key] = Style(color=upper or self.bg, bgcolor=lower or self.bg)
         return style

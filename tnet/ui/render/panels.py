@@ -41,7 +41,7 @@ def header_line(
     symbols: list[str], current: str, view: SymbolView | None, status: dict[str, str], width: int, palette: Palette,
     stale: str = "",
 ) -> Strip:
-    """Top line: symbol tabs, price, open interest and the active settings (window, zoom, measure, filter, theme).
+    """Top line: symbol tabs, price, open interest and the active settings (window, zoom, layer, measure, filter, theme).
 
     `stale` (e.g. "data 42s old") dims the price and says how old it is.
     """
@@ -59,7 +59,7 @@ def header_line(
             parts.append((f"  OI {format_usd(total)}", palette.text))
         if not view.warm:
             parts.append(("  warming up", palette.state["connecting"]))
-    for key in ("window", "zoom", "measure", "filter", "theme"):
+    for key in ("window", "zoom", "layer", "measure", "filter", "theme"):
         if status.get(key):
             parts += [("  │ ", palette.muted), (status[key], palette.text)]
     if status.get("paused"):

@@ -18,6 +18,7 @@ tnet — keys
   f             cycle the minimum print size shown on the tape
   s             heatmap side: both, longs only, shorts only
   h             colour by 1 h hazard (default) or by liquidation USD
+  b             layer: liquidations, resting order book, or both
   t             next theme
   a             recent alerts (rules: config [[alerts]] or --rule)
   ctrl+p        command palette: any action, symbol or theme by name
@@ -30,8 +31,14 @@ Screen
                 gets there within an hour) or USD (h); brighter =
                 more; the line is the price; • ● = real liquidations
                 where they fired
+  book layer    (b) resting bids and asks summed over the venues in
+                USD, its own ramp; each column keeps the most a price
+                held during it, so pulled walls stay; both = the
+                liquidation colours with the book's walls as ━
   profile       right of the price axis: short liquidations above
-                the price, long below
+                the price, long below; with the book, resting asks
+                above and bids below (both: liquidations in the upper
+                half of each row ▀, the book in the lower half)
   tape          newest real liquidations; - = long liquidated
                 (a forced sell), + = short liquidated
   zones         clusters of predicted liquidations: side, range, USD,
