@@ -11,6 +11,7 @@ from rich.color import ColorType
 
 from tnet.ui.app import TnetApp
 from tnet.ui.fake import FakeRuntime
+from tnet.ui.render.palette import PRICE
 from tnet.ui.render.text import strip_text
 from tnet.ui.screens.help import HelpScreen
 from tnet.ui.widgets.lines import LinesWidget
@@ -125,7 +126,8 @@ async def test_sixteen_colour_map_uses_basic_colours_and_hints() -> None:
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.pause(0.2)
         assert {c.type for c in _heat_colours(app)} == {ColorType.STANDARD}  # the basic ramp, no downgrade
-        assert app.palette.codes[-1] not in app.palette.codes[1:-1]  # the price line is its own colour
+        codes = app.palette.codes
+        assert codes[PRICE] not in codes[:PRICE] + codes[PRICE + 1 :]  # the price line is its own colour (also on the book)
         assert any("TERM=xterm-256color" in n.message for n in app._notifications)
 
 

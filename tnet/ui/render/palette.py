@@ -11,7 +11,8 @@ from tnet.ui.themes import ThemeSpec
 EMPTY = 0  # heatmap code: no inventory
 PRICE = N_LEVELS + 1  # heatmap code: the price path
 BOOK_OFFSET = PRICE  # heatmap codes BOOK_OFFSET + 1 .. BOOK_OFFSET + N_LEVELS: the order-book ramp
-BOOK_RAMP_16: tuple[str, ...] = ("blue", "blue", "cyan", "cyan", "bright_cyan", "bright_cyan", "white", "bright_white")
+# 16 colours: the book's ramp keeps clear of the price line's bright_cyan
+BOOK_RAMP_16: tuple[str, ...] = ("blue", "blue", "cyan", "cyan", "white", "white", "bright_white", "bright_white")
 BOOK_ACCENT_AT = 0.8  # book walls and profile bars: this far up the book ramp
 
 
@@ -118,7 +119,7 @@ class Palette:
         if colors <= 16:
             steps = BOOK_RAMP_16[: len(BOOK_RAMP_16) // 2] if dim else BOOK_RAMP_16
             book = [Color.parse(steps[i * len(steps) // N_LEVELS]) for i in range(N_LEVELS)]
-            self.book_color = Color.parse("bright_cyan")
+            self.book_color = Color.parse("bright_white")
         else:
             book = [Color.from_rgb(*rgb) for rgb in book_rgb]
             self.book_color = Color.from_rgb(*_ramp_at([_hex_to_rgb(c) for c in theme.book_ramp], BOOK_ACCENT_AT))
