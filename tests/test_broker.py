@@ -130,10 +130,12 @@ async def test_late_reader_draws_the_full_heatmap_on_its_first_frame(server: Red
             then = HeatmapHistory()
             then.put(first_seq, *(c[: count - first_seq] for c in cols))
             truth = then.view(first.price, first.bucket_usd, [])
-            assert first.heatmap.long_usd.shape == truth.long_usd.shape
+            # the collector may have added columns since (its ring then overwrote the oldest the reader holds)
+            gone = first_seq - max(count - engine.history.cols, 0)
+            assert first.heatmap.long_usd.shape == truth.long_usd.shape and 0 <= gone <= 2
             assert first.heatmap.long_usd.shape[0] >= 60 and first.heatmap.long_usd.sum() > 0
-            np.testing.assert_array_equal(first.heatmap.long_usd, truth.long_usd)
-            np.testing.assert_array_equal(first.heatmap.short_usd, truth.short_usd)
+            np.testing.assert_array_equal(first.heatmap.long_usd[gone:], truth.long_usd[gone:])
+            np.testing.assert_array_equal(first.heatmap.short_usd[gone:], truth.short_usd[gone:])
             assert first.levels and first.calibration.keys() == engine.view(0).calibration.keys()
             assert rd.health()["venues"]["redis"]["state"] == "live"
         finally:
