@@ -19,8 +19,9 @@ def _engine(price: float = 1000.0) -> SymbolEngine:
     return eng
 
 
-def _depth(venue: str, ts: int, bids: list[tuple[float, float]], asks: list[tuple[float, float]]) -> BookDepth:
-    return BookDepth(venue, "BTC", ts, ts, bids, asks)
+def _depth(venue: str, ts: int, bids: list[tuple[float, float]], asks: list[tuple[float, float]],
+           recv: int | None = None) -> BookDepth:
+    return BookDepth(venue, "BTC", ts, ts if recv is None else recv, bids, asks)
 
 
 def _level(view, price: float):  # noqa: ANN001, ANN202 - test helper
@@ -50,7 +51,7 @@ def test_book_summed_across_venues_equals_hand_computed() -> None:
 
 def test_wider_rows_sum_whole_buckets() -> None:
     layer = BookLayer(1, half_rows=20)
-    layer.add(0, T0, [(1000.0, 1.0), (990.0, 1.0), (980.0, 1.0)], [], 10.0, 1000.0)
+    layer.add(0, T0, T0, [(1000.0, 1.0), (990.0, 1.0), (980.0, 1.0)], [], 10.0, 1000.0)
     from tnet.engine.views import Level
 
     # rows of 3 buckets centred on 990 (980, 990, 1000) and on 1020 (1010..1030)
@@ -112,8 +113,8 @@ def test_bad_levels_are_dropped_and_arrays_stay_bounded() -> None:
 
 def test_an_older_sample_does_not_replace_a_newer_one() -> None:
     layer = BookLayer(1, half_rows=20)
-    layer.add(0, T0 + 1000, [(1000.0, 2.0)], [], 10.0, 1000.0)
-    layer.add(0, T0, [(1000.0, 9.0)], [], 10.0, 1000.0)
+    layer.add(0, T0 + 1000, T0 + 1000, [(1000.0, 2.0)], [], 10.0, 1000.0)
+    layer.add(0, T0, T0 + 1100, [(1000.0, 9.0)], [], 10.0, 1000.0)
     view = layer.view(T0 + 1000, 10.0, 1000.0, [], ["binance"])
     assert view is not None and view.bid_usd == 2000.0
 
@@ -144,3 +145,16 @@ def orjson_roundtrip(raw: bytes) -> dict:
     import orjson
 
     return orjson.loads(raw)
+
+
+def test_staleness_runs_on_the_receive_clock() -> None:
+    # a scaled-time simulator: exchange time runs 20x the receive clock, one sample a second received
+    eng = _engine()
+    for k in range(5):
+        recv = T0 + 1000 * k
+        eng.on_event(MarkPrice("okx", "BTC", T0 + 20_000 * k, recv, 1000.0))
+        eng.on_event(_depth("okx", T0 + 20_000 * k, [(995.0, 1.0)], [], recv=recv))
+        eng.on_event(_depth("bybit", T0 + 20_000 * k, [(995.0, 2.0)], [], recv=recv))
+    book = eng.view(T0 + 4000).book  # 20 s of exchange time between samples, 1 s between receptions: fresh
+    assert book is not None and book.venues == ["bybit", "okx"] and book.bid_usd == 995.0 * 3
+    assert eng.view(T0 + 4000 + 15_001).book is None

@@ -11,18 +11,20 @@ from tnet.engine.grid import bucket_index
 from tnet.engine.history import HISTORY_COLS, HISTORY_HALF_ROWS, HeatmapHistory
 from tnet.engine.views import BookLevel, BookView, Level
 
-# A venue whose newest sample is older than this drops out of the sum: a book that stopped updating
-# (a dropped depth stream, a resync that never finished) must not pose as resting liquidity.
+# A venue whose newest sample was received longer ago than this drops out of the sum: a book that stopped
+# updating (a dropped depth stream, a resync that never finished) must not pose as resting liquidity.
+# Judged on receive times, which every source has on one clock (a scaled-time simulator's exchange
+# times run ahead of it, and connectors sample by receive time).
 BOOK_STALE_MS: int = 15_000
 
 
 class _Sample:
     """One venue's newest book: USD per bucket from absolute bucket `lo`, per side."""
 
-    __slots__ = ("ts_ms", "bid_lo", "bids", "ask_lo", "asks")
+    __slots__ = ("ts_ms", "recv_ms", "bid_lo", "bids", "ask_lo", "asks")
 
-    def __init__(self, ts_ms: int, bid_lo: int, bids: np.ndarray, ask_lo: int, asks: np.ndarray) -> None:
-        self.ts_ms = ts_ms
+    def __init__(self, ts_ms: int, recv_ms: int, bid_lo: int, bids: np.ndarray, ask_lo: int, asks: np.ndarray) -> None:
+        self.ts_ms, self.recv_ms = ts_ms, recv_ms
         self.bid_lo, self.bids = bid_lo, bids
         self.ask_lo, self.asks = ask_lo, asks
 
@@ -75,28 +77,29 @@ class BookLayer:
         self._col_price = math.nan
         self.samples = 0  # samples taken in total
 
-    def add(self, venue: int, ts_ms: int, bids: Sequence[tuple[float, float]], asks: Sequence[tuple[float, float]],
-            bucket_usd: float, price: float) -> None:
-        """Take venue `venue`'s sample (levels best first) on the grid of `bucket_usd` around `price`."""
+    def add(self, venue: int, ts_ms: int, recv_ms: int, bids: Sequence[tuple[float, float]],
+            asks: Sequence[tuple[float, float]], bucket_usd: float, price: float) -> None:
+        """Take venue `venue`'s sample (exchange time `ts_ms`, received at `recv_ms`) on the grid of
+        `bucket_usd` around `price`."""
         centre = bucket_index(price, bucket_usd)
         bid_lo, bid_usd = bucket_depth(bids, bucket_usd, centre, self.half_rows)
         ask_lo, ask_usd = bucket_depth(asks, bucket_usd, centre, self.half_rows)
         prev = self._samples[venue]
         if prev is not None and ts_ms < prev.ts_ms:
             return  # an older sample than the one held (a reordered replay): the newer book stands
-        self._samples[venue] = _Sample(ts_ms, bid_lo, bid_usd, ask_lo, ask_usd)
+        self._samples[venue] = _Sample(ts_ms, recv_ms, bid_lo, bid_usd, ask_lo, ask_usd)
         self.samples += 1
         if self._col_samples == 0:
             self._col_origin = centre - self.half_rows
-        b, a, _ = self.aggregate(ts_ms, self._col_origin, self.history.rows)
+        b, a, _ = self.aggregate(recv_ms, self._col_origin, self.history.rows)
         np.maximum(self._col_bids, b, out=self._col_bids)
         np.maximum(self._col_asks, a, out=self._col_asks)
         self._col_samples += 1
         self._col_price = price
 
     def fresh(self, now_ms: int) -> list[int]:
-        """Venues whose newest sample is at most `stale_ms` old at `now_ms`."""
-        return [v for v, s in enumerate(self._samples) if s is not None and now_ms - s.ts_ms <= self.stale_ms]
+        """Venues whose newest sample was received at most `stale_ms` before `now_ms` (a receive-clock time)."""
+        return [v for v, s in enumerate(self._samples) if s is not None and now_ms - s.recv_ms <= self.stale_ms]
 
     def aggregate(self, now_ms: int, origin: int, rows: int) -> tuple[np.ndarray, np.ndarray, list[int]]:
         """(bid USD, ask USD) per bucket `origin .. origin + rows - 1`, summed over the fresh venues, and those venues."""
@@ -127,7 +130,8 @@ class BookLayer:
 
     def view(self, now_ms: int, bucket_usd: float, price: float, levels: list[Level], venues: Sequence[str]
              ) -> BookView | None:
-        """The current book around `price` (None when no venue has a fresh sample: no data, never zeros)."""
+        """The current book around `price` at receive-clock time `now_ms` (None when no venue has a fresh
+        sample: no data, never zeros)."""
         centre = bucket_index(price, bucket_usd)
         origin = centre - self.half_rows
         bids, asks, fresh = self.aggregate(now_ms, origin, self.history.rows)

@@ -156,7 +156,7 @@ class SymbolEngine:
         if cls is BookDepth:
             vi = self._vidx.get(ev.venue)
             if vi is not None and self.grid is not None and self.price > 0:  # the grid comes with the first price
-                self.book.add(vi, ts, ev.bids, ev.asks, self.grid.bucket_usd, self.price)
+                self.book.add(vi, ts, ev.recv_ms, ev.bids, ev.asks, self.grid.bucket_usd, self.price)
 
     def advance(self, now_ms: int) -> None:
         """Run ticks that are due at `now_ms` when no events arrive."""
@@ -680,7 +680,7 @@ class SymbolEngine:
                           self.zones.views(grid.bucket_usd, price, hazard, grid.origin), tape, cal, oi, hm, self.warm,
                           zone_stats=self.zones.stats(), measure=measure, vol_1m=float(self.calibrator.vol_1m),
                           at_risk={c.venue: float(c.at_risk) for c in self.calibrator.per_venue},
-                          book=self.book.view(max(now_ms, self._now_ms), grid.bucket_usd, price, level_list, self.venues))
+                          book=self.book.view(now_ms, grid.bucket_usd, price, level_list, self.venues))
 
     def _levels(self, profile: np.ndarray, hazard: np.ndarray, levels: int) -> list[Level]:
         """`levels` rows spanning ±LEVEL_SPAN_PCT of price, each summing whole buckets (ascending price)."""
