@@ -81,6 +81,7 @@ def test_health_with_no_route_reports_every_venue_down_quickly(tmp_path: Path) -
     for venue in report["venues"].values():
         assert venue["state"] == "down"
         assert venue["reason"] == "connection refused"
+        assert (venue["book"]["state"], venue["book"]["reason"]) == ("down", "connection refused")
     assert "Traceback" not in res.stderr
 
 
@@ -101,6 +102,7 @@ def test_headless_health_against_the_simulator_never_imports_textual() -> None:
         assert v["state"] == "live"
         assert v["msgs_per_s"] > 0
         assert v["latency_ms_p50"] is not None and v["latency_ms_p50"] >= 0
+        assert v["book"]["state"] == "synced" and v["book"]["desyncs"] == 0  # books are on by default
 
 
 def test_options_read_tnet_environment_variables() -> None:
