@@ -18,7 +18,7 @@ from typing import Any
 import msgspec
 import orjson
 
-from tnet.connectors.books.sync import Action, BookFeed, BookSpec, Send, SymbolBook, finite_levels
+from tnet.connectors.books.sync import Action, BookFeed, BookSpec, Price, Send, Size, SymbolBook, finite_levels
 from tnet.events import Event
 from tnet.symbols import SymbolInfo
 from tnet.venues.okx import RECORD
@@ -48,7 +48,25 @@ class _Message(msgspec.Struct, gc=False):
     data: list[_Data]
 
 
+class _FastData(msgspec.Struct, gc=False):
+    """An update's rows decoded straight to numbers, for a book kept without checksum texts."""
+
+    asks: list[tuple[Price, Size, str, str]]
+    bids: list[tuple[Price, Size, str, str]]
+    ts: str
+    seqId: int
+    prevSeqId: int = -1
+    checksum: int = 0
+
+
+class _FastMessage(msgspec.Struct, gc=False):
+    arg: _Arg
+    action: str
+    data: list[_FastData]
+
+
 _decode = msgspec.json.Decoder(_Message).decode
+_decode_fast = msgspec.json.Decoder(_FastMessage, strict=False).decode
 
 
 def checksum(bids: list[str], asks: list[str]) -> int:
@@ -92,6 +110,22 @@ class OkxBooks(BookFeed):
     def parse(self, frame: str | bytes, recv_ms: int) -> list[Event]:
         self.stats.frames += 1
         try:
+            # The common case, an update to a book kept without texts (the venue sends no checksum),
+            # decodes its levels to floats in C; snapshots and checksummed books take the text path.
+            fast = _decode_fast(frame)
+            sb = self.by_venue_symbol.get(fast.arg.instId)
+            if fast.action == "update" and sb is not None and sb.extra is None and fast.arg.channel == CHANNEL:
+                out: list[Event] = []
+                for data in fast.data:
+                    self._apply(sb, "update", data, data.bids, data.asks, recv_ms)
+                    out.extend(self.sample(sb, recv_ms))
+                return out
+        except (msgspec.DecodeError, msgspec.ValidationError):
+            pass
+        except ValueError:
+            self.stats.parse_errors += 1
+            return []
+        try:
             msg = _decode(frame)
             sb = self.by_venue_symbol.get(msg.arg.instId)
             if sb is None or msg.arg.channel != CHANNEL:
@@ -108,14 +142,17 @@ class OkxBooks(BookFeed):
             self.stats.parse_errors += 1
         return []
 
-    def _apply(self, sb: SymbolBook, action: str, data: _Data, bids: list, asks: list, recv_ms: int) -> None:
+    def _apply(self, sb: SymbolBook, action: str, data: _Data | _FastData, bids: list, asks: list,
+               recv_ms: int) -> None:
         if action == "snapshot":
             if sb.state == "synced":
                 sb.resets += 1
             sb.book.replace([(p, s) for p, s, _, _ in bids], [(p, s) for p, s, _, _ in asks])
-            text = sb.extra = _Text()
-            text.bids = {p: f"{pt}:{st}" for p, s, pt, st in bids if s}
-            text.asks = {p: f"{pt}:{st}" for p, s, pt, st in asks if s}
+            sb.extra = None
+            if data.checksum:  # the venue checks its books: keep the level texts its checksum is made of
+                text = sb.extra = _Text()
+                text.bids = {p: f"{pt}:{st}" for p, s, pt, st in bids if s}
+                text.asks = {p: f"{pt}:{st}" for p, s, pt, st in asks if s}
             self.synced(sb, recv_ms)
         elif action != "update":
             raise ValueError(f"unknown action {action!r}")
@@ -130,15 +167,16 @@ class OkxBooks(BookFeed):
         else:
             sb.book.update([(p, s) for p, s, _, _ in bids], [(p, s) for p, s, _, _ in asks])
             text = sb.extra
-            for side, rows in ((text.bids, bids), (text.asks, asks)):
-                for p, s, pt, st in rows:
-                    if s:
-                        side[p] = f"{pt}:{st}"
-                    else:
-                        side.pop(p, None)
-            if len(text.bids) > len(sb.book.bids) or len(text.asks) > len(sb.book.asks):  # the book trimmed
-                text.bids = {p: text.bids[p] for p in sb.book.bids}
-                text.asks = {p: text.asks[p] for p in sb.book.asks}
+            if text is not None:
+                for side, rows in ((text.bids, bids), (text.asks, asks)):
+                    for p, s, pt, st in rows:
+                        if s:
+                            side[p] = f"{pt}:{st}"
+                        else:
+                            side.pop(p, None)
+                if len(text.bids) > len(sb.book.bids) or len(text.asks) > len(sb.book.asks):  # the book trimmed
+                    text.bids = {p: text.bids[p] for p in sb.book.bids}
+                    text.asks = {p: text.asks[p] for p in sb.book.asks}
             if bids or asks:
                 sb.updates += 1
         sb.seq = data.seqId
@@ -146,7 +184,7 @@ class OkxBooks(BookFeed):
         # Checked when the book is about to be sampled (at most once a second, and on every snapshot):
         # a book that went wrong stays wrong until then, and between samples nobody reads it.
         due = action == "snapshot" or recv_ms >= sb.next_sample_ms
-        if data.checksum and due and self._checksum(sb) != data.checksum:
+        if data.checksum and due and sb.extra is not None and self._checksum(sb) != data.checksum:
             sb.checksum_errors += 1
             self.desync(sb, f"checksum mismatch at seqId {data.seqId}")
 
