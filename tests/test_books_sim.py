@@ -175,7 +175,12 @@ async def test_a_desync_heals_itself_over_loopback(start_sim, wait_until) -> Non
         server.books.faults = Faults()  # the venue behaves again: every book must sync and stay synced
         await wait_until(lambda: all(r["state"] == "synced" for r in reports().values()), 15, "all synced")
         clock.frozen = time.time()  # the market stops: what the clients hold must equal the venue's books
-        await asyncio.sleep(0.6)
+
+        def caught_up() -> bool:
+            return all(sb.seq == server.books.books[(venue, sb.short)].seq
+                       for venue, conn in conns.items() for sb in conn.feed.by_venue_symbol.values())
+
+        await wait_until(caught_up, 15, "the frames in flight to arrive")
         for venue, conn in conns.items():
             assert_same_book(conn.feed, server.books, venue)
             assert conn.health.reconnects == 0  # healed in place: resubscribe or refetch, no reconnect
