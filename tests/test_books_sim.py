@@ -60,6 +60,10 @@ def test_sim_book_looks_like_a_book() -> None:
     near = [q for i, q in book.bids.items() if mid - i < mid * 0.002]
     far = [q for i, q in book.bids.items() if mid * 0.01 < mid - i < mid * 0.02]
     assert np.median(far) > 2 * np.median(near)  # depth rises away from mid
+    resting = sum(book.bids.values())
+    for i in range(300, 6000):  # 10 minutes on: sizes stay near the profile instead of drifting away
+        book.step(95_000.0, T0 + 100 * i)
+    assert resting / 3 < sum(book.bids.values()) < resting * 3
 
 
 def test_sim_walls_come_and_go() -> None:

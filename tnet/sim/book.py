@@ -139,7 +139,8 @@ class SimBook:
             keys = list(book)
             for k in (rng.integers(len(keys), size=CHURN).tolist() if keys else ()):
                 idx = keys[k]
-                book[idx] = diff[idx] = max(book[idx] * float(rng.lognormal(0.0, 0.35)), 10 ** -3)
+                # pulled back toward the profile: a bare random walk would let sizes drift without bound
+                book[idx] = diff[idx] = 0.7 * book[idx] + 0.3 * self._size(abs(idx - self.mid))
         self._walls(now_ms, db, da)
         self.last_ms = now_ms
         return db, da
