@@ -3,6 +3,10 @@
     python bench/bench_tui.py                     # fake runtime, steady, 160x48
     python bench/bench_tui.py --runtime sim       # the real Runtime against the in-process simulator
     python bench/bench_tui.py --colors 256        # a 256-colour terminal
+    python bench/bench_tui.py --runtime remote --layer liquidations   # the map without the order-book layer
+
+Books are on (as `tnet watch` has them: three venues x three symbols of depth) and the map shows
+`--layer both` by default (liquidations with the book's walls, the dearest layer to draw).
 
 Figures (goals from DESIGN.md §7): CPU < 10 % of one core in steady state, <= 20 KB/s written to
 the terminal at 160x48, key presses answered within 100 ms, also under a burst of prints.
@@ -25,6 +29,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from tnet.ui.controls import LAYERS  # noqa: E402  (after the path: the bench runs from a checkout)
+
 
 def child_main(args: argparse.Namespace) -> None:
     """Runs inside the pty: the app on the requested runtime."""
@@ -39,7 +45,7 @@ def child_main(args: argparse.Namespace) -> None:
 
         source = f"sim@{args.addr}" if args.runtime == "remote" else "sim"
         settings = Settings(source=parse_source(source), state_dir=Path(tempfile.mkdtemp(prefix="tnet-bench-")),
-                            save_state=False, sim_seed=5)
+                            save_state=False, sim_seed=5, book=not args.no_book)
         runtime = Runtime([resolve(s) for s in ("BTC", "ETH", "SOL")], settings)
         if args.headless:  # the same runtime with no UI: its CPU is the baseline the UI adds to
             import asyncio
@@ -71,6 +77,7 @@ def child_main(args: argparse.Namespace) -> None:
                 self.set_interval(0.25, step)
 
         app = BenchApp(fake, refresh_hz=args.hz)
+    app.controls.layer_index = LAYERS.index(args.layer)
     app.run()
 
 
@@ -144,7 +151,7 @@ class Pty:
 def measure(args: argparse.Namespace, prints: int, label: str, headless: bool = False) -> dict[str, float]:
     """Start the app, warm up, then measure steady CPU and bytes/s, then key latency."""
     argv = [sys.executable, __file__, "--child", "--runtime", args.runtime, "--prints", str(prints), "--hz", str(args.hz),
-            "--addr", args.addr]
+            "--addr", args.addr, "--layer", args.layer] + (["--no-book"] if args.no_book else [])
     if headless:
         argv.append("--headless")
     term = Pty(argv, args.cols, args.rows, args.colors)
@@ -207,14 +214,18 @@ def main() -> None:
     parser.add_argument("--cols", type=int, default=160)
     parser.add_argument("--rows", type=int, default=48)
     parser.add_argument("--colors", choices=("truecolor", "256"), default="truecolor")
-    parser.add_argument("--warmup", type=float, default=4.0)
+    parser.add_argument("--warmup", type=float, default=20.0, help="seconds before measuring (the warm start and OKX's backfill run first)")
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--keys", type=int, default=12)
+    # key latency is read from the legend's side label (s), which the book-only layer does not show
+    parser.add_argument("--layer", choices=("liquidations", "both"), default="both", help="map layer on screen")
+    parser.add_argument("--no-book", action="store_true", help="sim/remote: no depth connections (the baseline without books)")
     args = parser.parse_args()
     if args.child:
         child_main(args)
         return
-    print(f"bench_tui: {args.cols}x{args.rows} {args.colors}, runtime={args.runtime}, refresh {args.hz:g} Hz")
+    print(f"bench_tui: {args.cols}x{args.rows} {args.colors}, runtime={args.runtime}, refresh {args.hz:g} Hz, "
+          f"layer {args.layer}, books {'off' if args.no_book else 'on'}")
     if args.runtime == "remote":
         results = {}
         for label, faults in (("steady", ""), ("burst x10", "burst=10")):

@@ -1,6 +1,8 @@
-"""Regenerate the README pictures: `tnet demo` (the in-process simulator) at 160x48 and 100x30.
+"""Regenerate the README pictures: `tnet demo` (the in-process simulator) at 160x48 and 100x30, and the
+order-book layer at 160x48 after five minutes of live book columns (the book has no history before start).
 
-    python docs/pictures.py            # writes docs/screen-160x48.{svg,png} and docs/screen-100x30.{svg,png}
+    python docs/pictures.py            # docs/screen-160x48, screen-100x30, screen-book-160x48 (.svg, .png)
+    python docs/pictures.py book       # only the order-book picture
 
 SVGs come from Textual's own screenshot; PNGs from `rsvg-convert` (Debian: librsvg2-bin) when it is
 installed. The simulator is seeded, so the market is the same each run; the clock is not.
@@ -21,12 +23,16 @@ from tnet.ui.app import TnetApp
 
 DOCS = Path(__file__).resolve().parent
 SIZES = ((160, 48), (100, 30))
+BOOK_SIZE = (160, 48)
 SETTLE_S = 8.0  # after the warm start: long enough for prints on the tape and the first live columns
+BOOK_SETTLE_S = 300.0  # five one-minute columns of book history
 
 
-async def shoot(width: int, height: int) -> Path:
-    """Run the demo headless at width x height and save its SVG."""
-    settings = Settings(source=Source("sim"), save_state=False)
+async def shoot(width: int, height: int, source: Source = Source("sim"), keys: tuple[str, ...] = (),
+                settle_s: float = SETTLE_S, name: str = "screen", title: str = "tnet demo") -> Path:
+    """Run the TUI headless at width x height on `source` (books on, as `tnet demo` has them), press
+    `keys`, let it run `settle_s` and save its SVG."""
+    settings = Settings(source=source, save_state=False, book=True)
     runtime = Runtime(resolve_all(["BTC", "ETH", "SOL"]), settings)
     app = TnetApp(runtime, color_depth=256)
     async with app.run_test(size=(width, height)) as pilot:
@@ -35,17 +41,28 @@ async def shoot(width: int, height: int) -> Path:
             view = app._view
             if view is not None and view.heatmap is not None and view.price > 0:
                 break
-        await pilot.pause(SETTLE_S)
-        svg = DOCS / f"screen-{width}x{height}.svg"
-        svg.write_text(app.export_screenshot(title=f"tnet demo {width}x{height}"), encoding="utf-8")
+        if keys:
+            await pilot.press(*keys)
+        await pilot.pause(settle_s)
+        svg = DOCS / f"{name}-{width}x{height}.svg"
+        svg.write_text(app.export_screenshot(title=f"{title} {width}x{height}"), encoding="utf-8")
         await app.action_quit_app()
     return svg
 
 
+def shoot_book(width: int, height: int) -> Path:
+    """The order-book layer (`b`) on a 15-minute window at ±2 % after BOOK_SETTLE_S of live book columns."""
+    return asyncio.run(shoot(width, height, keys=("left_square_bracket", "plus", "plus", "b"), settle_s=BOOK_SETTLE_S,
+                             name="screen-book", title="tnet demo, b: order book"))
+
+
 def main() -> None:
     converter = shutil.which("rsvg-convert")
-    for width, height in SIZES:
-        svg = asyncio.run(shoot(width, height))
+    shots = [lambda w=w, h=h: asyncio.run(shoot(w, h)) for w, h in SIZES] + [lambda: shoot_book(*BOOK_SIZE)]
+    if sys.argv[1:] == ["book"]:
+        shots = shots[-1:]
+    for take in shots:
+        svg = take()
         print(svg)
         if converter:
             png = svg.with_suffix(".png")
