@@ -200,7 +200,7 @@ json_values = st.one_of(
         max_leaves=10))
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(channel=st.sampled_from(["futures.public_liquidates", "futures.tickers", "futures.trades", "x"]),
        event=st.sampled_from(["update", "subscribe", "all"]),
        row=st.dictionaries(st.sampled_from(["contract", "price", "size", "time", "time_ms", "create_time_ms",

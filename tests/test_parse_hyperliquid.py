@@ -137,7 +137,7 @@ json_values = st.one_of(
 keys = st.sampled_from(["coin", "side", "px", "sz", "time", "tid", "markPx", "openInterest"])
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(channel=st.sampled_from(["trades", "activeAssetCtx", "error", "pong"]),
        row=st.dictionaries(keys, json_values, max_size=8), nested=st.booleans())
 def test_fuzz_never_raises_and_events_are_sane(channel: str, row: dict, nested: bool) -> None:
