@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from tnet.venues import NAMES
+
 PY = sys.executable
 
 
@@ -68,7 +70,7 @@ def test_health_with_no_route_reports_every_venue_down_quickly(tmp_path: Path) -
     cfg.write_text(
         "".join(
             f'[endpoints.{v}]\nws = "ws://127.0.0.1:{port}"\nrest = "http://127.0.0.1:{port}"\n'
-            for v in ("binance", "bybit", "okx")
+            for v in NAMES
         )
     )
     t0 = time.monotonic()
@@ -77,7 +79,7 @@ def test_health_with_no_route_reports_every_venue_down_quickly(tmp_path: Path) -
     assert res.returncode == 2, res.stderr
     assert elapsed < 10
     report = json.loads(res.stdout)
-    assert set(report["venues"]) == {"binance", "bybit", "okx"}
+    assert set(report["venues"]) == set(NAMES)
     for venue in report["venues"].values():
         assert venue["state"] == "down"
         assert venue["reason"] == "connection refused"
@@ -99,7 +101,7 @@ def test_headless_health_against_the_simulator_never_imports_textual() -> None:
     report = json.loads(payload)
     assert textual_loaded == "False"
     assert exit_code == "0", report
-    for name in ("binance", "bybit", "okx"):
+    for name in NAMES:
         v = report["venues"][name]
         assert v["state"] == "live"
         assert v["msgs_per_s"] > 0

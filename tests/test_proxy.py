@@ -17,7 +17,9 @@ from conftest import pipe
 from tnet.config import Settings, Source
 from tnet.connectors.base import Endpoints
 from tnet.runtime import Runtime
+from tnet.sim.venues import base_path
 from tnet.symbols import resolve_all
+from tnet.venues import NAMES
 
 if TYPE_CHECKING:
     from conftest import StartSim, WaitUntil
@@ -65,10 +67,10 @@ async def test_websockets_and_rest_go_through_the_configured_proxy(sim_and_proxy
     base = f"sim.test:{sim_port}"
     settings = Settings(
         source=Source("live"), state_dir=state_dir, save_state=False, proxy=f"http://127.0.0.1:{proxy_port}",
-        endpoints={v: Endpoints(ws=f"ws://{base}", rest=f"http://{base}") for v in ("binance", "bybit", "okx")},
+        endpoints={v: Endpoints(ws=f"ws://{base}{base_path(v)}", rest=f"http://{base}{base_path(v)}") for v in NAMES},
     )
     await _run_until_live(settings, wait_until)  # live WebSockets, and warm: the REST history came through too
-    assert sum(s.startswith(f"CONNECT {base}") for s in seen) >= 3  # one tunnel per venue WebSocket
+    assert sum(s.startswith(f"CONNECT {base}") for s in seen) >= len(NAMES)  # one tunnel per venue WebSocket
     assert any(s.startswith(f"GET http://{base}/fapi/v1/klines") for s in seen)  # REST, forwarded
 
 
@@ -109,7 +111,7 @@ async def test_socks5_proxy_from_all_proxy(socks_proxy: tuple[int, int, list[str
     base = f"sim.test:{sim_port}"
     settings = Settings(
         source=Source("live"), state_dir=state_dir, save_state=False,
-        endpoints={v: Endpoints(ws=f"ws://{base}", rest=f"http://{base}") for v in ("binance", "bybit", "okx")},
+        endpoints={v: Endpoints(ws=f"ws://{base}{base_path(v)}", rest=f"http://{base}{base_path(v)}") for v in NAMES},
     )
     await _run_until_live(settings, wait_until)
-    assert seen.count(base) >= 4  # the three WebSockets and the REST calls, all by name through SOCKS
+    assert seen.count(base) >= len(NAMES) + 1  # every venue's WebSocket and the REST calls, by name through SOCKS

@@ -15,30 +15,21 @@ import msgspec
 import orjson
 from msgspec import UNSET, UnsetType
 
-from tnet.connectors.base import Endpoints, ParserStats, RestPoll, rows_to_events
+from tnet.connectors.base import ParserStats, RecordSpec, rows_to_events
 from tnet.connectors.base import positive as _positive
 from tnet.connectors.base import remember_error as _remember_error
 from tnet.events import Bar, Event, Liquidation, MarkPrice, OpenInterest, Trades
 from tnet.symbols import SymbolInfo
+from tnet.venues.gate import RECORD
 
-VENUE = "gate"
-SETTLE = "usdt"
+VENUE = RECORD.name
 BAR_MS = 300_000
-CANDLES_PAGE = 288  # /candlesticks: 24 h of 5-minute bars in one page (the limit is 2,000)
-LIQ_HISTORY_LIMIT = 1000  # /liq_orders rows per request (measured maximum, docs/venues.md)
-# Coins per contract when /contracts is unreachable (docs/venues.md); that endpoint overrides them.
-GATE_MULTIPLIER: dict[str, float] = {"BTC": 0.0001, "ETH": 0.01, "SOL": 1.0, "DOGE": 10.0}
 
 _INF = math.inf
 _SECONDS_BEFORE = 100_000_000_000  # a timestamp below this is in seconds (Gate changed units in 2026)
 _Positive = Annotated[float, msgspec.Meta(gt=0.0, le=sys.float_info.max)]
 _NonNegative = Annotated[float, msgspec.Meta(ge=0.0, le=sys.float_info.max)]
 _Signed = Annotated[float, msgspec.Meta(ge=-sys.float_info.max, le=sys.float_info.max)]
-
-
-def contract_name(short: str) -> str:
-    """Gate's USDT perpetual for a short name: BTC -> BTC_USDT."""
-    return f"{short}_{SETTLE.upper()}"
 
 
 # One typed path: msgspec decodes the three data channels, tagged by `channel`, and skips every
@@ -97,14 +88,14 @@ class GateParser:
 
     def __init__(self, symbols: list[SymbolInfo]) -> None:
         self.stats = ParserStats()
-        self._short: dict[str, str] = {contract_name(s.short): s.short for s in symbols}
-        # Coins per contract of each watched contract; /futures/usdt/contracts overrides the table.
+        self._short: dict[str, str] = {s.venue_symbol(VENUE): s.short for s in symbols}
+        # Coins per contract of each watched contract: the record's offline table, which
+        # /futures/usdt/contracts overrides; a contract in neither delivers nothing until it answers.
         self.multiplier: dict[str, float] = {
-            contract_name(s.short): GATE_MULTIPLIER[s.short]
-            for s in symbols if s.short in GATE_MULTIPLIER}
+            s.venue_symbol(VENUE): RECORD.contract_sizes[s.short] for s in symbols if s.short in RECORD.contract_sizes}
 
-    def parse(self, frame: str | bytes, recv_ms: int) -> list[Event]:
-        """Normalize one WebSocket frame; never raises."""
+    def parse(self, frame: str | bytes | msgspec.Raw, recv_ms: int) -> list[Event]:
+        """Normalize one WebSocket frame (text, bytes or msgspec.Raw JSON); never raises."""
         self.stats.frames += 1
         try:
             msg = _decode(frame)
@@ -195,10 +186,10 @@ class GateParser:
             out.append(Liquidation(VENUE, short, ts, recv_ms, side, price, qty, usd))  # type: ignore[arg-type]
         return out
 
-    def _control(self, frame: str | bytes) -> list[Event]:
+    def _control(self, frame: str | bytes | msgspec.Raw) -> list[Event]:
         """Acks and pongs are silent, error replies and notices remembered, anything else counted."""
         try:
-            msg = _loads(frame)
+            msg = _loads(memoryview(frame) if frame.__class__ is msgspec.Raw else frame)  # type: ignore[arg-type]
             channel, event = msg["channel"], msg.get("event")
             error = msg.get("error")
             if error:  # {"code": 2, "message": "unknown currency pair: NOPE_USDT"}
@@ -286,61 +277,36 @@ class GateParser:
         return OpenInterest(VENUE, short, _ms(int(row["time"])), recv_ms, base, usd)
 
 
-class GateSpec:
-    """Gate futures WebSocket v4 (USDT settled) protocol facts."""
+class GateSpec(RecordSpec):
+    """Gate futures WebSocket v4 (USDT settled): the record's facts, subscribe frames, REST paths, the parser."""
 
-    name = VENUE
-    default_endpoints = Endpoints(ws="wss://fx-ws.gateio.ws", rest="https://api.gateio.ws")
-    heartbeat_s: float | None = 15.0  # futures.ping; a socket silent for ~30 s is closed
-    max_connection_s: float | None = None
-    stale_after_s = 15.0  # futures.tickers pushes every 1-2 s on a liquid contract
-    limits_note = ("futures.public_liquidates: every liquidation, batched per contract each second "
-                   "(since 2026-08-20); contracts x quanto_multiplier")
+    record = RECORD
 
-    def ws_url(self, endpoints: Endpoints, symbols: list[SymbolInfo]) -> str:
-        return endpoints.ws + f"/v4/ws/{SETTLE}"
-
-    def subscribe_frames(self, symbols: list[SymbolInfo]) -> list[str]:
-        """One frame per (channel, contract): Gate refuses a whole payload for one unknown contract."""
-        frames = [_request("futures.public_liquidates", "subscribe", ["!all"])]
-        for info in symbols:
-            for channel in ("futures.tickers", "futures.trades"):
-                frames.append(_request(channel, "subscribe", [contract_name(info.short)]))
-        return frames
-
-    def heartbeat_frame(self) -> str | None:
-        return _request("futures.ping", None, None)
+    def subscribe_frame(self, number: int, args: list[str]) -> str:
+        """One (channel, payload) per frame (chunking items=1): Gate refuses a whole payload for one
+        unknown contract, so one frame per contract keeps the others."""
+        channel, _, payload = orjson.loads(args[0]).partition(" ")
+        return orjson.dumps({"time": 123456, "channel": channel, "event": "subscribe",
+                             "payload": [payload]}).decode()
 
     def make_parser(self, symbols: list[SymbolInfo]) -> GateParser:
         return GateParser(symbols)
 
-    def rest_polls(self, symbols: list[SymbolInfo]) -> list[RestPoll]:
-        return []  # OI arrives on futures.tickers
-
     def metadata_requests(self, symbols: list[SymbolInfo]) -> list[str]:
         """Contract sizes first, then the liquidations Gate serves over REST (the tape's backfill)."""
-        base = f"/api/v4/futures/{SETTLE}"
-        return [f"{base}/contracts"] + [
-            f"{base}/liq_orders?contract={contract_name(s.short)}&limit={LIQ_HISTORY_LIMIT}"
-            for s in symbols]
+        backfill = RECORD.backfill
+        assert backfill is not None
+        return ["/api/v4/futures/usdt/contracts"] + [
+            backfill.path.format(inst=s.venue_symbol(VENUE), page=backfill.page) for s in symbols]
 
     def history_requests(self, symbol: SymbolInfo, end_ms: int, bars: int) -> list[str]:
-        """5-minute candles and open-interest statistics over the warm-start window, one page each."""
-        if bars <= 0:
-            return []
-        base, name = f"/api/v4/futures/{SETTLE}", contract_name(symbol.short)
-        start_s = (end_ms - bars * BAR_MS) // 1000
-        limit = min(bars, CANDLES_PAGE)
-        return [f"{base}/candlesticks?contract={name}&interval=5m&from={start_s}&to={end_ms // 1000}",
-                f"{base}/contract_stats?contract={name}&interval=5m&from={start_s}&limit={limit}"]
-
-
-def _request(channel: str, event: str | None, payload: list[str] | None) -> str:
-    # `time` is required; Gate's own examples send the constant 123456, so the server does not
-    # check it against its clock and the frames stay pure.
-    msg: dict = {"time": 123456, "channel": channel}
-    if event is not None:
-        msg["event"] = event
-    if payload is not None:
-        msg["payload"] = payload
-    return orjson.dumps(msg).decode()
+        """5-minute candles, then open-interest statistics, over the warm-start window: one page each
+        (the record's routes take times in seconds, and `limit` conflicts with `from`/`to`)."""
+        end_s = end_ms // 1000
+        out = []
+        for route in RECORD.history:
+            rows = min(max(bars, 0), route.page)
+            if rows:
+                out.append(route.path.format(inst=symbol.venue_symbol(VENUE), start_s=end_s - rows * BAR_MS // 1000,
+                                             end_s=end_s, limit=rows))
+        return out

@@ -14,31 +14,16 @@ from typing import Annotated, Literal, Union
 import msgspec
 import orjson
 
-from tnet.connectors.base import Endpoints, ParserStats, RestPoll
+from tnet.connectors.base import ParserStats, RecordSpec
 from tnet.connectors.base import remember_error as _remember_error
 from tnet.events import Event, MarkPrice, OpenInterest, Trades
 from tnet.symbols import SymbolInfo
+from tnet.venues.hyperliquid import RECORD, coin_name
 
-VENUE = "hyperliquid"
-# Perps listed on Hyperliquid among the symbols tnet knows (offline; docs/venues.md). The venue
-# closes the whole socket on a subscription to a coin it does not list, so others are skipped.
-# Coins quoted per 1,000 units carry a "k" prefix (kPEPE = 1,000 PEPE).
-HL_COINS: dict[str, tuple[str, float]] = {
-    **{s: (s, 1.0) for s in (
-        "BTC", "ETH", "SOL", "XRP", "DOGE", "ADA", "BNB", "LTC", "AVAX", "LINK", "DOT", "TRX",
-        "BCH", "TON", "SUI", "APT", "ARB", "OP", "NEAR", "FIL", "ATOM", "ETC", "UNI", "AAVE",
-        "WIF", "HYPE", "ENA", "INJ", "TIA", "SEI", "WLD", "CRV", "LDO", "ORDI", "JUP", "XLM")},
-    "PEPE": ("kPEPE", 1000.0), "SHIB": ("kSHIB", 1000.0),
-}
-
+VENUE = RECORD.name
 _INF = math.inf
 _Positive = Annotated[float, msgspec.Meta(gt=0.0, le=sys.float_info.max)]
 _NonNegative = Annotated[float, msgspec.Meta(ge=0.0, le=sys.float_info.max)]
-
-
-def coin_name(short: str) -> tuple[str, float] | None:
-    """(Hyperliquid coin, base units per coin unit) of a short name, None if not listed."""
-    return HL_COINS.get(short)
 
 
 # One typed path: msgspec decodes the two data channels, tagged by `channel`, and skips the rest
@@ -90,8 +75,8 @@ class HyperliquidParser:
         # (every reconnect) replays recent fills; those already counted are skipped.
         self._last: dict[str, tuple[int, set[int]]] = {}
 
-    def parse(self, frame: str | bytes, recv_ms: int) -> list[Event]:
-        """Normalize one WebSocket frame; never raises."""
+    def parse(self, frame: str | bytes | msgspec.Raw, recv_ms: int) -> list[Event]:
+        """Normalize one WebSocket frame (text, bytes or msgspec.Raw JSON); never raises."""
         self.stats.frames += 1
         try:
             msg = _decode(frame)
@@ -158,10 +143,10 @@ class HyperliquidParser:
             out.append(Trades(VENUE, short, newest, recv_ms, px / unit, buy, sell))
         return out
 
-    def _control(self, frame: str | bytes) -> list[Event]:
+    def _control(self, frame: str | bytes | msgspec.Raw) -> list[Event]:
         """pong and subscriptionResponse are silent, error replies remembered, anything else counted."""
         try:
-            msg = _loads(frame)
+            msg = _loads(memoryview(frame) if frame.__class__ is msgspec.Raw else frame)  # type: ignore[arg-type]
             channel = msg["channel"]
             if channel in _SILENT:
                 return []
@@ -179,43 +164,22 @@ class HyperliquidParser:
         return []
 
 
-class HyperliquidSpec:
-    """Hyperliquid public WebSocket protocol facts."""
+class HyperliquidSpec(RecordSpec):
+    """Hyperliquid public WebSocket: the record's facts, one subscription per frame, the parser."""
 
-    name = VENUE
-    default_endpoints = Endpoints(ws="wss://api.hyperliquid.xyz", rest="https://api.hyperliquid.xyz")
-    heartbeat_s: float | None = 30.0  # {"method":"ping"}; the server closes 60 s without a client message
-    max_connection_s: float | None = None
-    stale_after_s = 15.0  # activeAssetCtx pushes several times a second on BTC
-    limits_note = ("no public liquidation feed: open interest and trades only, the map is "
-                   "inferred and no prints come from Hyperliquid")
+    record = RECORD
 
-    def ws_url(self, endpoints: Endpoints, symbols: list[SymbolInfo]) -> str:
-        return endpoints.ws + "/ws"
-
-    def subscribe_frames(self, symbols: list[SymbolInfo]) -> list[str]:
-        """One subscription per (type, coin): Hyperliquid has no batch subscribe."""
-        frames = []
+    def subscribe_args(self, symbols: list[SymbolInfo]) -> list[str]:
+        """{"type", "coin"} of every (channel, listed coin): an unlisted coin would close the socket."""
+        args = []
         for info in symbols:
             listed = coin_name(info.short)
-            if listed is None:
-                continue
-            for kind in ("activeAssetCtx", "trades"):
-                frames.append(orjson.dumps({"method": "subscribe",
-                                            "subscription": {"type": kind, "coin": listed[0]}}).decode())
-        return frames
+            if listed is not None:
+                args += [orjson.dumps({"type": kind, "coin": listed[0]}).decode() for kind in RECORD.symbol_channels]
+        return args
 
-    def heartbeat_frame(self) -> str | None:
-        return '{"method":"ping"}'
+    def subscribe_frame(self, number: int, args: list[str]) -> str:
+        return f'{{"method":"subscribe","subscription":{args[0]}}}'
 
     def make_parser(self, symbols: list[SymbolInfo]) -> HyperliquidParser:
         return HyperliquidParser(symbols)
-
-    def rest_polls(self, symbols: list[SymbolInfo]) -> list[RestPoll]:
-        return []  # open interest arrives on activeAssetCtx
-
-    def metadata_requests(self, symbols: list[SymbolInfo]) -> list[str]:
-        return []  # no liquidation history exists; meta is a POST (docs/venues.md)
-
-    def history_requests(self, symbol: SymbolInfo, end_ms: int, bars: int) -> list[str]:
-        return []  # candleSnapshot is a POST and there is no open-interest history: no warm start

@@ -237,8 +237,10 @@ class Calibrator:
     def _update(self, cal: VenueCalibration, oi_usd: float, tier_mass: np.ndarray | None = None) -> None:
         if not oi_usd > 0:
             return
-        pseudo = SAMPLING_PSEUDO_SHARE * oi_usd
         traits = quality(cal.venue)
+        if not traits.liquidations:
+            return  # no public prints (Hyperliquid): no evidence, the prior weights and at-risk share stay
+        pseudo = SAMPLING_PSEUDO_SHARE * oi_usd
         prior = traits.coverage
         if traits.sampling_known:
             cal.sampling = prior

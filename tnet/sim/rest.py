@@ -67,10 +67,13 @@ class RestApi:
             "/api/v5/rubik/stat/contracts/open-interest-history": self.okx_oi_history,
             "/api/v5/public/liquidation-orders": self.okx_liquidation_orders,
         }
+        for wire in server.wires.values():  # venues whose protocol lives in tnet/sim/venues/<venue>.py
+            self.routes.update({wire.base_path + path: handler for path, handler in wire.rest_routes().items()})
 
     def handle(self, path: str, query: Query) -> Reply:
         route = self.routes.get(path.rstrip("/") or "/")
-        venue = _venue_of(path)
+        venue = next((name for name, wire in self.server.wires.items()
+                      if wire.rest_prefix and path.startswith(wire.base_path + wire.rest_prefix)), _venue_of(path))
         try:
             if route is None:
                 raise LookupError(path)
@@ -86,6 +89,8 @@ class RestApi:
         return self.market.now_ms
 
     def _error(self, venue: str, msg: str, kind: str) -> Any:
+        if venue in self.server.wires:
+            return self.server.wires[venue].rest_error(msg, kind)
         if venue == "binance":
             code = {"not_found": -5000, "param": -1102, "symbol": -1121}[kind]
             return {"code": code, "msg": "Invalid symbol." if kind == "symbol" else msg}

@@ -28,7 +28,8 @@ from tnet.sim.book import SimBooks
 from tnet.sim.faults import Faults, load_leverage_mix, parse_faults
 from tnet.sim.market import Market
 from tnet.sim.rest import RestApi
-from tnet.sim.venues import SIM
+from tnet.sim.venues import SIM, WIRES, base_path
+from tnet.sim.venues.base import SimVenue, WireLimits
 from tnet.sim.wire import BinanceEncoder, BybitEncoder, OkxEncoder
 
 __all__ = ["SimServer", "Faults", "parse_faults", "load_leverage_mix"]
@@ -39,15 +40,6 @@ BYBIT_TOPICS = ("allLiquidation", "tickers", "publicTrade", "orderbook")
 OKX_INST_CHANNELS = ("open-interest", "mark-price", "trades", "books")
 OKX_INST_TYPES = ("SWAP", "FUTURES", "MARGIN", "OPTION")
 BINANCE_METHODS = "`SUBSCRIBE`, `UNSUBSCRIBE`, `LIST_SUBSCRIPTIONS`, `SET_PROPERTY`, `GET_PROPERTY`"
-
-
-@dataclass(frozen=True, slots=True)
-class WireLimits:
-    """What one connection may do, like the venue itself (exchange-protocols.md §1.2, §2.1, §3.1)."""
-
-    max_topics: int  # subscriptions held at once
-    msgs_per_s: float  # inbound messages per second, sustained ...
-    burst: int  # ... with this many at once
 
 
 LIMITS: dict[str, WireLimits] = {
@@ -67,7 +59,8 @@ class _Conn:
 
     _ids = itertools.count(1)
 
-    def __init__(self, ws: ServerConnection, venue: str, combined: bool = False, silent: bool = False) -> None:
+    def __init__(self, ws: ServerConnection, venue: str, combined: bool = False, silent: bool = False,
+                 limits: WireLimits | None = None) -> None:
         self.ws = ws
         self.venue = venue  # "binance" | "bybit" | "okx"
         self.combined = combined  # Binance /stream: wrap as {"stream":..,"data":..}
@@ -76,7 +69,7 @@ class _Conn:
         self.queue: asyncio.Queue[str] = asyncio.Queue(QUEUE_FRAMES)
         self.conn_id = f"{next(self._ids):08x}-sim"
         self.dropped = 0
-        self.limits = LIMITS[venue]
+        self.limits = limits or LIMITS[venue]
         self._tokens = float(self.limits.burst)
         self._refilled = time.monotonic()
 
@@ -130,6 +123,8 @@ class SimServer:
         for sym in self.symbols:
             self.bybit.seed_ticker(sym, self.market.current_price(sym), self.market.current_oi(sym, "bybit")[0],
                                    self.start_ms)
+        # venues whose protocol lives in their simulator module (tnet/sim/venues/<venue>.py)
+        self.wires: dict[str, SimVenue] = {name: cls(self.market, self.rng) for name, cls in WIRES.items()}
         self.rest = RestApi(self)
         self.conns: set[_Conn] = set()
         self.stats: Counter[str] = Counter()
@@ -173,7 +168,7 @@ class SimServer:
         rest = f"http://{self.host}:{self.port}"
         out: dict[str, Any] = {"host": self.host, "port": self.port}
         for venue in SIM:
-            out[venue] = {"ws": ws, "rest": rest}
+            out[venue] = {"ws": ws + base_path(venue), "rest": rest + base_path(venue)}
         return out
 
     def stalled(self) -> bool:
@@ -229,6 +224,12 @@ class SimServer:
             key, payload = self.okx.other_instrument_liquidation(now_ms)
             if ("okx", key) in wanted:
                 self._fanout("okx", key, _dumps(payload))
+        for name, wire in self.wires.items():
+            # always encoded (the state feeds what new subscribers get first); sent where wanted
+            mine = [ev for ev in events if ev.venue == name]
+            for key, payload in wire.encode(mine, now_ms) + wire.extra(now_ms, dt_s):
+                if (name, key) in wanted:
+                    self._fanout(name, key, _dumps(payload))
 
     def _fanout(self, venue: str, topic: Any, data: str) -> None:
         wrapped: str | None = None
@@ -288,6 +289,9 @@ class SimServer:
 
     def _route(self, path: str) -> tuple[str, bool, bool] | None:
         """(venue, combined, silent) for a WebSocket path, None if unknown."""
+        for name, wire in self.wires.items():
+            if any(path == wire.base_path + p for p in wire.ws_paths):
+                return (name, False, False)
         if path == "/ws/v5/public":
             return ("okx", False, False)
         if path == "/v5/public/linear":
@@ -328,13 +332,17 @@ class SimServer:
         if route is None:
             await ws.close(1008, "unknown path")
             return
-        conn = _Conn(ws, *route)
+        wire = self.wires.get(route[0])
+        conn = _Conn(ws, *route, limits=wire.limits if wire is not None else None)
         self.conns.add(conn)
         self.stats["connections"] += 1
         if conn.venue == "binance":
             self._binance_url_streams(conn, parts.path, parts.query)
         sender = asyncio.create_task(self._sender(conn))
         try:
+            if wire is not None:
+                await self._wire_session(conn, wire)
+                return
             async for message in ws:
                 text = message if isinstance(message, str) else message.decode("utf-8", "replace")
                 self.stats["client_messages"] += 1
@@ -359,6 +367,36 @@ class SimServer:
             sender.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await sender
+
+    async def _wire_session(self, conn: _Conn, wire: SimVenue) -> None:
+        """A connection to a venue served by its SimVenue: control replies, then what new subscribers
+        get first; the venue's message rate and idle timeout (it closes a socket silent for that long)."""
+        while True:
+            try:
+                message = await asyncio.wait_for(conn.ws.recv(), wire.idle_close_s)
+            except asyncio.TimeoutError:
+                self.stats["idle_closed"] += 1
+                transport = getattr(conn.ws, "transport", None)
+                if transport is not None:
+                    transport.abort()  # no close frame (Gate's measured 1006)
+                return
+            text = message if isinstance(message, str) else message.decode("utf-8", "replace")
+            self.stats["client_messages"] += 1
+            now_ms = self.sim_now_ms()
+            before = set(conn.subs)
+            if text not in wire.exempt and not conn.allow(time.monotonic()):
+                self.stats["rate_limited"] += 1
+                replies, close = wire.over_rate(now_ms, conn.conn_id)
+            else:
+                replies, close = wire.control(conn.subs, text, now_ms, conn.conn_id)
+            for reply in replies:
+                self._reply(conn, reply)
+            for key in conn.subs - before:
+                for frame in wire.snapshot(key):
+                    self._reply(conn, frame)
+            if close:
+                await conn.ws.close(1000)
+                return
 
     def _over_rate(self, conn: _Conn) -> None:
         """Answer a Bybit or OKX message over the connection's rate with the venue's error frame."""

@@ -35,7 +35,10 @@ class VenueSource(VenueFrames):
             host = src.host or "127.0.0.1"
             port = src.port if src.host else self.sim.port
             hostport = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-            return Endpoints(ws=f"ws://{hostport}", rest=f"http://{hostport}")
+            from tnet.sim.venues import base_path
+
+            base = base_path(venue)  # a venue whose real path is another's is served under a prefix
+            return Endpoints(ws=f"ws://{hostport}{base}", rest=f"http://{hostport}{base}")
         over = self.settings.endpoints.get(venue)
         if over is None:
             return default

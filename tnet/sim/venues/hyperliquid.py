@@ -1,9 +1,10 @@
-"""Hyperliquid's public WebSocket in the simulator: frames from sim events, and the control protocol.
+"""Hyperliquid in the simulator: its market (SimParams) and its public WebSocket protocol (HyperliquidWire).
 
-Shapes follow docs/venues.md (section Hyperliquid): `activeAssetCtx` (mark price, open interest in
-coin, no time), `trades` fills with the taker side and a replay of recent fills on subscribe,
-`subscriptionResponse` acks, `pong`, `error` strings, and a closed socket for an unlisted coin.
-No liquidation channel exists.
+Its liquidations happen (they move price and open interest) but are never published: Hyperliquid has
+no public liquidation feed. Shapes follow docs/venues.md (section Hyperliquid): `activeAssetCtx`
+(mark price, open interest in coin, no time), `trades` fills with the taker side and a replay of recent
+fills on subscribe, `subscriptionResponse` acks, `pong`, `error` strings, a closed socket for an
+unlisted coin and for 60 s without a client message.
 """
 
 from __future__ import annotations
@@ -11,12 +12,24 @@ from __future__ import annotations
 from collections import deque
 from typing import Any
 
-import numpy as np
 import orjson
 
-from tnet.connectors.hyperliquid import coin_name
 from tnet.events import Event, MarkPrice, OpenInterest, Trades
+from tnet.sim.venues.base import SimVenue, WireLimits
+from tnet.sim.venues.params import SimParams
 from tnet.sim.wire import num_str, price_str
+from tnet.venues.hyperliquid import RECORD, coin_name
+
+SIM = SimParams(
+    # ../shared/data/okx-hl-liq-0xknxwledge/open_interest_BTC.csv, 2026-03-07T10:00Z (hourly series,
+    # median 2.0e9 over 2025-12 -> 2026-03).
+    btc_oi_usd=1.71e9,
+    # Cross margin by default, like Bybit; leverage capped at 40x on BTC (25x ETH, 20x SOL): no tier above 25x.
+    risk_mix={"isolated": 0.028, "cross": 0.522, "hedged": 0.18, "low_leverage": 0.15, "top_up": 0.12},
+    leverage_mix={2: 0.10, 3: 0.12, 5: 0.22, 10: 0.26, 20: 0.18, 25: 0.12, 50: 0.0, 75: 0.0, 100: 0.0, 125: 0.0},
+    mark_ms=1000, oi_ms=1000,  # one activeAssetCtx carries both
+    live_mark_ms=500, live_oi_ms=500,
+)
 
 Key = tuple[str, str]  # (subscription type, coin)
 TYPES = ("activeAssetCtx", "trades")
@@ -29,34 +42,51 @@ def hl_coin(symbol: str) -> tuple[str, float]:
     return coin_name(symbol) or (symbol, 1.0)
 
 
-class HyperliquidEncoder:
-    """Sim events to activeAssetCtx and trades frames, keyed by (type, coin)."""
+class HyperliquidWire(SimVenue):
+    """Hyperliquid's protocol over the simulated market."""
 
-    def __init__(self, rng: np.random.Generator) -> None:
-        self.rng = rng
+    name = RECORD.name
+    ws_paths = (RECORD.ws_path,)
+    base_path = "/hyperliquid"  # its real path, /ws, is Binance's legacy path on the simulator's one port
+    # 1000 subscriptions and 2000 client messages a minute per IP (docs/venues.md), per connection here.
+    limits = WireLimits(max_topics=1000, msgs_per_s=2000 / 60, burst=200)
+    idle_close_s = 60.0
+    exempt = frozenset({'{"method":"ping"}'})
+
+    def __init__(self, market: Any, rng: Any) -> None:
+        super().__init__(market, rng)
         self.tid = 293_353_986_402_527
-        self.ctx: dict[str, dict[str, str]] = {}  # latest context per coin
+        self.ctx: dict[str, dict[str, Any]] = {}  # latest context per coin
         self.recent: dict[str, deque[dict[str, Any]]] = {}  # last fills per coin, for the subscribe replay
 
-    def snapshot(self, kind: str, coin: str) -> dict[str, Any] | None:
-        """What a new subscriber receives first: the current context, or the recent fills."""
-        if kind == "activeAssetCtx":
-            ctx = self.ctx.get(coin)
-            return None if ctx is None or "markPx" not in ctx else self._ctx_frame(coin)
-        fills = self.recent.get(coin)
-        return {"channel": "trades", "data": list(fills)} if fills else None
+    # ------------------------------------------------------------------ frames
 
     def _ctx_frame(self, coin: str) -> dict[str, Any]:
         return {"channel": "activeAssetCtx", "data": {"coin": coin, "ctx": dict(self.ctx[coin])}}
 
-    def encode(self, ev: Event) -> list[tuple[Key, dict[str, Any]]]:
+    def snapshot(self, key: Key) -> list[Any]:
+        """A new subscriber first gets the current context, or the recent fills."""
+        kind, coin = key
+        if kind == "activeAssetCtx":
+            ctx = self.ctx.get(coin)
+            return [] if ctx is None or "markPx" not in ctx else [self._ctx_frame(coin)]
+        fills = self.recent.get(coin)
+        return [{"channel": "trades", "data": list(fills)}] if fills else []
+
+    def encode(self, events: list[Event], now_ms: int) -> list[tuple[Key, Any]]:
+        out: list[tuple[Key, Any]] = []
+        for ev in events:
+            out += self._encode(ev)
+        return out
+
+    def _encode(self, ev: Event) -> list[tuple[Key, Any]]:
         coin, unit = hl_coin(ev.symbol)
         if isinstance(ev, (MarkPrice, OpenInterest)):
             ctx = self.ctx.setdefault(coin, {"funding": "0.0000125", "openInterest": "0.0"})
             if isinstance(ev, MarkPrice):
                 px = price_str(ev.price * unit)
-                ctx.update(markPx=px, oraclePx=price_str(ev.price * unit * 1.0001), midPx=px,
-                           premium="-0.0001", impactPxs=[px, px])  # type: ignore[dict-item]
+                ctx.update(markPx=px, oraclePx=price_str(ev.price * unit * 1.0001), midPx=px, premium="-0.0001",
+                           impactPxs=[px, px])
             else:
                 ctx["openInterest"] = num_str(ev.oi_base / unit, 5)
             if "markPx" not in ctx:
@@ -75,20 +105,11 @@ class HyperliquidEncoder:
                 return []
             self.recent.setdefault(coin, deque(maxlen=REPLAY_FILLS)).extend(fills)
             return [(("trades", coin), {"channel": "trades", "data": fills})]
-        return []
+        return []  # no liquidation channel
 
+    # ------------------------------------------------------------------ control
 
-class HyperliquidControl:
-    """The client-to-server half of Hyperliquid's protocol: subscribe / unsubscribe / ping.
-
-    Pure: takes a connection's subscription set and one text message; returns the replies and
-    whether the venue closes the socket (a subscription to a coin it does not list).
-    """
-
-    def __init__(self, coins: set[str]) -> None:
-        self.coins = coins
-
-    def handle(self, subs: set[Key], text: str) -> tuple[list[dict[str, Any]], bool]:
+    def control(self, subs: set[Any], text: str, now_ms: int, conn_id: str) -> tuple[list[Any], bool]:
         bad = [{"channel": "error", "data": f"Error parsing JSON into valid websocket request: {text[:500]}"}]
         try:
             msg = orjson.loads(text)
@@ -105,13 +126,15 @@ class HyperliquidControl:
         kind, coin = sub.get("type"), sub.get("coin")
         if kind not in TYPES or not isinstance(coin, str):
             return bad, False
-        if coin not in self.coins:
+        if coin not in {hl_coin(s)[0] for s in self.market.symbols}:
             return [], True  # the venue drops the connection without a frame
         key = (kind, coin)
         echo = orjson.dumps({"type": kind, "coin": coin}).decode()
         if method == "subscribe":
             if key in subs:
                 return [{"channel": "error", "data": f"Already subscribed: {echo}"}], False
+            if len(subs) >= self.limits.max_topics:
+                return [{"channel": "error", "data": "Cannot track more than 1000 total subscriptions"}], False  # text not captured
             subs.add(key)
         else:
             if key not in subs:
@@ -119,3 +142,9 @@ class HyperliquidControl:
             subs.discard(key)
         return [{"channel": "subscriptionResponse", "data": {"method": method, "subscription": {"type": kind,
                                                                                                 "coin": coin}}}], False
+
+    def over_rate(self, now_ms: int, conn_id: str) -> tuple[list[Any], bool]:
+        return [], True  # over the message rate the connection is dropped
+
+
+WIRE = HyperliquidWire
