@@ -95,8 +95,49 @@ def _okx(rng: random.Random, ts: int) -> str:
     return orjson.dumps({"arg": arg, "data": rows}).decode()
 
 
+def _gate(rng: random.Random, ts: int) -> str:
+    info = rng.choice(SYMBOLS)
+    name, price = info.venue_symbol("gate"), PRICES[info.short] * (1 + rng.uniform(-0.001, 0.001))
+    roll = rng.random()
+    env = {"time": ts // 1000, "time_ms": ts}
+    if roll < 0.70:
+        rows = [{"id": rng.randrange(10**9), "size": rng.choice([-1, 1]) * rng.randint(1, 5000),
+                 "create_time": ts // 1000, "create_time_ms": ts - i, "price": f"{price:.1f}", "contract": name}
+                for i in range(rng.randint(1, 3))]
+        return orjson.dumps({**env, "channel": "futures.trades", "event": "update", "result": rows}).decode()
+    if roll < 0.97:
+        row = {"contract": name, "last": f"{price:.1f}", "change_percentage": "-3.1290", "total_size": "651185722",
+               "volume_24h": "518068345", "volume_24h_base": "51806", "volume_24h_quote": "4290000000",
+               "volume_24h_settle": "4290000000", "mark_price": f"{price:.1f}", "funding_rate": "0.000033",
+               "funding_rate_indicative": "0.000033", "index_price": f"{price:.1f}", "quanto_base_rate": "",
+               "low_24h": f"{price * 0.97:.1f}", "high_24h": f"{price * 1.02:.1f}", "funding_interval": 28800,
+               "funding_offset": 0, "funding_next_apply": 1785571200, "price_type": "last", "t": ts}
+        return orjson.dumps({**env, "channel": "futures.tickers", "event": "update", "result": [row]}).decode()
+    rows = [{"price": f"{price * 0.99:.1f}", "size": str(rng.choice([-1, 1]) * rng.randint(1, 500)),
+             "time": ts - 5 - i, "contract": name} for i in range(rng.randint(1, 3))]
+    return orjson.dumps({**env, "channel": "futures.public_liquidates", "event": "update", "result": rows}).decode()
+
+
+def _hyperliquid(rng: random.Random, ts: int) -> str:
+    info = rng.choice(SYMBOLS)
+    price = PRICES[info.short] * (1 + rng.uniform(-0.001, 0.001))
+    if rng.random() < 0.75:
+        fills = [{"coin": info.short, "side": rng.choice("AB"), "px": f"{price:.1f}",
+                  "sz": f"{0.001 + rng.expovariate(20):.5f}", "time": ts * 4 + i,
+                  "hash": "0xde93a8a0729ade63d8840417805ba9010b008818422ddedb1285744426b73503",
+                  "tid": rng.randrange(2**50), "users": ["0xcc0a3b6e3267c84361e91d8230868eea53431e4b",
+                                                          "0x010461c14e146ac35fe42271bdc1134ee31c703a"]}
+                 for i in range(rng.randint(1, 3))]
+        return orjson.dumps({"channel": "trades", "data": fills}).decode()
+    ctx = {"funding": "0.0000052974", "openInterest": "36295.80812", "prevDayPx": "77759.0",
+           "dayNtlVlm": "4490636699.3287734985", "premium": "-0.0005540084", "oraclePx": f"{price:.1f}",
+           "markPx": f"{price:.1f}", "midPx": f"{price:.1f}", "impactPxs": [f"{price:.1f}", f"{price:.1f}"],
+           "dayBaseVlm": "56265.69068"}
+    return orjson.dumps({"channel": "activeAssetCtx", "data": {"coin": info.short, "ctx": ctx}}).decode()
+
+
 MAKERS: dict[str, Callable[[random.Random, int], str]] = {
-    "binance": _binance, "bybit": _bybit, "okx": _okx}
+    "binance": _binance, "bybit": _bybit, "okx": _okx, "gate": _gate, "hyperliquid": _hyperliquid}
 
 
 def _best_pair(first: Callable[[int, int], None], second: Callable[[int, int], None],

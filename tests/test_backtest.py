@@ -15,6 +15,7 @@ from tnet.cli.backtest import backtest, parse_mix
 from tnet.evaluation.barfile import BarFileError, load_bars, parse_columns, parse_ts
 from tnet.evaluation.bars import run_bars
 from tnet.evaluation.metrics import spearman
+from tnet.venues import NAMES
 
 COLS = ("ts=timestamp,open=price_open,high=price_high,low=price_low,close=price_close,oi_usd=oi_close,"
         "liq_long_usd=liquidation_long_usd,liq_short_usd=liquidation_short_usd")
@@ -99,7 +100,7 @@ def test_cli_bars_json_and_one_line_errors(tmp_path: Path) -> None:
 
 def test_leverage_mix_parsing() -> None:
     flat = parse_mix('{"10": 1, "20": 1}')
-    assert set(flat) == {"binance", "bybit", "okx"} and flat["okx"][10] == pytest.approx(0.5)
+    assert set(flat) == set(NAMES) and flat["okx"][10] == pytest.approx(0.5)
     with pytest.raises(ValueError):
         parse_mix('{"10": -1}')
     with pytest.raises(ValueError):

@@ -12,6 +12,7 @@ from hypothesis import strategies as hs
 
 from tnet.events import Liquidation, MarkPrice, OpenInterest, Trades, event_to_dict
 from tnet.margin import LEVERAGE_TIERS, liquidation_price
+from tnet.venues import NAMES
 from tnet.sim.market import (
     BAR_MS,
     DEFAULT_MIX,
@@ -91,7 +92,7 @@ def test_position_liquidation_prices_are_the_margin_formula(busy: tuple[Market, 
     # position still knows its ladder price, and the others' effective price lies beyond it.
     m, _ = busy
     pos = m.truth_positions("BTC")
-    venues = ("binance", "bybit", "okx")
+    venues = NAMES
     assert set(pos["kind"].tolist()) == set(range(len(RISK_KINDS)))
     for i in range(0, len(pos["qty"]), 37):
         side = "long" if pos["is_long"][i] else "short"

@@ -71,7 +71,7 @@ def test_hedged_never_and_low_leverage_far_away(market: Market) -> None:
     # a cross account's buffer puts its liquidation beyond the isolated ladder price
     gap_eff = np.abs(pos["liq"][cross] - pos["entry"][cross])
     gap_ladder = np.abs(pos["ladder_liq"][cross] - pos["entry"][cross])
-    assert np.all(gap_eff > 2 * gap_ladder)
+    assert np.all((gap_eff > 2 * gap_ladder) | (pos["liq"][cross] == 0))  # or never (a long buffered past zero)
 
 
 def test_at_risk_truth_mix_sums_to_one_and_share_matches_the_book(market: Market) -> None:

@@ -288,3 +288,34 @@ def test_contrast_follows_the_visible_distribution() -> None:
     assert hmr.contrast(np.array([0.0, 5.0, 7.0])) == (7.0, DECADES)
     # Smoothing moves a fifth of the way per frame.
     assert hmr.update_decades(2.0, 1.0) == 1.8 and hmr.update_decades(None, 1.0) == 1.0
+
+
+def test_health_line_keeps_every_venue_at_160_and_100_columns(palette: Palette) -> None:
+    from tnet.ui.render.panels import health_line
+    from tnet.venues import RECORDS
+
+    live = {"state": "live", "msgs_per_s": 24.0, "latency_ms_p50": 55.0, "reconnects": 0, "note": "n" * 30}
+    names = list(RECORDS) + ["kraken"][: max(0, 6 - len(RECORDS))]  # six venues
+    venues = {name: dict(live) for name in names}
+    venues[names[1]] = {"state": "down", "reason": "connection refused", "reconnects": 3}
+    wide = strip_text(health_line({"venues": venues}, 160, palette))
+    narrow = strip_text(health_line({"venues": venues}, 100, palette))
+    for name in names:
+        short = RECORDS[name].abbr if name in RECORDS else name[:3].upper()
+        assert name in wide or short in wide, (name, wide)
+        assert short in narrow or name in narrow, (name, narrow)
+    assert "DOWN: connect" in narrow  # a down venue says why, shortened if need be
+    assert len(wide.rstrip()) <= 160 and len(narrow.rstrip()) <= 100
+
+
+def test_calibration_panel_lists_every_venue_and_says_which_has_no_feed(palette: Palette) -> None:
+    from tnet.engine.views import CalibrationView
+    from tnet.ui.render.panels import calibration_lines
+    from tnet.venues import RECORDS, quality
+
+    tiers = [2, 3, 5, 10, 20, 25, 50, 75, 100, 125]
+    cal = {name: CalibrationView(tiers=tiers, weights=[0.1] * 10, events=7) for name in RECORDS}
+    lines = [strip_text(s) for s in calibration_lines(cal, 46, 8, palette)]
+    for name, rec in RECORDS.items():
+        [row] = [text for text in lines if text.startswith(rec.abbr)]
+        assert row.rstrip().endswith("7" if quality(name).liquidations else "no feed")

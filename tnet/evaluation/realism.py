@@ -36,6 +36,7 @@ OKX_BTC_CT_VAL = 0.01  # the OKX file's size is contracts x bkPx; BTC-USDT-SWAP 
 # sumOpenInterestValue in binance_BTCUSDT_5m_price_oi_2026-05-25_2026-06-08.csv to 1e-3. The three
 # venues' OI is that times (5.73 + 3.28 + 2.05) / 5.73 (the 2026-03-07 snapshot in open_interest_BTC.csv).
 THREE_VENUES_PER_BINANCE_OI = (5.73 + 3.28 + 2.05) / 5.73
+DATA_VENUES = ("binance", "bybit", "okx")  # the venues the Coinglass files aggregate
 
 
 def default_data_dir() -> Path | None:
@@ -80,7 +81,8 @@ def measure_sim(seeds: tuple[int, ...] = (0, 1, 2, 3), hours: int = 36, symbol: 
     oi: dict[str, list[float]] = defaultdict(list)
     at_risk: dict[str, list[float]] = defaultdict(list)
     for seed in seeds:
-        m = Market([symbol], seed=seed, mark_ms={v: 60_000 for v in ("binance", "bybit", "okx")})
+        # the venues the tuning data aggregate (Coinglass: Binance, Bybit, OKX)
+        m = Market([symbol], seed=seed, venues=DATA_VENUES, mark_ms={v: 60_000 for v in DATA_VENUES})
         t = (m.start_ms // HOUR_MS + 1) * HOUR_MS
         m.step(t)
         for _ in range(hours):
@@ -177,7 +179,7 @@ def oi_snapshot(path: Path) -> dict[str, float]:
     out: dict[str, float] = {}
     with path.open(newline="") as fh:
         for row in csv.DictReader(fh):
-            if row["venue"] in ("binance", "bybit", "okx") and row["coin"] == "BTC":
+            if row["venue"] in DATA_VENUES and row["coin"] == "BTC":
                 out[row["venue"]] = float(row["oi_usd"])
     return out
 
@@ -228,7 +230,7 @@ def table(r: dict[str, Any]) -> str:
         ("hourly price range, median", q(s, "hourly_range", "median", True), q(tune, "hourly_range", "median", True),
          q(rep, "hourly_range", "median", True)),
     ]
-    for v in ("binance", "bybit", "okx"):
+    for v in DATA_VENUES:
         real = d.get("oi_usd", {}).get(v)
         rows.append((f"BTC open interest {v}, USD", f"{s['oi_usd'][v] / 1e9:.2f} B",
                      f"{real / 1e9:.2f} B" if real else "n/a", ""))

@@ -11,6 +11,8 @@ from tnet.engine.views import CalibrationView, SymbolView, Zone
 from tnet.ui.render.palette import Palette
 from tnet.ui.render.scale import format_age, format_price, format_usd, price_decimals
 from tnet.ui.render.text import Part, fit, line
+from tnet.ui.render.tape import venue_abbr
+from tnet.venues import quality
 
 _SPARK = " ▁▂▃▄▅▆▇█"
 NO_DATA_HINT = "no data — try `tnet demo`"
@@ -81,55 +83,61 @@ RECONNECTING = "source lost — reconnecting…"
 def health_line(health: dict[str, Any], width: int, palette: Palette, had_data: bool = False, finished: bool = False) -> Strip:
     """One indicator per venue: state dot, msgs/s, latency p50, reconnects; a down venue shows its reason.
 
-    Venue notes (known limits) are added only when they all fit, so they never push a venue off.
-    After data has arrived, every venue down means "reconnecting", not "try the demo"; a replay that
-    reached its end says so instead of showing its last (frozen) rates as live.
+    Every venue stays on the line: when it does not fit, the line sheds in turn the venue notes (known
+    limits), full names (for the records' three letters) and the no-data hint (the chart shows it too),
+    latencies and reconnect counts, then shortens down reasons and drops the word "live" (the dot's
+    colour says it). After data has arrived, every venue down means "reconnecting", not "try the
+    demo"; a replay that reached its end says so instead of showing its last (frozen) rates as live.
     """
     if finished:
         return line([("■ ", palette.state["stale"]), (REPLAY_FINISHED, palette.state["stale"]), ("  · q quits", palette.muted)], width, palette.text)
     venues = health.get("venues") or {}
-    blocks: list[list[Part]] = []
-    notes: list[str] = []
-    all_down = bool(venues)
-    for name, info in venues.items():
-        info = info or {}
-        state = str(info.get("state", "connecting"))
-        style = palette.state.get(state, palette.state["connecting"])
-        block: list[Part] = [("● ", style), (f"{name} ", palette.text), (state.upper() if state != "live" else "live", style)]
-        if state == "down":
-            block.append((f": {info.get('reason') or 'down'}", palette.state["down"]))
-        else:
-            all_down = False
-            block.append((f" {_num(info.get('msgs_per_s')):.0f}/s", palette.text))
-            if info.get("latency_ms_p50") is not None:
-                block.append((f" {_num(info.get('latency_ms_p50')):.0f}ms", palette.text))
-        reconnects = int(_num(info.get("reconnects")))
-        if reconnects:
-            block.append((f" ↻{reconnects}", palette.state["stale"]))
-        blocks.append(block)
-        notes.append(str(info.get("note") or "") if state != "down" else "")
+    all_down = bool(venues) and all(str((v or {}).get("state")) == "down" for v in venues.values())
     head: list[Part] = []
-    tail: list[Part] = []
+    hint: list[Part] = []
     if not venues:
-        tail = [("connecting…", palette.state["connecting"])]
+        hint = [("connecting…", palette.state["connecting"])]
     elif all_down and had_data:  # mid-session: first thing on the line, the reasons follow
         head = [(RECONNECTING, palette.accent), ("  ", palette.text)]
     elif all_down:
-        tail = [("   ", palette.text), (NO_DATA_HINT, palette.accent)]
+        hint = [("   ", palette.text), (NO_DATA_HINT, palette.accent)]
 
-    def join(with_notes: bool) -> list[Part]:
-        parts: list[Part] = list(head)
-        for i, block in enumerate(blocks):
+    def block(name: str, info: dict[str, Any], level: int) -> list[Part]:
+        """One venue at detail `level` (0 everything ... 5 the least)."""
+        state = str(info.get("state", "connecting"))
+        style = palette.state.get(state, palette.state["connecting"])
+        parts: list[Part] = [("● ", style), (name if level < 2 else venue_abbr(name), palette.text)]
+        if state != "live" or level < 5:
+            parts.append((" " + (state.upper() if state != "live" else "live"), style))
+        if state == "down":
+            reason = str(info.get("reason") or "down")
+            cut = (None, None, None, None, 16, 8)[level]
+            if cut is not None and len(reason) > cut:
+                reason = reason[: cut - 1] + "…"
+            parts.append((f": {reason}", palette.state["down"]))
+        else:
+            parts.append((f" {_num(info.get('msgs_per_s')):.0f}/s", palette.text))
+            if info.get("latency_ms_p50") is not None and level < 3:
+                parts.append((f" {_num(info.get('latency_ms_p50')):.0f}ms", palette.text))
+        reconnects = int(_num(info.get("reconnects")))
+        if reconnects and level < 3:
+            parts.append((f" ↻{reconnects}", palette.state["stale"]))
+        note = str(info.get("note") or "")
+        if level == 0 and note and state != "down":
+            parts.append((f" ({note})", palette.muted))
+        return parts
+
+    parts: list[Part] = []
+    for level in range(6):
+        parts = list(head)
+        for i, (name, info) in enumerate(venues.items()):
             if i:
-                parts.append(("  │ ", palette.muted))
-            parts += block
-            if with_notes and notes[i]:
-                parts.append((f" ({notes[i]})", palette.muted))
-        return parts + tail
-
-    parts = join(True)
-    if sum(len(text) for text, _ in parts) > width:
-        parts = join(False)
+                parts.append(("  │ " if level < 2 else " │ ", palette.muted))
+            parts += block(name, info or {}, level)
+        if level < 2 or not venues:
+            parts += hint
+        if sum(len(text) for text, _ in parts) <= width:
+            break
     return line(parts, width, palette.text)
 
 
@@ -186,7 +194,10 @@ def spark(weight: float, top: float) -> str:
 
 
 def calibration_lines(calibration: dict[str, CalibrationView], width: int, height: int, palette: Palette) -> list[Strip]:
-    """Per-venue leverage weights as bars over the tiers, with the number of prints learned from."""
+    """Per-venue leverage weights as bars over the tiers, with the number of prints learned from.
+
+    A venue without a public liquidation feed learns nothing: it keeps the prior and says "no feed".
+    """
     out = [line([("CALIBRATION", palette.title), ("  leverage weights", palette.muted)], width, palette.text)]
     tiers = next((c.tiers for c in calibration.values()), [])
     if tiers:
@@ -194,7 +205,8 @@ def calibration_lines(calibration: dict[str, CalibrationView], width: int, heigh
     for venue, cal in calibration.items():
         top = max(cal.weights) if cal.weights else 0.0
         bars = "".join(" " * (_tier_width(t) - 1) + spark(w, top) for t, w in zip(cal.tiers, cal.weights))
-        out.append(line([(fit(venue[:3], 3), palette.text), (bars, palette.accent), (fit(str(cal.events), 8, ">"), palette.muted)], width, palette.text))
+        prints = str(cal.events) if quality(venue).liquidations else "no feed"
+        out.append(line([(fit(venue_abbr(venue), 3), palette.text), (bars, palette.accent), (fit(prints, 8, ">"), palette.muted)], width, palette.text))
     if not calibration and height > 1:
         out.append(line([("no calibration yet", palette.muted)], width, palette.text))
     while len(out) < height:
