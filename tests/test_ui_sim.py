@@ -10,6 +10,7 @@ import pytest
 
 from tnet.ui.app import TnetApp
 from tnet.ui.render.text import strip_text
+from tnet.venues import NAMES
 
 SYMBOLS = ("BTC", "ETH", "SOL")
 
@@ -51,12 +52,12 @@ async def test_tui_on_simulator_shows_heatmap_tape_zones_and_live_venues(tmp_pat
             chart, tape, zones, health = (_text(app, n) for n in ("chart", "tape", "zones", "health"))
             zone_rows = sum(("active" in line or "reinforced" in line) for line in zones.splitlines()[2:])
             # the tape can fill from OKX's REST backfill before every venue's first mark price
-            if zone_rows and health.count(" live") == 3:
+            if zone_rows and health.count(" live") == len(NAMES):
                 break
         assert sum("▀" in line for line in chart.splitlines()) >= 5, chart
         assert "▶" in chart  # the current price on the axis
         assert any(("LONG" in line or "SHORT" in line) for line in tape.splitlines()), tape
-        assert health.count(" live") == 3, health
+        assert health.count(" live") == len(NAMES), health
         assert zone_rows >= 1, zones
         await pilot.press("q")
         await pilot.pause(0.5)

@@ -15,7 +15,7 @@ import msgspec
 import orjson
 from msgspec import UNSET, UnsetType
 
-from tnet.connectors.base import ParserStats, RecordSpec, rows_to_events
+from tnet.connectors.base import ParserStats, RecordSpec, classify, rows_to_events
 from tnet.connectors.base import positive as _positive
 from tnet.connectors.base import remember_error as _remember_error
 from tnet.events import Bar, Event, Liquidation, MarkPrice, OpenInterest, Trades
@@ -79,6 +79,20 @@ _decode = msgspec.json.Decoder(Union[_Liquidates, _Tickers, _Trades], strict=Fal
 _loads = orjson.loads
 
 
+def _control(msg: dict) -> str | None:
+    """Gate's control frames: "" for acks and pongs, the text of an error reply or notice, None otherwise."""
+    channel = msg["channel"]
+    error = msg.get("error")
+    if error:  # {"code": 2, "message": "unknown currency pair: NOPE_USDT"}
+        return f"{channel} {error.get('code')}: {error.get('message')}"
+    if channel == "futures.pong" or (msg.get("event") in ("subscribe", "unsubscribe")
+                                     and msg["result"]["status"] == "success"):
+        return ""
+    if channel == "futures.system":  # result.type "upgrade": the server restarts soon
+        return f"notice: {orjson.dumps(msg.get('result')).decode()}"
+    return None
+
+
 def _ms(value: int) -> int:
     return value * 1000 if value < _SECONDS_BEFORE else value
 
@@ -100,7 +114,7 @@ class GateParser:
         try:
             msg = _decode(frame)
         except (msgspec.DecodeError, UnicodeDecodeError):
-            return self._control(frame)
+            return classify(frame, self.stats, _control)
         try:
             if msg.__class__ is _Tickers:
                 return self._tickers(msg, recv_ms)
@@ -185,26 +199,6 @@ class GateParser:
             side = "long" if size < 0 else "short"
             out.append(Liquidation(VENUE, short, ts, recv_ms, side, price, qty, usd))  # type: ignore[arg-type]
         return out
-
-    def _control(self, frame: str | bytes | msgspec.Raw) -> list[Event]:
-        """Acks and pongs are silent, error replies and notices remembered, anything else counted."""
-        try:
-            msg = _loads(memoryview(frame) if frame.__class__ is msgspec.Raw else frame)  # type: ignore[arg-type]
-            channel, event = msg["channel"], msg.get("event")
-            error = msg.get("error")
-            if error:  # {"code": 2, "message": "unknown currency pair: NOPE_USDT"}
-                _remember_error(self.stats, f"{channel} {error.get('code')}: {error.get('message')}")
-                return []
-            if channel == "futures.pong" or (event in ("subscribe", "unsubscribe")
-                                             and msg["result"]["status"] == "success"):
-                return []
-            if channel == "futures.system":  # result.type "upgrade": the server restarts soon
-                _remember_error(self.stats, f"notice: {orjson.dumps(msg.get('result')).decode()}")
-                return []
-        except Exception:
-            pass
-        self.stats.parse_errors += 1
-        return []
 
     def parse_rest(self, path: str, body: str | bytes, recv_ms: int) -> list[Event]:
         """Normalize a REST body from metadata_requests / history_requests; never raises."""

@@ -14,8 +14,7 @@ from typing import Annotated, Literal, Union
 import msgspec
 import orjson
 
-from tnet.connectors.base import ParserStats, RecordSpec
-from tnet.connectors.base import remember_error as _remember_error
+from tnet.connectors.base import ParserStats, RecordSpec, classify
 from tnet.events import Event, MarkPrice, OpenInterest, Trades
 from tnet.symbols import SymbolInfo
 from tnet.venues.hyperliquid import RECORD, coin_name
@@ -57,8 +56,17 @@ class _CtxFrame(msgspec.Struct, tag_field="channel", tag="activeAssetCtx", gc=Fa
 
 
 _decode = msgspec.json.Decoder(Union[_TradesFrame, _CtxFrame], strict=False).decode
-_loads = orjson.loads
 _SILENT = frozenset({"pong", "subscriptionResponse"})
+
+
+def _control(msg: dict) -> str | None:
+    """Hyperliquid's control frames: "" for pong and acks, the text of an error reply, None otherwise."""
+    channel = msg["channel"]
+    if channel in _SILENT:
+        return ""
+    if channel == "error":  # {"channel":"error","data":"Invalid subscription ..."}
+        return f"error: {msg.get('data')}"
+    return None
 
 
 class HyperliquidParser:
@@ -81,7 +89,7 @@ class HyperliquidParser:
         try:
             msg = _decode(frame)
         except (msgspec.DecodeError, UnicodeDecodeError):
-            return self._control(frame)
+            return classify(frame, self.stats, _control)
         try:
             if msg.__class__ is _CtxFrame:
                 return self._ctx(msg.data, recv_ms)  # type: ignore[union-attr]
@@ -142,21 +150,6 @@ class HyperliquidParser:
                 raise ValueError("trade size out of range")
             out.append(Trades(VENUE, short, newest, recv_ms, px / unit, buy, sell))
         return out
-
-    def _control(self, frame: str | bytes | msgspec.Raw) -> list[Event]:
-        """pong and subscriptionResponse are silent, error replies remembered, anything else counted."""
-        try:
-            msg = _loads(memoryview(frame) if frame.__class__ is msgspec.Raw else frame)  # type: ignore[arg-type]
-            channel = msg["channel"]
-            if channel in _SILENT:
-                return []
-            if channel == "error":  # {"channel":"error","data":"Invalid subscription ..."}
-                _remember_error(self.stats, f"error: {msg.get('data')}")
-                return []
-        except Exception:
-            pass
-        self.stats.parse_errors += 1
-        return []
 
     def parse_rest(self, path: str, body: str | bytes, recv_ms: int) -> list[Event]:
         """Hyperliquid's REST is POST /info; tnet asks it nothing (see HyperliquidSpec)."""
