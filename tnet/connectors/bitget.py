@@ -105,13 +105,9 @@ class BitgetParser:
             msg = _decode_envelope(frame)
             topic = msg.arg.topic
             if topic == "publicTrade":
-                short = self._short.get(msg.arg.symbol)  # type: ignore[arg-type]
-                if short is None:
-                    if msg.arg.symbol is UNSET:
-                        raise KeyError("symbol")
-                    return []
-                if msg.action != "update":
-                    return []  # the replay of recent trades on subscribe
+                short = self._watched(msg.arg)
+                if short is None or msg.action != "update":
+                    return []  # another symbol's, or the replay of recent trades on subscribe
                 buy = sell = 0.0
                 row = None
                 for raw in msg.data:
@@ -124,10 +120,8 @@ class BitgetParser:
                 if buy + sell < _INF and _INT_MIN <= ts <= _INT_MAX:
                     return [Trades(VENUE, short, ts, recv_ms, row.p, buy, sell)]  # type: ignore[union-attr]
             elif topic == "ticker":
-                short = self._short.get(msg.arg.symbol)  # type: ignore[arg-type]
+                short = self._watched(msg.arg)
                 if short is None:
-                    if msg.arg.symbol is UNSET:
-                        raise KeyError("symbol")
                     return []
                 ts = msg.ts
                 if ts.__class__ is int and _INT_MIN <= ts <= _INT_MAX:
@@ -162,6 +156,12 @@ class BitgetParser:
         except Exception:
             pass
         return classify(frame, self.stats, _control, _PONG)
+
+    def _watched(self, arg: _Arg) -> str | None:
+        """The short name of a per-symbol topic's symbol, None for one not watched; KeyError without one."""
+        if arg.symbol is UNSET:
+            raise KeyError("symbol")
+        return self._short.get(arg.symbol)  # type: ignore[arg-type]
 
     def parse_rest(self, path: str, body: str | bytes, recv_ms: int) -> list[Event]:
         """Bitget asks nothing over REST (no warm start yet): any body is unexpected, counted."""

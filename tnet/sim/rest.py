@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from tnet.events import Bar
-from tnet.sim.wire import OKX_OTHER_INSTRUMENTS, num_str, okx_ct_val, price_str, qty_str
+from tnet.sim.wire import OKX_OTHER_INSTRUMENTS, contracts_str, num_str, okx_ct_val, price_str, qty_str
 
 if TYPE_CHECKING:
     from tnet.sim.server import SimServer
@@ -322,10 +322,9 @@ class RestApi:
         end = now if after is None else min(now, after - 1)
         recs = [r for r in self.market.liquidations_all(short, "okx", start_ms=now - OKX_LIQ_HISTORY_MS + 1, end_ms=end)
                 if r.published and r.ts_ms > now - OKX_LIQ_HISTORY_MS][-limit:]
-        ct = okx_ct_val(short)
-        details = [
+        details = [  # sizes as the WebSocket sends them: contracts, at least one lot
             {"bkLoss": "0", "bkPx": price_str(r.bankruptcy_price), "ccy": "", "posSide": r.side,
-             "side": "sell" if r.side == "long" else "buy", "sz": num_str(r.qty / ct, 2), "ts": str(r.ts_ms)}
+             "side": "sell" if r.side == "long" else "buy", "sz": contracts_str(r.qty, short), "ts": str(r.ts_ms)}
             for r in reversed(recs)
         ]
         return self._okx_ok([{"details": details, "instFamily": f"{short}-USDT", "instId": f"{short}-USDT-SWAP",
