@@ -136,8 +136,37 @@ def _hyperliquid(rng: random.Random, ts: int) -> str:
     return orjson.dumps({"channel": "activeAssetCtx", "data": {"coin": info.short, "ctx": ctx}}).decode()
 
 
+def _bitget(rng: random.Random, ts: int) -> str:
+    info = rng.choice(SYMBOLS)
+    name, price = info.venue_symbol("bitget"), PRICES[info.short] * (1 + rng.uniform(-0.001, 0.001))
+    roll = rng.random()
+    if roll < 0.70:
+        rows: list[dict[str, str]] = [
+            {"i": str(rng.randrange(10**18)), "p": f"{price:.1f}", "v": f"{0.0001 + rng.expovariate(20):.4f}",
+             "S": rng.choice(["buy", "sell"]), "T": str(ts - i), "L": str(rng.randrange(10**18)), "isRPI": "no"}
+            for i in range(rng.randint(1, 3))]
+        arg = {"instType": "usdt-futures", "topic": "publicTrade", "symbol": name}
+        action = "update"
+    elif roll < 0.97:
+        rows = [{"highPrice24h": f"{price * 1.01:.1f}", "lowPrice24h": f"{price * 0.99:.1f}",
+                 "openPrice24h": f"{price:.1f}", "lastPrice": f"{price:.1f}", "turnover24h": "1682569476.10781",
+                 "volume24h": "20843.3982", "bid1Price": f"{price:.1f}", "ask1Price": f"{price + 0.1:.1f}",
+                 "bid1Size": "0.3743", "ask1Size": "1.4785", "price24hPcnt": "-0.00238",
+                 "indexPrice": f"{price:.3f}", "markPrice": f"{price:.1f}", "fundingRate": "0.000051",
+                 "openInterest": f"{32117 + rng.random():.4f}", "deliveryTime": "", "deliveryStartTime": "",
+                 "deliveryStatus": "", "nextFundingTime": str(ts + 3_600_000)}]
+        arg = {"instType": "usdt-futures", "topic": "ticker", "symbol": name}
+        action = "snapshot"
+    else:
+        rows = [{"symbol": name, "side": rng.choice(["buy", "sell"]), "price": f"{price:.1f}",
+                 "amount": f"{rng.expovariate(1 / 20_000):.4f}", "ts": str(ts - 5)}]
+        arg = {"instType": "usdt-futures", "topic": "liquidation"}
+        action = "update"
+    return orjson.dumps({"action": action, "arg": arg, "data": rows, "ts": ts}).decode()
+
+
 MAKERS: dict[str, Callable[[random.Random, int], str]] = {
-    "binance": _binance, "bybit": _bybit, "okx": _okx, "gate": _gate, "hyperliquid": _hyperliquid}
+    "binance": _binance, "bybit": _bybit, "okx": _okx, "gate": _gate, "hyperliquid": _hyperliquid, "bitget": _bitget}
 
 
 def _best_pair(first: Callable[[int, int], None], second: Callable[[int, int], None],

@@ -9,8 +9,7 @@ import pytest
 
 from tnet.connectors.bitget import BitgetParser, BitgetSpec
 from tnet.events import Liquidation, MarkPrice, OpenInterest, Trades
-from tnet.symbols import KNOWN_SYMBOLS, SymbolInfo, resolve_all
-from tnet.venues.bitget import RECORD
+from tnet.symbols import KNOWN_SYMBOLS, resolve_all
 
 FRAMES = dict(
     line.split("\t", 1)
@@ -20,15 +19,9 @@ RECV = 1_791_565_601_300
 SPEC = BitgetSpec()
 
 
-def watched(shorts: list[str]) -> list[SymbolInfo]:
-    """Symbols with their Bitget names (the registry adds them once Bitget's simulator side is in)."""
-    return [SymbolInfo(info.short, {**info.instruments, "bitget": RECORD.instrument_of(info.short)},
-                       {**info.contracts, "bitget": 1.0}) for info in resolve_all(shorts)]
-
-
 @pytest.fixture
 def parser() -> BitgetParser:
-    return SPEC.make_parser(watched(["BTC", "ETH"]))
+    return SPEC.make_parser(resolve_all(["BTC", "ETH"]))
 
 
 def parse_one(parser: BitgetParser, name: str) -> list:
@@ -100,7 +93,7 @@ def test_junk_is_counted(parser: BitgetParser, junk: str) -> None:
 
 
 def test_spec_endpoints_subscriptions_and_heartbeat() -> None:
-    symbols = watched(["BTC", "ETH"])
+    symbols = resolve_all(["BTC", "ETH"])
     assert SPEC.ws_url(SPEC.default_endpoints, symbols) == "wss://ws.bitget.com/v3/ws/public"
     [frame] = SPEC.subscribe_frames(symbols)
     assert orjson.loads(frame) == {"op": "subscribe", "args": [
@@ -115,7 +108,7 @@ def test_spec_endpoints_subscriptions_and_heartbeat() -> None:
 
 
 def test_subscribe_frames_keep_args_under_4096_bytes() -> None:
-    frames = SPEC.subscribe_frames(watched(sorted(KNOWN_SYMBOLS)))
+    frames = SPEC.subscribe_frames(resolve_all(sorted(KNOWN_SYMBOLS)))
     assert len(frames) > 1
     args = [arg for frame in frames for arg in orjson.loads(frame)["args"]]
     assert len(args) == 1 + 2 * len(KNOWN_SYMBOLS)

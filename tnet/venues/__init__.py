@@ -6,13 +6,13 @@ simulator module (tnet/sim/venues/) and its tests.
 
 from __future__ import annotations
 
-from tnet.venues import binance, bybit, gate, hyperliquid, okx
+from tnet.venues import binance, bitget, bybit, gate, hyperliquid, okx
 from tnet.venues.record import Bracket, Chunking, Paging, Quality, VenueRecord
 
 __all__ = ["RECORDS", "NAMES", "Bracket", "Chunking", "Paging", "Quality", "VenueRecord", "get", "quality"]
 
 RECORDS: dict[str, VenueRecord] = {r.name: r for r in (binance.RECORD, bybit.RECORD, okx.RECORD, gate.RECORD,
-                                                        hyperliquid.RECORD)}
+                                                        hyperliquid.RECORD, bitget.RECORD)}
 NAMES: tuple[str, ...] = tuple(RECORDS)  # the default venue set, in display order
 _UNKNOWN = Quality(coverage=0.5, note="")  # a venue without a record (tests, old recordings): estimate sampling
 

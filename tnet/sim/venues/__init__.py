@@ -6,12 +6,12 @@ and REST protocol; venues without one are still served by tnet/sim/server.py and
 
 from __future__ import annotations
 
-from tnet.sim.venues import binance, bybit, gate, hyperliquid, okx
+from tnet.sim.venues import binance, bitget, bybit, gate, hyperliquid, okx
 from tnet.sim.venues.base import SimVenue
 from tnet.sim.venues.params import SimParams
 from tnet.venues import NAMES
 
-_MODULES = (binance, bybit, okx, gate, hyperliquid)
+_MODULES = (binance, bybit, okx, gate, hyperliquid, bitget)
 SIM: dict[str, SimParams] = {m.__name__.rpartition(".")[2]: m.SIM for m in _MODULES}
 WIRES: dict[str, type[SimVenue]] = {m.__name__.rpartition(".")[2]: m.WIRE for m in _MODULES if hasattr(m, "WIRE")}
 assert tuple(SIM) == NAMES, "every venue record needs its simulator module (and in the same order)"
