@@ -17,7 +17,7 @@ def test_learns_a_mostly_low_leverage_mix_on_the_simulator() -> None:
     venues = ("binance", "bybit", "okx")
     # the learning mechanics under the model's own assumptions: every position isolated at its ladder
     # price, and three times the tuned (real, calm) volatility so eight hours test the tiers
-    market = Market(["BTC"], seed=0, leverage_mix={v: DEFAULT_TEST_MIX for v in venues},
+    market = Market(["BTC"], seed=0, venues=venues, leverage_mix={v: DEFAULT_TEST_MIX for v in venues},
                     mark_ms={"bybit": 1000, "okx": 1000}, risk_mix={v: {"isolated": 1.0} for v in venues}, volatility=3.0)
     eng = SymbolEngine("BTC", venues)
     bars = [b for v in venues for b in market.history_bars("BTC", v, market.start_ms)]
