@@ -38,9 +38,9 @@ def test_learns_a_mostly_low_leverage_mix_on_the_simulator() -> None:
         prior = prior_weights()[tested] / prior_weights()[tested].sum()
         assert tvd(prior, true) >= 0.3  # the prior is wrong on the tested tiers too
         if c.venue == "bybit":
-            # the complete feed learns part of the way in 8 h (0.344 -> 0.258 on seed 0 since the market
-            # simulates six venues; 36 h runs reach 0.01-0.07, see the README's simulator table)
-            assert tvd(learned, true) < tvd(prior, true) - 0.05, (c.venue, learned, true)
+            # the complete feed learns part of the way in 8 h (0.344 -> 0.217 on seed 0); 36 h runs reach
+            # 0.01-0.07 on this mix (the README's simulator table)
+            assert tvd(learned, true) < tvd(prior, true) - 0.1, (c.venue, learned, true)
         # the tiers below the tested ones keep their prior share: prints cannot judge them, and the
         # level of the evidence goes into the at-risk share instead of pushing mass out to them
         assert c.weights[~tested].sum() == pytest.approx(prior_weights()[~tested].sum(), rel=0.25)
