@@ -250,8 +250,9 @@ class Runtime:
             except Exception as exc:
                 self._engine_failed(exc, f"warm start failed for {symbol}", prefix="warm start: ")
         # Everything else (OKX's REST liquidation backfill) goes through the live path, oldest first,
-        # after the engines hold the history it belongs to.
-        rest = sorted((e for e in history if not isinstance(e, (Bar, OpenInterest))), key=lambda e: e.ts_ms)
+        # after the engines hold the history it belongs to. Venues' backfills arrive concurrently, so ties
+        # are broken by venue: a replay of the recording then dispatches them in the live order.
+        rest = sorted((e for e in history if not isinstance(e, (Bar, OpenInterest))), key=lambda e: (e.ts_ms, e.venue))
         if rest:
             self.dispatch(rest)
 
