@@ -8,7 +8,8 @@ import orjson
 import pytest
 
 from tnet.connectors.bitget import BitgetParser, BitgetSpec
-from tnet.events import Liquidation, MarkPrice, OpenInterest, Trades
+from tnet.events import Bar, Liquidation, MarkPrice, OpenInterest, Trades
+from tnet.margin import firing_price
 from tnet.symbols import KNOWN_SYMBOLS, resolve_all
 
 FRAMES = dict(
@@ -64,6 +65,18 @@ def test_official_liquidation_buy_is_a_long_amount_in_usdt(parser: BitgetParser)
     assert liq.qty == pytest.approx(37.722858 / 89000)
 
 
+def test_docs_side_table_sell_is_a_short_and_the_price_is_where_it_fired(parser: BitgetParser) -> None:
+    # Bitget's UTA "Liquidation Channel" page (https://www.bitget.com/api-doc/uta/websocket/public/Liquidation-Channel)
+    # documents `side` as "buy: Long position liquidation, sell: Short position liquidation" and `price` as the
+    # "Liquidation price": in Bitget's terms the trigger level, so the print fires at its own price.
+    frame = orjson.loads(FRAMES["official_liquidation"])
+    frame["data"][0]["side"] = "sell"
+    [liq] = parser.parse(orjson.dumps(frame), RECV)
+    assert (liq.side, liq.price, liq.fire) == ("short", 89000.0, 89000.0)
+    [docs] = parse_one(parser, "official_liquidation")
+    assert docs.fire == 89000.0 == firing_price("bitget", "long", 89000.0, docs.usd)
+
+
 def test_liquidations_of_unwatched_symbols_are_dropped_sell_is_short(parser: BitgetParser) -> None:
     first, second = parse_one(parser, "made_liquidations_mixed")
     assert (first.symbol, first.side, first.usd, first.qty) == ("ETH", "short", 62830.0, pytest.approx(20.0))
@@ -114,3 +127,45 @@ def test_subscribe_frames_keep_args_under_4096_bytes() -> None:
     assert len(args) == 1 + 2 * len(KNOWN_SYMBOLS)
     for frame in frames:
         assert len(orjson.dumps(orjson.loads(frame)["args"])) < 4096
+
+
+# REST warm start: 5-minute candles only (Bitget serves no open-interest or liquidation history).
+# The body is the v2 mix "Get Candlestick Data" example (https://www.bitget.com/api-doc/contract/market/Get-Candle-Data).
+DOCS_CANDLES = ('{"code":"00000","msg":"success","requestTime":1695865615662,"data":['
+                '["1695835800000","26210.5","26210.5","26194.5","26194.5","26.26","687897.63"],'
+                '["1695836100000","26194.5","26194.5","26171","26171","17.98","470618.72"]]}')
+END = 1_791_565_800_000
+
+
+def test_history_is_one_page_of_5m_candles_ending_now() -> None:
+    [btc] = resolve_all(["BTC"])
+    assert SPEC.history_requests(btc, END, 288) == [
+        f"/api/v2/mix/market/candles?symbol=BTCUSDT&productType=USDT-FUTURES&granularity=5m&limit=288&endTime={END}"]
+    assert SPEC.metadata_requests([btc]) == []  # no public liquidation history to backfill from
+    assert "no REST liquidation or open-interest history" in SPEC.limits_note
+
+
+def test_docs_candles_become_bars_without_open_interest(parser: BitgetParser) -> None:
+    [path] = SPEC.history_requests(resolve_all(["BTC"])[0], END, 288)
+    first, second = parser.parse_rest(path, DOCS_CANDLES, RECV)
+    assert isinstance(first, Bar) and isinstance(second, Bar)
+    assert (first.venue, first.symbol, first.ts_ms, first.interval_ms) == ("bitget", "BTC", 1695835800000, 300_000)
+    assert (first.open, first.high, first.low, first.close, first.volume) == (26210.5, 26210.5, 26194.5, 26194.5, 26.26)
+    assert (second.ts_ms, second.low, second.close, second.volume) == (1695836100000, 26171.0, 26171.0, 17.98)
+    assert first.oi_usd != first.oi_usd and first.buy_volume != first.buy_volume  # NaN: not published
+    assert parser.stats.parse_errors == 0
+
+
+def test_candle_errors_and_bad_rows(parser: BitgetParser) -> None:
+    [path] = SPEC.history_requests(resolve_all(["ETH"])[0], END, 288)
+    error = '{"code":"40034","msg":"Parameter ETHUSDT does not exist","requestTime":1695865615662,"data":null}'
+    assert parser.parse_rest(path, error, RECV) == []
+    assert parser.stats.parse_errors == 0 and parser.stats.venue_errors[-1].startswith("/api/v2/mix/market/candles 40034")
+    bad = ('{"code":"00000","msg":"success","requestTime":1,"data":[["1695835800000","26210.5","26100","26194.5",'
+           '"26194.5","1","1"],["1695836100000","NaN","26194.5","26171","26171","1","1"],'
+           '["1695836400000","26171","26180","26160","26175","2.5","65000"]]}')
+    [bar] = parser.parse_rest(path, bad, RECV)  # high below low, a NaN open: counted and skipped
+    assert (bar.symbol, bar.ts_ms, bar.close, bar.volume) == ("ETH", 1695836400000, 26175.0, 2.5)
+    assert parser.stats.parse_errors == 2
+    assert parser.parse_rest("/api/v2/mix/market/tickers?symbol=ETHUSDT", DOCS_CANDLES, RECV) == []
+    assert parser.stats.parse_errors == 3

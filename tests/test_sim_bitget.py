@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import httpx
 import numpy as np
 import orjson
 import pytest
 
 from tnet.connectors.bitget import BitgetSpec
-from tnet.events import Liquidation, MarkPrice, OpenInterest, Trades
+from tnet.events import Bar, Liquidation, MarkPrice, OpenInterest, Trades
+from tnet.runtime import Runtime
 from tnet.sim.market import Market
+from tnet.sim.venues import base_path
 from tnet.sim.venues.bitget import BitgetWire
 from tnet.symbols import resolve_all
+
+if TYPE_CHECKING:
+    from conftest import SimSettings, StartSim
 
 T = 1_791_565_601_000
 SYMBOLS = resolve_all(["BTC", "ETH"])
@@ -85,3 +94,45 @@ def test_market_publishes_the_largest_long_and_short_per_second() -> None:
     for e in published:
         assert e.qty == max(seconds[(e.ts_ms // 1000, e.side)])  # the largest of its second and side
     assert len(published) < len(truth)  # a lower bound
+
+
+async def test_candles_over_loopback_as_bitget_serves_them(start_sim: StartSim) -> None:
+    sim = await start_sim(["ETH"])
+    spec, parser = BitgetSpec(), BitgetSpec().make_parser(SYMBOLS)
+    end = sim.market.now_ms - 3_600_000
+    [path] = spec.history_requests(SYMBOLS[1], end, 12)
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{sim.port}{base_path('bitget')}", timeout=5) as c:
+        r = await c.get(path)
+        body = r.json()
+        assert r.status_code == 200 and (body["code"], body["msg"]) == ("00000", "success")
+        rows = body["data"]
+        assert len(rows) == 12 and all(len(row) == 7 and all(isinstance(v, str) for v in row) for row in rows)
+        starts = [int(row[0]) for row in rows]
+        assert starts == list(range(starts[0], starts[0] + 12 * 300_000, 300_000)) and starts[-1] <= end
+        bars = parser.parse_rest(path, r.text, sim.market.now_ms)
+        assert len(bars) == 12 and all(isinstance(b, Bar) and b.symbol == "ETH" for b in bars)
+        # what Bitget answers to a bad request: HTTP 400 with its error body, the parser remembers it
+        bad = await c.get(path.replace("ETHUSDT", "NOPEUSDT"))
+        assert bad.status_code == 400 and bad.json()["code"] == "40034" and bad.json()["data"] is None
+        assert parser.parse_rest(path, bad.text, 0) == [] and "40034" in parser.stats.venue_errors[-1]
+        assert (await c.get(path.replace("5m", "1m"))).json()["code"] == "40017"
+        missing = await c.get("/api/v2/mix/market/history-open-interest", params={"symbol": "BTCUSDT"})
+        assert missing.status_code == 404 and missing.json()["code"] == "40404"  # Bitget has no OI history
+    assert parser.stats.parse_errors == 0
+
+
+async def test_warm_start_builds_bitgets_history_from_its_candles(start_sim: StartSim, sim_settings: SimSettings,
+                                                                  state_dir: Path) -> None:
+    sim = await start_sim(["BTC"])
+    rt = Runtime(resolve_all(["BTC"]), sim_settings(sim, exchanges=("bitget",), state_dir=state_dir))
+    await rt.start()
+    try:
+        view = rt.view("BTC", heatmap=True)
+        # Bitget alone: only its candles can have made the engine warm with a day of history columns.
+        assert view.warm and view.price > 0
+        assert view.heatmap is not None and view.heatmap.long_usd.shape[0] >= 60
+        health = rt.health()["venues"]["bitget"]
+        assert health["warm_start"] == "ok" and health["parse_errors"] == 0
+        assert "no REST liquidation or open-interest history" in health["note"]
+    finally:
+        await rt.stop()

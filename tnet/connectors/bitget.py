@@ -5,6 +5,8 @@ Frames (docs/venues.md, section Bitget): `{"action", "arg": {"instType", "topic"
 `publicTrade` rows `{p, v, S (taker side), T}`, and each (re)subscribe first replays recent trades as an
 "action":"snapshot" (skipped: they were counted before, or predate the session); `liquidation` rows
 `{symbol, side, price, amount (USDT), ts}` for every symbol, `side` buy = a long was liquidated.
+REST: the warm start's 5-minute candles (the record's `history`); Bitget serves no open-interest or
+liquidation history.
 """
 
 from __future__ import annotations
@@ -12,13 +14,22 @@ from __future__ import annotations
 import math
 import sys
 from typing import Annotated, Any, Literal, Union
+from urllib.parse import parse_qsl
 
 import msgspec
 import orjson
 from msgspec import UNSET, UnsetType
 
-from tnet.connectors.base import ParserStats, RecordSpec, classify
-from tnet.events import Event, Liquidation, MarkPrice, OpenInterest, Trades
+from tnet.connectors.base import (
+    ParserStats,
+    RecordSpec,
+    classify,
+    non_negative,
+    positive,
+    remember_error,
+    rows_to_events,
+)
+from tnet.events import Bar, Event, Liquidation, MarkPrice, OpenInterest, Trades
 from tnet.symbols import SymbolInfo
 from tnet.venues.bitget import RECORD
 
@@ -26,9 +37,11 @@ VENUE = RECORD.name
 INST_TYPE = "usdt-futures"
 _INF = math.inf
 _INT_MIN, _INT_MAX = -(2**63), 2**64 - 1
-# `side` buy = a long was liquidated, sell = a short, as every public consumer of this topic reads it
-# (docs/venues.md, section Bitget: not settled by Bitget's own wording).
+# `side` is the liquidated position: "buy Long position liquidation, sell Short position liquidation"
+# (Bitget UTA docs, Liquidation Channel, https://www.bitget.com/api-doc/uta/websocket/public/Liquidation-Channel).
 _LIQ_SIDE = {"buy": "long", "sell": "short"}
+CANDLES = RECORD.history[0].path.partition("?")[0]  # the warm start's only route (no OI history exists)
+BAR_MS = 300_000
 _PONG = frozenset({"pong"})
 _CONTROL_EVENTS = frozenset({"subscribe", "unsubscribe", "login"})
 
@@ -164,9 +177,37 @@ class BitgetParser:
         return self._short.get(arg.symbol)  # type: ignore[arg-type]
 
     def parse_rest(self, path: str, body: str | bytes, recv_ms: int) -> list[Event]:
-        """Bitget asks nothing over REST (no warm start yet): any body is unexpected, counted."""
-        self.stats.parse_errors += 1
-        return []
+        """Normalize a warm-start REST body (5-minute candles); never raises.
+
+        Bitget answers `{"code": "00000", "msg": "success", "requestTime", "data": [...]}`; any other
+        code is an error reply, remembered. Rows are `[open time ms, open, high, low, close, base volume,
+        quote volume]` as strings (v2 mix "Get Candlestick Data").
+        """
+        try:
+            route, _, query = path.partition("?")
+            payload = orjson.loads(body)
+            if payload.get("code") != "00000":
+                remember_error(self.stats, f"{route} {payload.get('code')}: {payload.get('msg')}")
+                return []
+            if route != CANDLES:
+                raise ValueError(f"unknown REST path {route}")
+            short = self._short.get(dict(parse_qsl(query)).get("symbol", ""))
+            if short is None:
+                return []
+            return rows_to_events(payload["data"], lambda row: _bar(short, row, recv_ms), self.stats)
+        except Exception:
+            self.stats.parse_errors += 1
+            return []
+
+
+def _bar(short: str, row: list, recv_ms: int) -> Bar:
+    """One candle row; taker volume is not split and open interest unknown (NaN)."""
+    ts = int(row[0])
+    high, low = positive(row[2]), positive(row[3])
+    if high < low or not _INT_MIN <= ts <= _INT_MAX:
+        raise ValueError("bad candle")
+    return Bar(VENUE, short, ts, recv_ms, BAR_MS, positive(row[1]), high, low, positive(row[4]),
+               non_negative(row[5]), math.nan, math.nan)
 
 
 class BitgetSpec(RecordSpec):

@@ -4,7 +4,9 @@ Shapes follow docs/venues.md (section Bitget) and tests/frames/bitget.tsv: `tick
 mark price and open interest (base coin), `publicTrade` updates (and a replay of recent trades as a
 "snapshot" on subscribe), `liquidation` for every usdt-futures symbol once a second with only the
 largest long and largest short per symbol (the market applies that rule: the record's quality),
-text `ping` / `pong`, acks echoing the arg, errors with a numeric code.
+text `ping` / `pong`, acks echoing the arg, errors with a numeric code. REST: the v2 mix candles the
+warm start reads (`{"code": "00000", "msg": "success", "requestTime", "data": [[...]]}`), with Bitget's
+error body otherwise; Bitget serves no open-interest or liquidation history, so neither does this.
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ from typing import Any
 import orjson
 
 from tnet.events import Event, Liquidation, MarkPrice, OpenInterest, Trades
-from tnet.sim.venues.base import SimVenue, WireLimits
+from tnet.sim.rest import BadParam, UnknownSymbol, _int, _one
+from tnet.sim.venues.base import Query, Reply, SimVenue, WireLimits
 from tnet.sim.venues.params import SimParams
 from tnet.sim.wire import FUNDING_MS, num_str, price_str, qty_str
 from tnet.venues.bitget import RECORD
@@ -37,6 +40,10 @@ TOPICS = ("ticker", "publicTrade", "liquidation")
 REPLAY = 50  # trades replayed to a new publicTrade subscriber (the live venue sends ~50)
 # Symbols the liquidation topic also carries (clients must filter them out): symbol, price.
 OTHER_SYMBOLS: tuple[tuple[str, float], ...] = (("CELOUSDT", 0.09583), ("IOSTUSDT", 0.007831))
+CANDLES = "/api/v2/mix/market/candles"
+MAX_CANDLES = 1000  # rows per candles request (v2 mix docs)
+# Bitget's error codes for what the simulator rejects (its error-code table): unknown path, bad parameter.
+ERROR_CODES = {"not_found": "40404", "param": "40017", "symbol": "40034"}
 
 
 class BitgetWire(SimVenue):
@@ -161,6 +168,41 @@ class BitgetWire(SimVenue):
 
     def over_rate(self, now_ms: int, conn_id: str) -> tuple[list[Any], bool]:
         return [], True  # over 10 messages a second the venue closes the connection
+
+    # ------------------------------------------------------------------ REST
+
+    rest_prefix = "/api/v2/mix"
+
+    def rest_routes(self) -> dict[str, Any]:
+        return {CANDLES: self.candles}
+
+    def rest_error(self, message: str, kind: str) -> Any:
+        text = "Parameter symbol does not exist" if kind == "symbol" else message
+        return {"code": ERROR_CODES[kind], "msg": text, "requestTime": self.market.now_ms, "data": None}
+
+    def candles(self, q: Query) -> Reply:
+        """5-minute candles opening at or before `endTime` (default now), oldest first, the bar in progress
+        last: `[open ms, open, high, low, close, base volume, quote volume]` as strings."""
+        raw = _one(q, "symbol")
+        if not raw or not _one(q, "productType"):
+            raise BadParam("Parameter verification failed: symbol and productType are required")
+        if (_one(q, "productType") or "").upper() != INST_TYPE.upper():
+            raise BadParam("Parameter productType error")
+        short = raw[: -len("USDT")] if raw.endswith("USDT") else ""
+        if short not in self.market.symbols:
+            raise UnknownSymbol(raw)
+        if _one(q, "granularity") != "5m":
+            raise BadParam("Parameter granularity error: only 5m is simulated")
+        limit = _int(q, "limit", 100, 1, MAX_CANDLES) or 100
+        end = _int(q, "endTime")
+        end_ms = self.market.now_ms if end is None else min(end, self.market.now_ms)
+        bars = self.market.history_bars(short, RECORD.name, self.market.now_ms, MAX_CANDLES)
+        current = self.market.current_bar(short, RECORD.name)
+        if not bars or current.ts_ms > bars[-1].ts_ms:
+            bars.append(current)
+        rows = [[str(b.ts_ms), price_str(b.open), price_str(b.high), price_str(b.low), price_str(b.close),
+                 qty_str(b.volume), num_str(b.volume * b.close, 4)] for b in bars if b.ts_ms <= end_ms]
+        return 200, {"code": "00000", "msg": "success", "requestTime": self.market.now_ms, "data": rows[-limit:]}
 
 
 WIRE = BitgetWire
