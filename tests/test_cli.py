@@ -29,6 +29,8 @@ def test_help_lists_every_command() -> None:
     assert res.returncode == 0
     for cmd in ("watch", "demo", "snapshot", "health", "record", "replay", "sim", "backtest"):
         assert cmd in res.stdout
+    about = " ".join(res.stdout.split())  # help text wraps lines
+    assert "(Binance, Bybit, OKX, Gate, Hyperliquid, Bitget)" in about  # each venue as it spells itself
 
 
 def test_help_does_not_import_heavy_modules() -> None:

@@ -8,8 +8,9 @@ import typer
 
 from tnet.venues import RECORDS
 
+# A record's label starts with the venue's own spelling ("OKX v5 SWAP"), which str.capitalize() would lose.
 _ABOUT = ("Terminal liquidation monitor for crypto perpetual futures ("
-          + ", ".join(name.capitalize() for name in RECORDS) + ").")
+          + ", ".join(record.label.split()[0] for record in RECORDS.values()) + ").")
 
 app = typer.Typer(
     name="tnet",

@@ -29,7 +29,7 @@ def sim(
         'e.g. {"okx": {"isolated": 0.1, "cross": 0.9}}. Default: a seeded draw around realistic shares.',
         envvar="TNET_RISK_MIX"),
 ) -> None:
-    """Serve Binance, Bybit and OKX protocols from a simulated market; print endpoints as one JSON line."""
+    """Serve every venue's protocol (WebSocket and REST) from a simulated market; print endpoints as one JSON line."""
     import asyncio
     import json
     import signal

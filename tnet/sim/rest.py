@@ -48,7 +48,7 @@ def _int(q: Query, name: str, default: int | None = None, lo: int | None = None,
 
 
 class RestApi:
-    """Route table for the three venues; `handle` returns (HTTP status, JSON body)."""
+    """Route table for every venue (the later ones bring their own routes); `handle` returns (HTTP status, JSON body)."""
 
     def __init__(self, server: SimServer) -> None:
         self.server = server

@@ -1,9 +1,10 @@
-"""Loopback server speaking Binance, Bybit and OKX WebSocket + REST protocols on one port.
+"""Loopback server speaking every venue's WebSocket + REST protocol on one port.
 
 A background task steps the Market in real time x speed and fans the venues' frames out to the
 connections subscribed to them, through bounded per-connection queues (a slow client loses frames,
 counted, instead of growing memory). Plain HTTP GETs on the same port are answered as the venues'
-REST endpoints (see tnet/sim/rest.py).
+REST endpoints (see tnet/sim/rest.py). Binance, Bybit and OKX are encoded here (tnet/sim/wire.py);
+the later venues bring their whole protocol in tnet/sim/venues/<venue>.py.
 """
 
 from __future__ import annotations
