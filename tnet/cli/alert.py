@@ -13,6 +13,7 @@ from tnet.cli.common import (
     SourceOpt,
     StateDirOpt,
     dumps,
+    exit_if_replay_damaged,
     fail,
     run_async,
     settings_and_symbols,
@@ -58,7 +59,7 @@ def alert(
         names, source=source, exchanges=exchanges, state_dir=state_dir, config=config, speed=speed,
         book=False)  # no rule reads the book
 
-    async def main() -> None:
+    async def main() -> Any:
         from tnet.alerts.deliver import ExecSink, QueueSink, WebhookSink
         from tnet.alerts.monitor import AlertMonitor
         from tnet.cli.ndjson import NdjsonOut, run_runtime
@@ -88,5 +89,6 @@ def alert(
         finally:
             for sink in sinks:
                 await sink.close(SINK_GRACE_S)
+        return runtime
 
-    run_async(main)
+    exit_if_replay_damaged(run_async(main))

@@ -19,6 +19,7 @@ from tnet.cli.common import (
     StateDirOpt,
     check_writable,
     dumps,
+    exit_if_replay_damaged,
     fail,
     run_async,
     settings_and_symbols,
@@ -393,11 +394,11 @@ def snapshot(
             await runtime.start()
             await _collect(runtime, seconds)
             view = runtime.view(infos[0].short, heatmap=heatmap or svg is not None)
-            return view, runtime.health(), getattr(runtime.source, "report", None)
+            return view, runtime.health(), runtime
         finally:
             await runtime.stop()
 
-    view, health_report, replay_report = run_async(main)
+    view, health_report, runtime = run_async(main)
     from tnet.cli.snapshot_schema import snapshot_dict, snapshot_tables
 
     snap = snapshot_dict(view, health_report, heatmap=heatmap)
@@ -428,14 +429,7 @@ def snapshot(
         console = Console()
         for renderable in snapshot_tables(snap):
             console.print(renderable)
-    if replay_report is not None and settings.source.path is not None:
-        # A cut or damaged recording still gives a snapshot, but not of the whole file: say so, exit 1 (as replay).
-        from tnet.storage.recording import describe
-
-        damage = describe(replay_report, settings.source.path)
-        if damage:
-            warn(damage)
-            raise typer.Exit(1)
+    exit_if_replay_damaged(runtime)
 
 
 # --------------------------------------------------------------------------- TUI

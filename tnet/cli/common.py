@@ -54,6 +54,23 @@ def warn(message: str) -> None:
     typer.echo(f"tnet: {message}", err=True)
 
 
+def exit_if_replay_damaged(runtime: Any) -> None:
+    """After a run: if it replayed a recording that was damaged or cut short, say so in one line, exit 1.
+
+    What the file did hold was used and printed; the exit status keeps a script from taking it for the whole.
+    """
+    report = getattr(runtime.source, "report", None)  # only a replay source reads a file
+    path = runtime.settings.source.path
+    if report is None or path is None:
+        return
+    from tnet.storage.recording import describe
+
+    damage = describe(report, path)
+    if damage:
+        warn(damage)
+        raise typer.Exit(1)
+
+
 def json_ready(obj: Any) -> Any:
     """JSON-ready copy: floats at 12 significant digits (no `0.18805000000000002`), NaN/inf as null."""
     if isinstance(obj, float):

@@ -6,7 +6,16 @@ from typing import Annotated, Any
 
 import typer
 
-from tnet.cli.common import ConfigOpt, ExchangesOpt, SourceOpt, StateDirOpt, fail, run_async, settings_and_symbols
+from tnet.cli.common import (
+    ConfigOpt,
+    ExchangesOpt,
+    SourceOpt,
+    StateDirOpt,
+    exit_if_replay_damaged,
+    fail,
+    run_async,
+    settings_and_symbols,
+)
 
 EVENT_TYPES = ("liquidation", "open_interest", "mark_price", "trades", "feed_status")
 DERIVED_TYPES = ("zone", "levels")
@@ -145,7 +154,7 @@ def stream(
         symbols, source=source, exchanges=exchanges, state_dir=state_dir, config=config, speed=speed,
         book=False)  # no depth: stream has no book lines
 
-    async def main() -> None:
+    async def main() -> Any:
         from tnet.cli.ndjson import NdjsonOut, run_runtime
         from tnet.runtime import Runtime
 
@@ -153,5 +162,6 @@ def stream(
         runtime = Runtime(infos, settings)
         writer = StreamWriter(runtime, out, wanted, levels_every)
         await run_runtime(runtime, out, seconds, tasks=[writer.run], finish=lambda: writer.tick(force=True))
+        return runtime
 
-    run_async(main)
+    exit_if_replay_damaged(run_async(main))
