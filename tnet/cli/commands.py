@@ -276,9 +276,6 @@ def replay(
 
     runtime, elapsed = run_async(main)
     report = runtime.source.report
-    from tnet.storage.recording import describe
-
-    damage = describe(report, file)
     if events:
         out.flush()
         if runtime.events_total == 0:
@@ -308,9 +305,7 @@ def replay(
             _print_replay_tables(summary)
         if empty:
             warn(f"no data for {', '.join(empty)} in {file}{_holds(recorded)}")
-    if damage:
-        warn(damage)
-        raise typer.Exit(1)
+    exit_if_replay_damaged(runtime)
 
 
 def _holds(recorded: list[str] | None) -> str:
