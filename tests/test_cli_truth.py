@@ -97,12 +97,14 @@ def test_snapshot_of_a_symbol_absent_from_the_recording(btc_recording: Path) -> 
     assert "no data for ETH" in res.stderr and "it holds BTC" in res.stderr
 
 
-@pytest.mark.parametrize("command", [["snapshot", "BTC", "--json"], ["stream", "BTC", "--speed", "max"]])
+@pytest.mark.parametrize("command", [["snapshot", "BTC", "--json", "--source", "replay:{cut}"],
+                                     ["stream", "BTC", "--speed", "max", "--source", "replay:{cut}"],
+                                     ["replay", "{cut}", "--json"]])
 def test_a_cut_recording_is_used_and_said_to_be_cut(command: list[str], btc_recording: Path, tmp_path: Path) -> None:
     cut = tmp_path / "cut.jsonl"
     data = btc_recording.read_bytes()
     cut.write_bytes(data[: len(data) - 10])  # a copy cut inside its last line, as a full disk leaves it
-    res = tnet(*command, "--source", f"replay:{cut}")
+    res = tnet(*(arg.format(cut=cut) for arg in command))
     assert res.returncode == 1  # a script must not take part of a file for the whole
     first = json.loads(res.stdout.splitlines()[0])  # what the file did hold is still printed
     assert first.get("price", 1) > 0
