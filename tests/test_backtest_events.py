@@ -13,6 +13,7 @@ import typer
 from typer.testing import CliRunner
 
 from tnet.cli.backtest import backtest
+from tnet.engine.calibrator import AT_RISK_PRIOR
 from tnet.evaluation.barfile import BarFileError
 from tnet.evaluation.eventfile import load_events, parse_event_columns
 from tnet.evaluation.metrics import capture_top, rank_percentiles
@@ -113,6 +114,37 @@ def test_events_cli_scores_every_ranking_against_uniform(tmp_path: Path) -> None
             assert s["best_baseline"]["capture_at_10pct"] in ("uniform", "distance", "distance_side", "recent_prints",
                                                               "entry_profile")
         assert len(rep[variant]["mass_by_distance"]["long"]["map_share"]) == 5
+
+
+def test_events_cli_reads_one_venue_of_a_mixed_bars_file_without_realised_totals(tmp_path: Path) -> None:
+    start = 1_772_000_000_000 // 3_600_000 * 3_600_000
+    bars = _write_bars(tmp_path / "okx.csv", start, 40)
+    head, *rows = (tmp_path / "okx.csv").read_text().splitlines()
+    cols = head.split(",")[:6]  # no realised liquidation columns: what candle + OI files look like
+    mixed = ["venue,coin," + ",".join(cols)]
+    for row in rows:
+        vals = row.split(",")[:6]
+        mixed.append("okx,BTC," + ",".join(vals))
+        mixed.append("binance,BTC," + ",".join([vals[0], *(str(float(v) * 3) for v in vals[1:])]))  # another market
+        mixed.append("okx,ETH," + ",".join([vals[0], *(str(float(v) / 20) for v in vals[1:])]))
+    (tmp_path / "mixed.csv").write_text("\n".join(mixed) + "\n")
+    rng = np.random.default_rng(6)
+    events = sorted((ts + int(rng.integers(0, 3_600_000)), "sell" if rng.random() < 0.5 else "buy",
+                     float(rng.uniform(1e5, 1e6)), float(rng.uniform(lo, hi))) for ts, lo, hi in bars[26:36] for _ in range(10))
+    _write_events(tmp_path / "ev.csv", events)
+    no_totals = "ts=timestamp,open=price_open,high=price_high,low=price_low,close=price_close,oi_usd=oi_close"
+    common = ["--events", str(tmp_path / "ev.csv"), "--event-columns", EVENT_COLS, "--usd-scale", "0.01", "--json"]
+    one = CliRunner().invoke(app, [*common, "--bars", str(tmp_path / "okx.csv"), "--columns", no_totals])
+    assert one.exit_code == 0, one.output
+    args = [*common, "--bars", str(tmp_path / "mixed.csv"), "--columns", no_totals + ",venue=venue,symbol=coin"]
+    res = CliRunner().invoke(app, [*args, "--venue", "okx"])
+    assert res.exit_code == 0, res.output
+    rep, ref = json.loads(res.output), json.loads(one.output)
+    assert rep["bars"] == ref["bars"] and rep["prints"] == ref["prints"]  # the other venue and coin were left out
+    # without totals the bars-only variant has nothing to learn from; the prints variant still learns
+    assert rep["bars"]["calibration"]["at_risk"] == AT_RISK_PRIOR != rep["prints"]["calibration"]["at_risk"]
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code == 2 and "--venue" in res.output and "Traceback" not in res.output
 
 
 def test_events_cli_one_line_errors(tmp_path: Path) -> None:

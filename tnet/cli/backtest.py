@@ -50,7 +50,8 @@ def backtest(
     sim: Annotated[bool, typer.Option("--sim", envvar="TNET_SIM", help="Evaluate on the simulator (ground truth known).")] = False,
     bars: Annotated[Path | None, typer.Option("--bars", envvar="TNET_BARS", help="CSV of real bars to evaluate sweep skill on.")] = None,
     columns: Annotated[str | None, typer.Option(
-        "--columns", envvar="TNET_COLUMNS", help="Column map: ts=...,open=...,high=...,low=...,close=...,oi_usd=...,liq_long_usd=...,liq_short_usd=...")] = None,
+        "--columns", envvar="TNET_COLUMNS", help="Column map: ts=...,open=...,high=...,low=...,close=...,oi_usd=...,liq_long_usd=...,liq_short_usd=... "
+        "(the liq_ columns optional with --events), optionally volume, buy_volume, venue, symbol.")] = None,
     seed: Annotated[int, typer.Option("--seed", envvar="TNET_SEED", help="Simulator seed.")] = 0,
     hours: Annotated[float, typer.Option("--hours", envvar="TNET_HOURS", min=2.0, help="Simulated hours (--sim).")] = 36.0,
     leverage_mix: Annotated[str | None, typer.Option(
@@ -66,7 +67,7 @@ def backtest(
         "--usd-scale", envvar="TNET_USD_SCALE", help="Multiply the events' usd column (e.g. 0.01: OKX BTC contracts recorded as USD).")] = 1.0,
     side_means: Annotated[str, typer.Option(
         "--side-means", envvar="TNET_SIDE_MEANS", help="buy/sell in the events are the forced 'order' side (OKX, Binance) or the 'position' (Bybit).")] = "order",
-    venue: Annotated[str | None, typer.Option("--venue", envvar="TNET_VENUE", help="Keep only this venue's events.")] = None,
+    venue: Annotated[str | None, typer.Option("--venue", envvar="TNET_VENUE", help="Keep only this venue's events (and bars, when --columns names a venue column).")] = None,
     since: Annotated[str | None, typer.Option("--since", envvar="TNET_SINCE", help="Score events from this time (ISO 8601 or epoch).")] = None,
     until: Annotated[str | None, typer.Option("--until", envvar="TNET_UNTIL", help="Score events before this time.")] = None,
     json_out: Annotated[bool, typer.Option("--json", envvar="TNET_JSON", help="Print the tnet.backtest/1 JSON.")] = False,
@@ -79,7 +80,7 @@ def backtest(
     if events is not None:
         report = _events(events, event_columns, bars, columns, symbol, usd_scale, side_means, venue, since, until)
     elif bars is not None:
-        report = _bars(bars, columns, symbol)
+        report = _bars(bars, columns, symbol, venue.lower() if venue else None)
     else:
         report = _sim(seed, hours, leverage_mix, shift_at, shift_mix, symbol, quiet=json_out)
     if json_out or not sys.stdout.isatty():
@@ -90,7 +91,7 @@ def backtest(
         _print_rich(report)
 
 
-def _bars(path: Path, columns: str | None, symbol: str) -> dict[str, Any]:
+def _bars(path: Path, columns: str | None, symbol: str, venue: str | None) -> dict[str, Any]:
     from tnet.evaluation.barfile import BarFileError, load_bars, parse_columns
     from tnet.evaluation.bars import run_bars
 
@@ -98,7 +99,7 @@ def _bars(path: Path, columns: str | None, symbol: str) -> dict[str, Any]:
         _fail("--bars needs --columns (e.g. ts=timestamp,open=price_open,high=price_high,low=price_low,"
               "close=price_close,oi_usd=oi_close,liq_long_usd=liquidation_long_usd,liq_short_usd=liquidation_short_usd)")
     try:
-        rows = load_bars(path, parse_columns(columns or ""), symbol=symbol.upper())
+        rows = load_bars(path, parse_columns(columns or ""), symbol=symbol.upper(), keep_venue=venue)
     except BarFileError as exc:
         _fail(str(exc))
     report = run_bars(rows, symbol=symbol.upper())
@@ -120,7 +121,9 @@ def _events(path: Path, event_columns: str | None, bars: Path | None, columns: s
     try:
         evs = load_events(path, parse_event_columns(event_columns or ""), symbol=sym, venue=venue.lower() if venue else None,
                           usd_scale=usd_scale, side_means=side_means)
-        rows = load_bars(bars, parse_columns(columns or ""), symbol=sym)  # type: ignore[arg-type]
+        # realised totals are optional here (without them only the prints variant learns the at-risk level)
+        rows = load_bars(bars, parse_columns(columns or "", realised=False), symbol=sym,  # type: ignore[arg-type]
+                         keep_venue=venue.lower() if venue else None)
         since_ms = parse_ts(since) if since else None
         until_ms = parse_ts(until) if until else None
     except BarFileError as exc:

@@ -11,8 +11,9 @@ from pathlib import Path
 
 from tnet.events import Bar
 
-REQUIRED = ("ts", "open", "high", "low", "close", "oi_usd", "liq_long_usd", "liq_short_usd")
-OPTIONAL = ("volume", "buy_volume")
+REQUIRED = ("ts", "open", "high", "low", "close", "oi_usd")
+REALISED = ("liq_long_usd", "liq_short_usd")  # required for sweep skill; optional beside events
+OPTIONAL = ("volume", "buy_volume", "venue", "symbol")  # venue / symbol keep one market of a file holding several
 
 
 class BarFileError(ValueError):
@@ -21,16 +22,26 @@ class BarFileError(ValueError):
 
 @dataclass(slots=True)
 class RealBar:
-    """One bar with its realised liquidations per side."""
+    """One bar with its realised liquidations per side (NaN when the file has none)."""
 
     bar: Bar
     liq_long_usd: float
     liq_short_usd: float
 
+    @property
+    def realised(self) -> tuple[float, float] | None:
+        """(long, short) realised liquidation USD, or None when the file does not carry them."""
+        if math.isnan(self.liq_long_usd) or math.isnan(self.liq_short_usd):
+            return None
+        return self.liq_long_usd, self.liq_short_usd
 
-def parse_columns(spec: str) -> dict[str, str]:
-    """'ts=timestamp,open=price_open,...' -> {field: column}; every required field must be named."""
-    return parse_column_map(spec, REQUIRED, OPTIONAL, "--columns")
+
+def parse_columns(spec: str, realised: bool = True) -> dict[str, str]:
+    """'ts=timestamp,open=price_open,...' -> {field: column}; every required field must be named
+    (the realised liquidation columns only when `realised`)."""
+    if realised:
+        return parse_column_map(spec, REQUIRED + REALISED, OPTIONAL, "--columns")
+    return parse_column_map(spec, REQUIRED, REALISED + OPTIONAL, "--columns")
 
 
 def parse_column_map(spec: str, required: tuple[str, ...], optional: tuple[str, ...], option: str) -> dict[str, str]:
@@ -70,6 +81,13 @@ def parse_ts(text: str) -> int:
     return int(v if v > 1e11 else v * 1000)
 
 
+def same_symbol(value: str, symbol: str) -> bool:
+    """'BTC', 'btc', 'BTCUSDT', 'BTC-USDT-SWAP' all name BTC."""
+    v = value.strip().upper().replace("-", "").replace("_", "")
+    s = symbol.upper()
+    return v == s or v in (s + "USDT", s + "USDTSWAP", s + "USD", s + "USDC")
+
+
 def csv_rows(path: Path, columns: dict[str, str]) -> Iterator[tuple[int, dict[str, str]]]:
     """(line number, row) of a CSV whose header holds every mapped column; BarFileError otherwise."""
     try:
@@ -85,12 +103,24 @@ def csv_rows(path: Path, columns: dict[str, str]) -> Iterator[tuple[int, dict[st
         yield from enumerate(reader, start=2)
 
 
-def load_bars(path: Path, columns: dict[str, str], symbol: str = "BTC", venue: str = "binance") -> list[RealBar]:
-    """Read and validate bars; raises BarFileError naming the first problem."""
+def load_bars(path: Path, columns: dict[str, str], symbol: str = "BTC", venue: str = "binance",
+              keep_venue: str | None = None) -> list[RealBar]:
+    """Read and validate bars; raises BarFileError naming the first problem.
+
+    With a `symbol` column only `symbol`'s rows are kept; with a `venue` column only `keep_venue`'s
+    (required then: one market's bars, never several venues' interleaved).
+    """
+    if "venue" in columns and not keep_venue:
+        raise BarFileError("the bars name a venue column: say which venue's bars to use with --venue")
+    numeric = {k: c for k, c in columns.items() if k not in ("ts", "venue", "symbol")}
     out: list[RealBar] = []
     for line, row in csv_rows(path, columns):
+        if "symbol" in columns and not same_symbol(row[columns["symbol"]], symbol):
+            continue
+        if "venue" in columns and row[columns["venue"]].strip().lower() != keep_venue:
+            continue
         try:
-            vals = {k: (float(row[c]) if k != "ts" else 0.0) for k, c in columns.items()}
+            vals = {k: float(row[c]) for k, c in numeric.items()}
             ts = parse_ts(row[columns["ts"]])
         except (TypeError, ValueError) as exc:
             if isinstance(exc, BarFileError):
@@ -101,9 +131,11 @@ def load_bars(path: Path, columns: dict[str, str], symbol: str = "BTC", venue: s
             raise BarFileError(f"{path}:{line}: inconsistent OHLC ({o}, {h}, {lo}, {c})")
         out.append(RealBar(Bar(venue, symbol, ts, ts, 0, o, h, lo, c, vals.get("volume", math.nan),
                                vals.get("buy_volume", math.nan), vals["oi_usd"]),
-                           vals["liq_long_usd"], vals["liq_short_usd"]))
+                           vals.get("liq_long_usd", math.nan), vals.get("liq_short_usd", math.nan)))
     if len(out) < 10:
-        raise BarFileError(f"{path}: only {len(out)} bars; need at least 10")
+        kept = "".join(f" {k} {v}" for k, v in (("symbol", symbol if "symbol" in columns else None),
+                                                ("venue", keep_venue if "venue" in columns else None)) if v)
+        raise BarFileError(f"{path}: only {len(out)} bars{' of' + kept if kept else ''}; need at least 10")
     out.sort(key=lambda r: r.bar.ts_ms)
     steps = sorted(b.bar.ts_ms - a.bar.ts_ms for a, b in zip(out, out[1:]))
     interval = steps[len(steps) // 2]

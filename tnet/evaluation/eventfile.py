@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from tnet.evaluation.barfile import BarFileError, csv_rows, parse_column_map, parse_ts
+from tnet.evaluation.barfile import BarFileError, csv_rows, parse_column_map, parse_ts, same_symbol
 from tnet.margin import firing_price
 
 EVENT_REQUIRED = ("ts", "side", "price", "usd")
@@ -47,7 +47,7 @@ def load_events(path: Path, columns: dict[str, str], symbol: str | None = None, 
     sides = ORDER_SIDES | {"long": "long", "short": "short"} if side_means == "order" else POSITION_SIDES
     out: list[RealEvent] = []
     for line, row in csv_rows(path, columns):
-        if symbol and "symbol" in columns and not _same_symbol(row[columns["symbol"]], symbol):
+        if symbol and "symbol" in columns and not same_symbol(row[columns["symbol"]], symbol):
             continue
         ev_venue = row[columns["venue"]].strip().lower() if "venue" in columns else default_venue
         if venue and ev_venue != venue:
@@ -70,10 +70,3 @@ def load_events(path: Path, columns: dict[str, str], symbol: str | None = None, 
         raise BarFileError(f"{path}: no events left after the symbol/venue filter")
     out.sort(key=lambda e: e.ts_ms)
     return out
-
-
-def _same_symbol(value: str, symbol: str) -> bool:
-    """'BTC', 'btc', 'BTCUSDT', 'BTC-USDT-SWAP' all name BTC."""
-    v = value.strip().upper().replace("-", "").replace("_", "")
-    s = symbol.upper()
-    return v == s or v in (s + "USDT", s + "USDTSWAP", s + "USD", s + "USDC")

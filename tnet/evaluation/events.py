@@ -78,7 +78,7 @@ def run_events(events: Sequence[RealEvent], bars: Sequence[RealBar], symbol: str
                 recent.add(e.ts_ms, e.side, e.fire, e.usd)
         # the bar closes: its realised totals (and, for one variant, its prints) become known
         bar = b if b.venue == venue else _as_venue(b, venue)
-        realised = (rb.liq_long_usd, rb.liq_short_usd)
+        realised = rb.realised  # None when the bars file has no totals: only the prints variant learns then
         engines["bars"].ingest_bar_group([bar], realised=realised)
         engines["prints"].ingest_bar_group([bar], realised=realised, prints=prints)
         engines["frozen"].ingest_bar_group([bar])
