@@ -109,8 +109,8 @@ def test_leverage_mix_parsing() -> None:
 
 @pytest.mark.slow
 def test_cli_sim_short_run_reports_every_section() -> None:
-    # an aggressive hidden mix: with realistic rates the default 3x-10x mix prints little in 3 hours
-    res = CliRunner().invoke(app, ["--sim", "--hours", "3", "--seed", "1", "--json",
+    # an aggressive hidden mix: with realistic rates the default 3x-10x mix prints little in 2 hours
+    res = CliRunner().invoke(app, ["--sim", "--hours", "2", "--seed", "1", "--json",
                                    "--leverage-mix", '{"20": 0.3, "50": 0.3, "100": 0.4}'])
     assert res.exit_code == 0, res.output
     report = json.loads(res.stdout)
