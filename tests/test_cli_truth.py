@@ -130,6 +130,9 @@ def test_json_has_no_float_noise(btc_recording: Path) -> None:
     assert res.returncode == 0, res.stderr
     noisy = [f for f in floats(json.loads(res.stdout)) if float(f"{f:.12g}") != f]
     assert noisy == []
+    snap = json.loads(res.stdout)["snapshots"]["BTC"]
+    usd = [v for row in snap["levels"] + snap["zones"] for k, v in row.items() if k.endswith("usd")]
+    assert usd and all(round(v, 2) == v for v in usd)  # to the cent: no 1e-59 USD hazards far from price
 
 
 # ----------------------------------------------------------------- no lost files

@@ -19,10 +19,16 @@ def _num(x: float) -> float | None:
     return None if math.isnan(x) or math.isinf(x) else x
 
 
+def _cents(x: float) -> float | None:
+    """USD to the cent: a far level's hazard (1e-59 USD) is 0.0, not float noise a reader must decode."""
+    v = _num(x)
+    return None if v is None else round(v, 2)
+
+
 def level_dict(lv: Any) -> dict[str, Any]:
     """One row of the level profile: `{price, long_usd, short_usd, long_hazard_usd, short_hazard_usd}`."""
-    return {"price": _num(lv.price), "long_usd": _num(lv.long_usd), "short_usd": _num(lv.short_usd),
-            "long_hazard_usd": _num(lv.long_hazard_usd), "short_hazard_usd": _num(lv.short_hazard_usd)}
+    return {"price": _num(lv.price), "long_usd": _cents(lv.long_usd), "short_usd": _cents(lv.short_usd),
+            "long_hazard_usd": _cents(lv.long_hazard_usd), "short_hazard_usd": _cents(lv.short_hazard_usd)}
 
 
 def zone_dict(z: Any) -> dict[str, Any]:
@@ -32,8 +38,8 @@ def zone_dict(z: Any) -> dict[str, Any]:
         "side": z.side,
         "price_low": _num(z.price_low),
         "price_high": _num(z.price_high),
-        "usd": _num(z.usd),
-        "hazard_usd": _num(z.hazard_usd),
+        "usd": _cents(z.usd),
+        "hazard_usd": _cents(z.hazard_usd),
         "state": z.state,
         "created_ms": z.created_ms,
         "touches": z.touches,
