@@ -156,3 +156,16 @@ def test_simulator_matches_the_tuning_data() -> None:
     assert 0.7 < sim["hourly_range"]["median"] / data["tune"]["hourly_range"]["median"] < 1.4
     for v in VENUES:
         assert 0.8 < sim["oi_usd"][v] / data["oi_usd"][v] < 1.25
+
+
+def test_the_demo_opens_on_a_btc_market_with_prints_in_its_first_minutes() -> None:
+    from tnet.cli.commands import DEMO_SEED
+    from tnet.sim.server import SimServer
+
+    market = SimServer(seed=DEMO_SEED).market  # the market `tnet demo` serves (nothing is bound until start)
+    first: dict[str, int] = {}
+    for second in range(1, 121):
+        for ev in market.step(market.start_ms + second * 1000):
+            if ev.type == "liquidation":
+                first.setdefault(ev.symbol, second)
+    assert first.get("BTC", 999) <= 90  # the tape a newcomer sees first is not empty for minutes
