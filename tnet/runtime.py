@@ -258,13 +258,20 @@ class Runtime:
 
     # ----------------------------------------------------------------- views
     def view(self, symbol: str, heatmap: bool = True, measure: str = "usd") -> Any:
-        """The read-only SymbolView for `symbol` at the runtime's current time (engine's or the source's),
-        its heatmap in `measure` ("usd" or "hazard")."""
+        """The read-only SymbolView for `symbol`, its heatmap in `measure` ("usd" or "hazard").
+
+        It is taken at the market's time: the receive clock (`now_ms`), or the engine's clock where that
+        runs ahead (a `tnet sim --speed N` simulator's exchange times), so the map's window, the tape's
+        ages and the zones' ages end at the newest data rather than minutes before it. The book's
+        freshness stays judged on the receive clock, the one its samples were taken on.
+        """
+        now = self.now_ms()
         if self.source.carries_views:
             from tnet.engine.hazard import view_in_measure
 
-            return view_in_measure(self.source.view(symbol, self.now_ms(), heatmap), measure)
-        return self.engines[symbol].view(self.now_ms(), heatmap=heatmap, measure=measure)
+            return view_in_measure(self.source.view(symbol, now, heatmap), measure)
+        engine = self.engines[symbol]
+        return engine.view(max(now, engine.clock_ms), heatmap=heatmap, measure=measure, recv_ms=now)
 
     def health(self) -> dict[str, Any]:
         """`tnet health` JSON: per venue (contract keys) and per symbol."""

@@ -96,7 +96,7 @@ class Publisher:
         health = self.health_doc()
         for symbol in self.symbols:
             engine = self.runtime.engines[symbol]
-            view = engine.view(now_ms, heatmap=False)
+            view = self.runtime.view(symbol, heatmap=False)
             body = view_to_dict(view)
             body["health"] = health
             body["collector"] = self.started_ms

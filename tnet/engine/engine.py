@@ -645,10 +645,13 @@ class SymbolEngine:
         k = min(total - seen, len(recent))
         return total, [(e.ts_ms, e.fire, e.side, e.usd) for e in list(recent)[len(recent) - k:]] if k > 0 else []
 
-    def view(self, now_ms: int, heatmap: bool = False, levels: int = 80, measure: str = "usd") -> SymbolView:
-        """Everything the UI shows, computed from current state (no mutation).
+    def view(self, now_ms: int, heatmap: bool = False, levels: int = 80, measure: str = "usd",
+             recv_ms: int | None = None) -> SymbolView:
+        """Everything the UI shows at market time `now_ms`, computed from current state (no mutation).
 
         `measure` ("usd" or "hazard") is what the heatmap matrices hold; levels and zones carry both.
+        `recv_ms` is the receive clock's now, which judges the book's freshness (default `now_ms`; a
+        scaled-time simulator's market time runs ahead of it).
         """
         price = self.price
         cal = {
@@ -680,7 +683,8 @@ class SymbolEngine:
                           self.zones.views(grid.bucket_usd, price, hazard, grid.origin), tape, cal, oi, hm, self.warm,
                           zone_stats=self.zones.stats(), measure=measure, vol_1m=float(self.calibrator.vol_1m),
                           at_risk={c.venue: float(c.at_risk) for c in self.calibrator.per_venue},
-                          book=self.book.view(now_ms, grid.bucket_usd, price, level_list, self.venues))
+                          book=self.book.view(now_ms if recv_ms is None else recv_ms, grid.bucket_usd, price, level_list,
+                                             self.venues))
 
     def _levels(self, profile: np.ndarray, hazard: np.ndarray, levels: int) -> list[Level]:
         """`levels` rows spanning ±LEVEL_SPAN_PCT of price, each summing whole buckets (ascending price)."""

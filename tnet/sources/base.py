@@ -123,6 +123,10 @@ class VenueFrames(EventSource):
     def venue_health(self, now_ms: int) -> dict[str, dict[str, Any]]:
         self._sync_parser_stats()
         venues = {v: h.report(now_ms, self.symbols) for v, h in self.health_by_venue.items()}
+        if self.settings.source.scaled_time:
+            # a scaled-time simulator's exchange times run ahead of the receive clock: no latency to measure
+            for report in venues.values():
+                report["latency_ms_p50"] = report["latency_ms_p99"] = None
         for v, status in self.warm_status.items():
             if v in venues:
                 venues[v]["warm_start"] = status
