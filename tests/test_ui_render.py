@@ -100,6 +100,10 @@ def test_format_usd_and_age() -> None:
     assert format_usd(1_250_000) == "1.25M"
     assert format_usd(-3.4e9) == "-3.40B"
     assert format_usd(2500, signed=True) == "+2.50k"
+    # a tiny but non-zero amount never reads as zero; zero stays zero
+    assert format_usd(0.4) == "<1" and format_usd(0.999) == "<1" and format_usd(1e-9) == "<1"
+    assert format_usd(0) == "0" and format_usd(1) == "1"
+    assert format_usd(0.4, signed=True) == "+<1" and format_usd(-0.4) == "-<1"
     assert format_age(59) == "59s" and format_age(61) == "1m" and format_age(7300) == "2h"
     assert nice_ceil(3.1e6) == 5e6 and nice_ceil(2e6) == 2e6 and nice_ceil(2.2) == 2.5
 
@@ -201,6 +205,15 @@ def test_profile_short_above_long_below() -> None:
     assert sides[1] == "short" and values[1] == 50.0  # 107 -> row 1, above price: short USD only
     assert sides[4] == "short" and values[4] == 888.0  # 101 -> row 4
     assert sides[8] == "long" and values[8] == 30.0  # 93 -> row 8
+
+
+def test_profile_labels_a_tiny_level_as_under_one_never_zero(palette: Palette) -> None:
+    vp = _viewport()  # terminal rows of 2 USD from 110 down to 90, price 100 at row 5
+    levels = [Level(107.0, 0.0, 2_000_000.0), Level(103.0, 0.0, 0.4), Level(101.0, 0.0, 0.0)]
+    rows = [strip_text(s) for s in axes.profile(levels, vp, 100.0, 20, palette)]
+    assert rows[1].endswith("2.00M")
+    assert rows[3].rstrip().endswith("<1")  # $0.40: too small for a bar, but there
+    assert rows[4].strip() == ""  # nothing at all stays blank
 
 
 def _event(side: str, usd: float, ts: int = 0, venue: str = "bybit") -> dict:

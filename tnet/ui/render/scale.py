@@ -45,9 +45,14 @@ def nice_ceil(value: float) -> float:
 
 
 def format_usd(usd: float, signed: bool = False) -> str:
-    """Compact USD: 950, 12.3k, 1.25M, 3.4B (no '$'); `signed` adds '+' for positives."""
+    """Compact USD: 950, 12.3k, 1.25M, 3.4B (no '$'); `signed` adds '+' for positives.
+
+    An amount under 1 but not zero is '<1': a level that holds something never reads as zero.
+    """
     sign = "-" if usd < 0 else ("+" if signed else "")
     v = abs(usd)
+    if 0 < v < 1:
+        return f"{sign}<1"
     for unit, div in (("B", 1e9), ("M", 1e6), ("k", 1e3)):
         if v >= div * 0.9995:
             scaled = v / div
