@@ -11,10 +11,14 @@ installed. The simulator is seeded, so the market is the same each run; the cloc
 from __future__ import annotations
 
 import asyncio
+import html
+import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+from rich.cells import cell_len
 
 from tnet.config import Settings, Source
 from tnet.runtime import Runtime
@@ -26,6 +30,39 @@ SIZES = ((160, 48), (100, 30))
 BOOK_SIZE = (160, 48)
 SETTLE_S = 8.0  # after the warm start: long enough for prints on the tape and the first live columns
 BOOK_SETTLE_S = 300.0  # five one-minute columns of book history
+
+
+# One run of text in Textual's SVG: <text class x y textLength clip-path>body</text>, spaces written as &#160;.
+_RUN = re.compile(r'<text (class="[^"]*") x="([0-9.]+)" (y="[0-9.]+") textLength="([0-9.]+)"([^>]*)>([^<]*)</text>')
+
+
+def for_rsvg(svg: str) -> str:
+    """Textual's SVG with each text run's leading and trailing spaces moved into its x and textLength.
+
+    rsvg-convert drops a run's edge spaces and draws the rest from the run's x, which glued the
+    header's price to "OI" and shifted right-aligned numbers in the PNGs; a run of spaces only is
+    dropped (the background is drawn by its own rects).
+    """
+
+    def one(m: re.Match[str]) -> str:
+        cls, x, y, length, rest, body = m.groups()
+        text = html.unescape(body)
+        core = text.strip("\xa0")
+        if core == text or not cell_len(text):
+            return m.group(0)
+        if not core:
+            return ""
+        cell = float(length) / cell_len(text)
+        x_core = float(x) + cell_len(text[: len(text) - len(text.lstrip("\xa0"))]) * cell
+        body_core = html.escape(core, quote=False).replace("\xa0", "&#160;")
+        return f'<text {cls} x="{x_core:g}" {y} textLength="{cell * cell_len(core):g}"{rest}>{body_core}</text>'
+
+    return _RUN.sub(one, svg)
+
+
+def save_svg(app: TnetApp, path: Path, title: str) -> None:
+    """The app's screen as an SVG that rsvg-convert draws as the terminal shows it."""
+    path.write_text(for_rsvg(app.export_screenshot(title=title)), encoding="utf-8")
 
 
 async def shoot(width: int, height: int, source: Source = Source("sim"), keys: tuple[str, ...] = (),
@@ -45,7 +82,7 @@ async def shoot(width: int, height: int, source: Source = Source("sim"), keys: t
             await pilot.press(*keys)
         await pilot.pause(settle_s)
         svg = DOCS / f"{name}-{width}x{height}.svg"
-        svg.write_text(app.export_screenshot(title=f"{title} {width}x{height}"), encoding="utf-8")
+        save_svg(app, svg, f"{title} {width}x{height}")
         await app.action_quit_app()
     return svg
 

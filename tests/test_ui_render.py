@@ -332,3 +332,25 @@ def test_calibration_panel_lists_every_venue_and_says_which_has_no_feed(palette:
     for name, rec in RECORDS.items():
         [row] = [text for text in lines if text.startswith(rec.abbr)]
         assert row.rstrip().endswith("7" if quality(name).liquidations else "no feed")
+
+
+@pytest.mark.parametrize("width", [80, 100, 160])
+@pytest.mark.parametrize("paused", [False, True])
+def test_header_leaves_out_whole_settings_never_cuts_one(palette: Palette, width: int, paused: bool) -> None:
+    from tnet.ui.fake import FakeRuntime
+    from tnet.ui.render.panels import header_line
+
+    view = FakeRuntime().view("BTC")
+    controls = Controls(symbols=["BTC", "ETH", "SOL"], themes=["inferno"])
+    controls.paused = paused
+    status = controls.status()
+    text = strip_text(header_line(controls.symbols, "BTC", view, status, width, palette)).rstrip()
+    assert "67,000.0  OI 20.5B" in text, text  # the price is never glued to the next label
+    fields = [f.strip() for f in text.split("│")[2:]]  # after the tabs and the price
+    if paused:
+        assert fields and fields[-1].endswith("PAUSED"), text  # pausing is said at every width
+        fields[-1] = fields[-1].removesuffix("PAUSED").strip()
+    whole = {v for k, v in status.items() if k != "paused" and v}
+    assert all(f in whole for f in fields), f"a setting cut short at {width}: {text!r}"
+    if width == 160:
+        assert len(fields) == len(whole)  # room for every setting

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from rich.cells import cell_len
 from textual.strip import Strip
 
 from tnet.engine.views import CalibrationView, SymbolView, Zone
@@ -45,7 +46,8 @@ def header_line(
 ) -> Strip:
     """Top line: symbol tabs, price, open interest and the active settings (window, zoom, layer, measure, filter, theme).
 
-    `stale` (e.g. "data 42s old") dims the price and says how old it is.
+    `stale` (e.g. "data 42s old") dims the price and says how old it is. Settings that do not fit are
+    left out whole, from the right (never cut mid-word); PAUSED always shows.
     """
     parts: list[Part] = [(_BRAND, palette.accent_reverse), (" ", palette.text)]
     for i, sym in enumerate(symbols):
@@ -61,12 +63,13 @@ def header_line(
             parts.append((f"  OI {format_usd(total)}", palette.text))
         if not view.warm:
             parts.append(("  warming up", palette.state["connecting"]))
-    for key in ("window", "zoom", "layer", "measure", "filter", "theme"):
-        if status.get(key):
-            parts += [("  │ ", palette.muted), (status[key], palette.text)]
-    if status.get("paused"):
-        parts += [("  ", palette.text), (" PAUSED ", palette.accent_reverse)]
-    return line(parts, width, palette.text)
+    paused: list[Part] = [("  ", palette.text), (" PAUSED ", palette.accent_reverse)] if status.get("paused") else []
+    settings = [[("  │ ", palette.muted), (status[key], palette.text)]
+                for key in ("window", "zoom", "layer", "measure", "filter", "theme") if status.get(key)]
+    room = width - sum(cell_len(text) for text, _ in parts + paused)
+    while settings and sum(cell_len(text) for part in settings for text, _ in part) > room:
+        settings.pop()
+    return line(parts + [p for part in settings for p in part] + paused, width, palette.text)
 
 
 def _num(value: Any, default: float = 0.0) -> float:
