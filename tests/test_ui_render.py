@@ -248,6 +248,12 @@ def test_tape_filter_and_cycle(palette: Palette) -> None:
     assert c.min_usd == 100_000
 
 
+def test_empty_tape_says_how_far_back_it_looked(palette: Palette) -> None:
+    # the tape holds the last hour; older prints (a warm start's backfill) were taken, just not shown
+    body = [strip_text(s).strip() for s in tape_lines([], 0, 46, 4, 0, palette, 67_000, window_s=3600)]
+    assert "no prints in the last 1h" in body and "no prints yet" not in body
+
+
 def test_dirty_span_finds_changed_cells() -> None:
     s = Style(color="red")
     a = Strip([Segment("abcdef", s)])

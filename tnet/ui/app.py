@@ -257,13 +257,14 @@ class TnetApp(App[None]):
                     lambda w, h: chart_lines(view, settings, state, map_palette, w, h, message, banner), palette.text)
             now = view.ts_ms if view is not None else 0
             events = view.tape.events if view is not None else []
+            tape_window_s = view.tape.window_s if view is not None else 0
             price = view.price if view is not None else 0.0
             min_usd = c.min_usd
             self._tape_behind = not draw_tape
             if draw_tape:
                 self._tape_drawn_s = now_s
                 self.panels["tape"].show(
-                    lambda w, h: tape_lines(events, now, w, h, min_usd, palette, price), palette.text)
+                    lambda w, h: tape_lines(events, now, w, h, min_usd, palette, price, tape_window_s), palette.text)
             zones = view.zones if view is not None else []
             decimals = price_decimals(price / 1e4) if price > 0 else 2
             self.panels["zones"].show(

@@ -72,9 +72,13 @@ def tape_row(event: dict[str, Any], now_ms: int, width: int, palette: Palette, d
 
 def tape_lines(
     events: list[dict[str, Any]], now_ms: int, width: int, height: int, min_usd: float,
-    palette: Palette, price_hint: float = 0.0,
+    palette: Palette, price_hint: float = 0.0, window_s: int = 0,
 ) -> list[Strip]:
-    """The whole tape panel: a title line then up to height-1 rows, newest first."""
+    """The whole tape panel: a title line then up to height-1 rows, newest first.
+
+    `window_s` is how far back `events` reach: an empty tape says "none in the last hour", not "none yet",
+    once a view says so (a warm start may have counted older prints in the calibration panel).
+    """
     shown = filter_prints(events, min_usd)
     decimals = price_decimals(price_hint / 1e5) if price_hint > 0 else 2
     title = f"TAPE  ≥{format_usd(min_usd)}  {len(shown)}/{len(events)} prints"
@@ -82,7 +86,10 @@ def tape_lines(
     for event in shown[: max(0, height - 1)]:
         out.append(tape_row(event, now_ms, width, palette, decimals))
     if not shown and height > 1:
-        note = "no prints yet" if not events else f"no prints ≥{format_usd(min_usd)} (f: filter)"
+        if events:
+            note = f"no prints ≥{format_usd(min_usd)} (f: filter)"
+        else:
+            note = f"no prints in the last {format_age(window_s)}" if window_s > 0 else "no prints yet"
         out.append(line([(note, palette.muted)], width, palette.text))
     while len(out) < height:
         out.append(line([], width, palette.text))
