@@ -360,3 +360,20 @@ def test_header_leaves_out_whole_settings_never_cuts_one(palette: Palette, width
     assert all(f in whole for f in fields), f"a setting cut short at {width}: {text!r}"
     if width == 160:
         assert len(fields) == len(whole)  # room for every setting
+
+
+def test_legend_of_an_empty_view_shows_no_scale(palette: Palette) -> None:
+    import dataclasses
+
+    from tnet.ui.fake import FakeRuntime
+    from tnet.ui.render.chart import ChartSettings, ChartState, chart_lines
+
+    view = FakeRuntime().view("BTC")
+    hm = view.heatmap
+    assert hm is not None
+    empty = dataclasses.replace(view, heatmap=dataclasses.replace(
+        hm, long_usd=np.zeros_like(hm.long_usd), short_usd=np.zeros_like(hm.short_usd)))
+    legend = strip_text(chart_lines(empty, ChartSettings(), ChartState(), palette, 120, 30, "", "")[-1])
+    assert "nothing in view" in legend and "<1" not in legend, legend  # not a 0..1 colour scale for no data
+    full = strip_text(chart_lines(view, ChartSettings(), ChartState(), palette, 120, 30, "", "")[-1])
+    assert "nothing in view" not in full and "M" in full, full  # a real scale in USD

@@ -116,7 +116,8 @@ def chart_lines(
     if banner:
         out.append(line([(fit(banner, width), palette.state["stale"])], width, palette.text))
     else:
-        out.append(_legend(settings, hm.measure, hm.bid_usd is not None, state, wall_usd, width, palette))
+        out.append(_legend(settings, hm.measure, hm.bid_usd is not None, state, wall_usd, width, palette,
+                           empty=not scale_top > 0))
     return out[:height]
 
 
@@ -138,14 +139,21 @@ def _profile_key(layer: str, width: int, palette: Palette) -> Strip:
 
 
 def _legend(settings: ChartSettings, measure: str, has_book: bool, state: ChartState, wall_usd: float, width: int,
-            palette: Palette) -> Strip:
-    """The colour legend of the layer on show: what the colours (and the book's walls) mean."""
+            palette: Palette, empty: bool = False) -> Strip:
+    """The colour legend of the layer on show: what the colours (and the book's walls) mean.
+
+    `empty`: no cell in view holds anything, so there is no scale to show (a ramp would claim one).
+    """
     vmax, decades = state.vmax or 1.0, state.decades or DECADES
     if settings.layer == "book":
+        if empty and has_book:
+            return line([("book USD/cell  nothing in view", palette.muted)], width, palette.text)
         return axes.legend(vmax, width, palette, "book USD/cell" if has_book else "no book", decades, BOOK_OFFSET)
     label = {"both": "liq USD/cell", "long": "long liq USD", "short": "short liq USD"}[settings.side]
     if measure == "hazard":  # USD times the chance price gets there within an hour
         label = {"both": "hazard/cell", "long": "long hazard", "short": "short hazard"}[settings.side]
+    if empty and settings.layer == "liquidations":  # ("both" keeps its legend: the book's walls may be there)
+        return line([(f"{label}  nothing in view", palette.muted)], width, palette.text)
     extra = None
     if settings.layer == "both":
         if not has_book:

@@ -23,6 +23,10 @@ _SHORT_STATE = {"active": "act", "reinforced": "reinf", "swept": "swept", "expir
 
 
 _BRAND = " tnet "
+_HEADER_SETTINGS = ("window", "zoom", "layer", "measure", "filter", "theme")  # in the header's order
+# Left out first when the header is too narrow: what the screen says elsewhere too (the time and price axes,
+# the tape's title) before what only the header and the legend say (measure, a non-default layer).
+_HEADER_DROP_ORDER = ("theme", "filter", "zoom", "window", "measure", "layer")
 
 
 def _tab(i: int, sym: str) -> str:
@@ -64,12 +68,16 @@ def header_line(
         if not view.warm:
             parts.append(("  warming up", palette.state["connecting"]))
     paused: list[Part] = [("  ", palette.text), (" PAUSED ", palette.accent_reverse)] if status.get("paused") else []
-    settings = [[("  │ ", palette.muted), (status[key], palette.text)]
-                for key in ("window", "zoom", "layer", "measure", "filter", "theme") if status.get(key)]
+    shown = [key for key in _HEADER_SETTINGS if status.get(key)]
     room = width - sum(cell_len(text) for text, _ in parts + paused)
-    while settings and sum(cell_len(text) for part in settings for text, _ in part) > room:
-        settings.pop()
-    return line(parts + [p for part in settings for p in part] + paused, width, palette.text)
+    for key in _HEADER_DROP_ORDER:
+        if sum(cell_len(status[k]) + 4 for k in shown) <= room:
+            break
+        if key in shown:
+            shown.remove(key)
+    for key in shown:
+        parts += [("  │ ", palette.muted), (status[key], palette.text)]
+    return line(parts + paused, width, palette.text)
 
 
 def _num(value: Any, default: float = 0.0) -> float:
