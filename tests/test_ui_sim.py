@@ -34,10 +34,16 @@ def _text(app: TnetApp, name: str) -> str:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(300)
 async def test_tui_on_simulator_shows_heatmap_tape_zones_and_live_venues(tmp_path: Path) -> None:
     runtime = _runtime(tmp_path)
     app = TnetApp(runtime, refresh_hz=4.0)
     async with app.run_test(size=(160, 48)) as pilot:
+        # Building the simulated market (a day of history for every venue) takes seconds, and a minute
+        # on a loaded machine: the minute for the first print counts from when the simulator serves.
+        started = time.monotonic()
+        while runtime.events_total == 0 and time.monotonic() - started < 150:
+            await pilot.pause(0.5)
         deadline = time.monotonic() + 60
         with_prints = None
         while time.monotonic() < deadline and with_prints is None:
