@@ -24,9 +24,9 @@ _SHORT_STATE = {"active": "act", "reinforced": "reinf", "swept": "swept", "expir
 
 _BRAND = " tnet "
 _HEADER_SETTINGS = ("window", "zoom", "layer", "measure", "filter", "theme")  # in the header's order
-# Left out first when the header is too narrow: what the screen says elsewhere too (the time and price axes,
-# the tape's title) before what only the header and the legend say (measure, a non-default layer).
-_HEADER_DROP_ORDER = ("theme", "filter", "zoom", "window", "measure", "layer")
+# Left out first when the header is too narrow: what the screen also says elsewhere (the tape's title, the
+# legend) before the windows the map fills exactly, which the header labels (README "The screen").
+_HEADER_DROP_ORDER = ("theme", "filter", "measure", "layer", "zoom", "window")
 
 
 def _tab(i: int, sym: str) -> str:
@@ -70,13 +70,16 @@ def header_line(
     paused: list[Part] = [("  ", palette.text), (" PAUSED ", palette.accent_reverse)] if status.get("paused") else []
     shown = [key for key in _HEADER_SETTINGS if status.get(key)]
     room = width - sum(cell_len(text) for text, _ in parts + paused)
-    for key in _HEADER_DROP_ORDER:
-        if sum(cell_len(status[k]) + 4 for k in shown) <= room:
-            break
-        if key in shown:
-            shown.remove(key)
+    sep = "  │ "
+    if sum(cell_len(status[k]) + len(sep) for k in shown) > room:
+        sep = " │ "  # narrow: tighter separators first, then whole settings left out
+        for key in _HEADER_DROP_ORDER:
+            if sum(cell_len(status[k]) + len(sep) for k in shown) <= room:
+                break
+            if key in shown:
+                shown.remove(key)
     for key in shown:
-        parts += [("  │ ", palette.muted), (status[key], palette.text)]
+        parts += [(sep, palette.muted), (status[key], palette.text)]
     return line(parts + paused, width, palette.text)
 
 
