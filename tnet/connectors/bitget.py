@@ -81,7 +81,7 @@ class _Liquidation(msgspec.Struct, gc=False):
     symbol: str
     side: Literal["buy", "sell"]
     price: _Positive
-    amount: _Positive  # quote coin (USDT)
+    amount: _Positive  # read as quote coin (USDT): Bitget gives no unit (docs/venues.md, section Bitget)
     ts: str
 
 

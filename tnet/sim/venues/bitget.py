@@ -40,8 +40,8 @@ TOPICS = ("ticker", "publicTrade", "liquidation")
 REPLAY = 50  # trades replayed to a new publicTrade subscriber (the live venue sends ~50)
 # Symbols the liquidation topic also carries (clients must filter them out): symbol, price.
 OTHER_SYMBOLS: tuple[tuple[str, float], ...] = (("CELOUSDT", 0.09583), ("IOSTUSDT", 0.007831))
-CANDLES = "/api/v2/mix/market/candles"
-MAX_CANDLES = 1000  # rows per candles request (v2 mix docs)
+CANDLES_ROUTE = RECORD.history[0]  # the record's candles route: its path and rows per request
+CANDLES = CANDLES_ROUTE.path.partition("?")[0]
 # Bitget's error codes for what the simulator rejects (its error-code table): unknown path, bad parameter.
 ERROR_CODES = {"not_found": "40404", "param": "40017", "symbol": "40034"}
 
@@ -54,6 +54,7 @@ class BitgetWire(SimVenue):
     # 10 messages a second per connection (its docs); ping counts too
     limits = WireLimits(max_topics=1000, msgs_per_s=10.0, burst=10)
     idle_close_s = 30.0  # the server drops a connection that sent nothing for 30 s
+    rest_prefix = CANDLES.rsplit("/market/", 1)[0]  # /api/v2/mix: paths answered with Bitget's error body
 
     def __init__(self, market: Any, rng: Any) -> None:
         super().__init__(market, rng)
@@ -171,8 +172,6 @@ class BitgetWire(SimVenue):
 
     # ------------------------------------------------------------------ REST
 
-    rest_prefix = "/api/v2/mix"
-
     def rest_routes(self) -> dict[str, Any]:
         return {CANDLES: self.candles}
 
@@ -193,10 +192,10 @@ class BitgetWire(SimVenue):
             raise UnknownSymbol(raw)
         if _one(q, "granularity") != "5m":
             raise BadParam("Parameter granularity error: only 5m is simulated")
-        limit = _int(q, "limit", 100, 1, MAX_CANDLES) or 100
+        limit = _int(q, "limit", 100, 1, CANDLES_ROUTE.page) or 100
         end = _int(q, "endTime")
         end_ms = self.market.now_ms if end is None else min(end, self.market.now_ms)
-        bars = self.market.history_bars(short, RECORD.name, self.market.now_ms, MAX_CANDLES)
+        bars = self.market.history_bars(short, RECORD.name, self.market.now_ms, CANDLES_ROUTE.page)
         current = self.market.current_bar(short, RECORD.name)
         if not bars or current.ts_ms > bars[-1].ts_ms:
             bars.append(current)
