@@ -100,8 +100,9 @@ def test_format_usd_and_age() -> None:
     assert format_usd(1_250_000) == "1.25M"
     assert format_usd(-3.4e9) == "-3.40B"
     assert format_usd(2500, signed=True) == "+2.50k"
-    # a tiny but non-zero amount never reads as zero; zero stays zero
-    assert format_usd(0.4) == "<1" and format_usd(0.999) == "<1" and format_usd(1e-9) == "<1"
+    # an amount worth a cent or more never reads as zero; less than half a cent is 0, as in the JSON
+    assert format_usd(0.4) == "<1" and format_usd(0.999) == "<1" and format_usd(0.005) == "<1"
+    assert format_usd(0.0049) == "0" and format_usd(1.3e-59) == "0"
     assert format_usd(0) == "0" and format_usd(1) == "1"
     assert format_usd(0.4, signed=True) == "+<1" and format_usd(-0.4) == "-<1"
     assert format_age(59) == "59s" and format_age(61) == "1m" and format_age(7300) == "2h"
@@ -209,11 +210,12 @@ def test_profile_short_above_long_below() -> None:
 
 def test_profile_labels_a_tiny_level_as_under_one_never_zero(palette: Palette) -> None:
     vp = _viewport()  # terminal rows of 2 USD from 110 down to 90, price 100 at row 5
-    levels = [Level(107.0, 0.0, 2_000_000.0), Level(103.0, 0.0, 0.4), Level(101.0, 0.0, 0.0)]
+    levels = [Level(107.0, 0.0, 2_000_000.0), Level(103.0, 0.0, 0.4), Level(101.0, 0.0, 0.0), Level(93.0, 1.3e-59, 0.0)]
     rows = [strip_text(s) for s in axes.profile(levels, vp, 100.0, 20, palette)]
     assert rows[1].endswith("2.00M")
     assert rows[3].rstrip().endswith("<1")  # $0.40: too small for a bar, but there
     assert rows[4].strip() == ""  # nothing at all stays blank
+    assert rows[8].strip() == ""  # a far level's hazard of 1e-59 USD is nothing, not a column of '<1'
 
 
 def _event(side: str, usd: float, ts: int = 0, venue: str = "bybit") -> dict:

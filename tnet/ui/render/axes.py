@@ -16,6 +16,7 @@ from tnet.ui.render.heatmap import Viewport, price_resample
 from tnet.ui.render.palette import Palette
 from tnet.ui.render.scale import (
     DECADES,
+    HALF_CENT,
     N_LEVELS,
     format_price,
     format_usd,
@@ -186,7 +187,7 @@ def profile(
         if not side:
             out.append(line([(" " + "─" * (width - 1), palette.accent)], width, palette.text))
             continue
-        label = (fit(format_usd(value), label_w, ">"), palette.muted) if value > 0 and vmax > 0 else ("", palette.muted)
+        label = (fit(format_usd(value), label_w, ">"), palette.muted) if value >= HALF_CENT and vmax > 0 else ("", palette.muted)
         if layer == "both" and resting is not None:
             liq = value / vmax if vmax > 0 else 0.0
             rest = resting[y] / book_max if book_max > 0 else 0.0

@@ -44,14 +44,18 @@ def nice_ceil(value: float) -> float:
     return 10.0 ** (exp + 1)
 
 
+HALF_CENT = 0.005  # smaller USD amounts round to 0.00: shown as nothing (the snapshot JSON rounds to the cent)
+
+
 def format_usd(usd: float, signed: bool = False) -> str:
     """Compact USD: 950, 12.3k, 1.25M, 3.4B (no '$'); `signed` adds '+' for positives.
 
-    An amount under 1 but not zero is '<1': a level that holds something never reads as zero.
+    An amount under 1 that rounds to a cent or more is '<1': a level that holds something never reads as
+    zero. Below HALF_CENT it is 0, as in the JSON (a far level's hazard is 1e-59 USD, not '<1').
     """
     sign = "-" if usd < 0 else ("+" if signed else "")
     v = abs(usd)
-    if 0 < v < 1:
+    if HALF_CENT <= v < 1:
         return f"{sign}<1"
     for unit, div in (("B", 1e9), ("M", 1e6), ("k", 1e3)):
         if v >= div * 0.9995:
