@@ -20,6 +20,7 @@ from pathlib import Path
 
 from rich.cells import cell_len
 
+from tnet.cli.commands import DEMO_SEED
 from tnet.config import Settings, Source
 from tnet.runtime import Runtime
 from tnet.symbols import resolve_all
@@ -69,7 +70,7 @@ async def shoot(width: int, height: int, source: Source = Source("sim"), keys: t
                 settle_s: float = SETTLE_S, name: str = "screen", title: str = "tnet demo") -> Path:
     """Run the TUI headless at width x height on `source` (books on, as `tnet demo` has them), press
     `keys`, let it run `settle_s` and save its SVG."""
-    settings = Settings(source=source, save_state=False, book=True)
+    settings = Settings(source=source, save_state=False, book=True, sim_seed=DEMO_SEED)
     runtime = Runtime(resolve_all(["BTC", "ETH", "SOL"]), settings)
     app = TnetApp(runtime, color_depth=256)
     async with app.run_test(size=(width, height)) as pilot:
