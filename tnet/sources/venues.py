@@ -50,8 +50,8 @@ class VenueSource(VenueFrames):
             from tnet.sim.server import SimServer, parse_faults
 
             faults = parse_faults(self.settings.sim_faults) if self.settings.sim_faults else None
-            # Building the market (a simulated day of history) takes about a second of numpy work:
-            # off the event loop, so the UI stays responsive while it starts.
+            # Building the market (a simulated day of history) takes ~9 s of numpy work on an idle 2-core
+            # machine: off the event loop, so the UI stays responsive while it starts.
             self.sim = await asyncio.to_thread(
                 SimServer, port=0, symbols=self.symbols, seed=self.settings.sim_seed, speed=1.0, faults=faults
             )
