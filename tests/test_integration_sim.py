@@ -129,7 +129,11 @@ async def test_malformed_frames_are_counted_not_fatal(venue: str, start_sim: Sta
 async def test_warm_start_fills_the_map_and_live_ticks_run_at_once(state_dir: Path, wait_until: WaitUntil) -> None:
     settings = Settings(source=Source("sim"), save_state=False, state_dir=state_dir)
     rt = Runtime(resolve_all(["SOL"]), settings)
-    await rt.start()
+    starting = asyncio.create_task(rt.start())
+    # while the in-process simulator builds its day, health says so (the TUI shows it, not six CONNECTINGs)
+    await wait_until(lambda: "simulated market" in rt.health().get("starting", ""), 10, "the starting note")
+    await starting
+    assert "starting" not in rt.health()
     try:
         first = rt.view("SOL", heatmap=True)
         # Full on the first frame: 24 h of history bars have built a profile and heatmap columns.

@@ -289,6 +289,8 @@ def test_health_line_reasons_hint_and_notes(palette: Palette) -> None:
     assert "xxx" not in narrow and "okx DOWN: DNS failure" in narrow  # a long note never hides a venue
     all_down = strip_text(health_line({"venues": {"okx": down}}, 120, palette))
     assert NO_DATA_HINT in all_down
+    starting = strip_text(health_line({"starting": "building the simulated market", "venues": {"okx": down}}, 100, palette))
+    assert "starting: building the simulated market" in starting and "okx" not in starting
 
 
 def test_contrast_follows_the_visible_distribution() -> None:

@@ -274,9 +274,13 @@ class Runtime:
         return engine.view(max(now, engine.clock_ms), heatmap=heatmap, measure=measure, recv_ms=now)
 
     def health(self) -> dict[str, Any]:
-        """`tnet health` JSON: per venue (contract keys) and per symbol."""
+        """`tnet health` JSON: per venue (contract keys) and per symbol; `starting` while the source cannot
+        connect yet (the TUI shows it; headless commands read health only after the start)."""
         now = self.now_ms()
-        return {"ts_ms": now, "source": str(self.source), "venues": self.source.venue_health(now)}
+        report = {"ts_ms": now, "source": str(self.source), "venues": self.source.venue_health(now)}
+        if self.source.starting:
+            report["starting"] = self.source.starting
+        return report
 
     def stats(self) -> dict[str, Any]:
         """Counters for the UI's status line and `replay`'s summary."""

@@ -41,6 +41,7 @@ class EventSource:
     set once the source holds a complete picture (a recording played, a collector's checkpoints
     loaded); live venues never say so, a snapshot of them collects for its `--seconds`. A source
     that `carries_views` (a Redis collector) serves the views itself instead of local engines.
+    `starting` says what a source does before its feeds can connect (building the in-process simulator).
     """
 
     finite = False
@@ -54,6 +55,7 @@ class EventSource:
         self.ready = asyncio.Event()
         self.failure: str | None = None
         self.failed = asyncio.Event()
+        self.starting = ""
         self._tasks: list[asyncio.Task[Any]] = []
 
     def fail(self, why: str) -> None:

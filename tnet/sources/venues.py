@@ -52,10 +52,14 @@ class VenueSource(VenueFrames):
             faults = parse_faults(self.settings.sim_faults) if self.settings.sim_faults else None
             # Building the market (a simulated day of history) takes ~9 s of numpy work on an idle 2-core
             # machine: off the event loop, so the UI stays responsive while it starts.
-            self.sim = await asyncio.to_thread(
-                SimServer, port=0, symbols=self.symbols, seed=self.settings.sim_seed, speed=1.0, faults=faults
-            )
-            await self.sim.start()
+            self.starting = "building the simulated market (a day of history)"
+            try:
+                self.sim = await asyncio.to_thread(
+                    SimServer, port=0, symbols=self.symbols, seed=self.settings.sim_seed, speed=1.0, faults=faults
+                )
+                await self.sim.start()
+            finally:
+                self.starting = ""
         from tnet.connectors.supervisor import (
             RestPoller,
             VenueConnection,

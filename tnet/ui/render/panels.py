@@ -105,6 +105,9 @@ def health_line(health: dict[str, Any], width: int, palette: Palette, had_data: 
     """
     if finished:
         return line([("■ ", palette.state["stale"]), (REPLAY_FINISHED, palette.state["stale"]), ("  · q quits", palette.muted)], width, palette.text)
+    if health.get("starting"):  # not connecting yet: say what it is doing instead of every venue CONNECTING
+        style = palette.state["connecting"]
+        return line([("◌ ", style), (f"starting: {health['starting']}…", style)], width, palette.text)
     venues = health.get("venues") or {}
     all_down = bool(venues) and all(str((v or {}).get("state")) == "down" for v in venues.values())
     head: list[Part] = []
