@@ -22,6 +22,7 @@ import pty
 import select
 import signal
 import struct
+import subprocess
 import sys
 import termios
 import time
@@ -188,10 +189,9 @@ def measure(args: argparse.Namespace, prints: int, label: str, headless: bool = 
         term.close()
 
 
-def start_sim(faults: str) -> tuple["subprocess.Popen[str]", str]:
+def start_sim(faults: str) -> tuple[subprocess.Popen[str], str]:
     """`tnet sim` in its own process (as a trader would run it); returns it and its HOST:PORT."""
     import json
-    import subprocess
 
     cmd = [sys.executable, "-m", "tnet", "sim", "--port", "0", "--seed", "5"] + (["--faults", faults] if faults else [])
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)

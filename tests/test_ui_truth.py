@@ -113,7 +113,7 @@ async def test_layout_plan_at_80x24_keeps_the_essentials() -> None:
     app, _ = _make()
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause(0.2)
-        chart, tape, zones = _text(app, "#chart"), _text(app, "#tape"), _text(app, "#zones")
+        tape, zones = _text(app, "#tape"), _text(app, "#zones")
         heat_cols = app._chart_state.last_viewport.cols
         assert heat_cols >= 25  # was 21
         assert "BIN" in tape or "BYB" in tape or "OKX" in tape  # venue kept; only the clock went

@@ -98,12 +98,6 @@ def _control(msg: dict) -> str | None:
     return None
 
 
-
-
-
-
-
-
 class OkxParser:
     """Parses /ws/v5/public frames and the REST bodies OkxSpec asks for."""
 

@@ -133,9 +133,9 @@ def load_bars(path: Path, columns: dict[str, str], symbol: str = "BTC", venue: s
                                vals.get("buy_volume", math.nan), vals["oi_usd"]),
                            vals.get("liq_long_usd", math.nan), vals.get("liq_short_usd", math.nan)))
     if len(out) < 10:
-        kept = "".join(f" {k} {v}" for k, v in (("symbol", symbol if "symbol" in columns else None),
-                                                ("venue", keep_venue if "venue" in columns else None)) if v)
-        raise BarFileError(f"{path}: only {len(out)} bars{' of' + kept if kept else ''}; need at least 10")
+        kept = [f"{k} {v}" for k, v in (("symbol", symbol), ("venue", keep_venue)) if k in columns]
+        of = f" of {', '.join(kept)}" if kept else ""
+        raise BarFileError(f"{path}: only {len(out)} bars{of}; need at least 10")
     out.sort(key=lambda r: r.bar.ts_ms)
     steps = sorted(b.bar.ts_ms - a.bar.ts_ms for a, b in zip(out, out[1:]))
     interval = steps[len(steps) // 2]

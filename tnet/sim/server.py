@@ -14,7 +14,6 @@ import contextlib
 import itertools
 import time
 from collections import Counter
-from dataclasses import dataclass
 from typing import Any, Callable
 from urllib.parse import parse_qs, urlsplit
 
