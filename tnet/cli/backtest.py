@@ -129,8 +129,9 @@ def _events(path: Path, event_columns: str | None, bars: Path | None, columns: s
     except BarFileError as exc:
         _fail(str(exc))
     lo, hi = (since_ms or evs[0].ts_ms), (until_ms or evs[-1].ts_ms + 1)
-    # bars from a day before the first scored event to an hour after the last (the map needs a day to build)
-    rows = [r for r in rows if lo - 86_400_000 - 3_600_000 <= r.bar.ts_ms <= hi + 3_600_000]
+    # every bar before the events teaches the map, as a collector that had been running would have
+    # learned from them (the at-risk level and tier mix learn over days); none after the last origin
+    rows = [r for r in rows if r.bar.ts_ms <= hi + 3_600_000]
     if not any(lo <= e.ts_ms < hi for e in evs):
         _fail("no events inside --since/--until")
     try:

@@ -53,7 +53,7 @@ def real_events() -> str:
 
     evs = load_events(OKX_EVENTS, parse_event_columns(EVENT_COLUMNS), symbol="BTC", venue="okx", usd_scale=0.01)
     lo, hi = (parse_ts(t) for t in OKX_WINDOW)
-    bars = [b for b in load_bars(REGIME_1H, parse_columns(BAR_COLUMNS)) if lo - 90_000_000 <= b.bar.ts_ms <= hi + 3_600_000]
+    bars = [b for b in load_bars(REGIME_1H, parse_columns(BAR_COLUMNS)) if b.bar.ts_ms <= hi + 3_600_000]
     rep = run_events(evs, bars, since_ms=lo, until_ms=hi)
     out = [f"Real events: OKX BTC {OKX_WINDOW[0]} → {OKX_WINDOW[1]}, {rep['events']['long']} long / "
            f"{rep['events']['short']} short liquidations, map built from the Coinglass 1 h bars (and earlier prints); "
