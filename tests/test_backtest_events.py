@@ -188,3 +188,41 @@ def test_simulated_stand_in_has_the_real_tests_shape() -> None:
     assert [b.bar.ts_ms for b in bars] == sorted(b.bar.ts_ms for b in bars)
     assert sum(b.liq_long_usd + b.liq_short_usd for b in bars) > 0  # realised totals over every venue
     assert sum(truth["at_risk_mix"].values()) == pytest.approx(1.0) and 0 < truth["at_risk_share"] < 1
+
+
+def test_price_bars_put_the_map_on_the_scored_venues_price(tmp_path: Path) -> None:
+    # the aggregate bars carry another market's price (spot, +2 % here); the venue's own candles fix it
+    start = 1_772_000_000_000 // 3_600_000 * 3_600_000
+    venue_bars = _write_bars(tmp_path / "venue.csv", start, 40)
+    head, *rows = (tmp_path / "venue.csv").read_text().splitlines()
+    spot = [head]
+    for row in rows:
+        ts, *vals = row.split(",")
+        spot.append(",".join([ts, *(f"{float(v) * 1.02}" for v in vals[:4]), *vals[4:]]))
+    (tmp_path / "spot.csv").write_text("\n".join(spot[:-3]) + "\n")  # the aggregate ends before the candles
+    candles = ["open_time_ms,venue,coin,o,h,l,c"] + [
+        f"{r.split(',')[0]},okx,BTC,{','.join(r.split(',')[1:5])}" for r in rows]
+    candles.insert(5, f"{start + 4 * 3_600_000},binance,BTC,1,1,1,1")  # another venue's row is left out
+    (tmp_path / "candles.csv").write_text("\n".join(candles[:3] + candles[4:]) + "\n")  # hour 2 has no candle
+    rng = np.random.default_rng(7)
+    events = sorted((ts + int(rng.integers(0, 3_600_000)), "sell" if rng.random() < 0.5 else "buy",
+                     float(rng.uniform(1e5, 1e6)), float(rng.uniform(lo, hi))) for ts, lo, hi in venue_bars[26:36] for _ in range(10))
+    _write_events(tmp_path / "ev.csv", events)
+    common = ["--events", str(tmp_path / "ev.csv"), "--event-columns", EVENT_COLS, "--usd-scale", "0.01",
+              "--venue", "okx", "--bars", str(tmp_path / "spot.csv"), "--columns", BAR_COLS, "--json"]
+    price_args = ["--price-bars", str(tmp_path / "candles.csv"),
+                  "--price-columns", "ts=open_time_ms,open=o,high=h,low=l,close=c,venue=venue,symbol=coin"]
+    plain = CliRunner().invoke(app, common)
+    fixed = CliRunner().invoke(app, [*common, *price_args])
+    assert plain.exit_code == 0 and fixed.exit_code == 0, plain.output + fixed.output
+    a, b = json.loads(plain.output), json.loads(fixed.output)
+    # on the spot price every event lies 2 % below its hour's range; on the venue's candles inside it
+    # (the firing price moves OKX's bankruptcy price back by 0.4 %, so a few land just outside)
+    assert a["inside_traded_range"]["long"]["reported"] == 0.0
+    assert b["inside_traded_range"]["long"]["reported"] == 1.0 and b["inside_traded_range"]["short"]["reported"] == 1.0
+    assert b["price_bars"]["bars_without_price"] == 1 and "price_bars" not in a  # hour 2 dropped, not spliced
+    assert b["events"] == a["events"]
+    res = CliRunner().invoke(app, [*common[:-1], price_args[0], price_args[1]])
+    assert res.exit_code == 2 and "--price-columns" in res.output and "Traceback" not in res.output
+    res = CliRunner().invoke(app, ["--bars", str(tmp_path / "spot.csv"), "--columns", BAR_COLS, *price_args])
+    assert res.exit_code == 2 and "goes with --events" in res.output

@@ -63,6 +63,11 @@ def backtest(
         "--events", envvar="TNET_EVENTS", help="CSV of real liquidation events to score the map on (needs --bars).")] = None,
     event_columns: Annotated[str | None, typer.Option(
         "--event-columns", envvar="TNET_EVENT_COLUMNS", help="Event column map: ts=...,side=...,price=...,usd=...[,venue=...,symbol=...]")] = None,
+    price_bars: Annotated[Path | None, typer.Option(
+        "--price-bars", envvar="TNET_PRICE_BARS", help="With --events: the scored venue's own candles; their OHLC replaces the "
+        "--bars price (e.g. Coinglass bars carry Binance spot), open interest and totals stay.")] = None,
+    price_columns: Annotated[str | None, typer.Option(
+        "--price-columns", envvar="TNET_PRICE_COLUMNS", help="Column map of --price-bars: ts=...,open=...,high=...,low=...,close=...[,venue=...,symbol=...]")] = None,
     usd_scale: Annotated[float, typer.Option(
         "--usd-scale", envvar="TNET_USD_SCALE", help="Multiply the events' usd column (e.g. 0.01: OKX BTC contracts recorded as USD).")] = 1.0,
     side_means: Annotated[str, typer.Option(
@@ -77,8 +82,11 @@ def backtest(
         _fail("--events needs --bars CSV (the bars the map is built from) and --columns")
     if sim == (bars is not None):
         _fail("choose exactly one of --sim or --bars CSV")
+    if price_bars is not None and events is None:
+        _fail("--price-bars goes with --events (the candles of the venue whose liquidations are scored)")
     if events is not None:
-        report = _events(events, event_columns, bars, columns, symbol, usd_scale, side_means, venue, since, until)
+        report = _events(events, event_columns, bars, columns, symbol, usd_scale, side_means, venue, since, until,
+                         price_bars, price_columns)
     elif bars is not None:
         report = _bars(bars, columns, symbol, venue.lower() if venue else None)
     else:
@@ -108,8 +116,9 @@ def _bars(path: Path, columns: str | None, symbol: str, venue: str | None) -> di
 
 
 def _events(path: Path, event_columns: str | None, bars: Path | None, columns: str | None, symbol: str,
-            usd_scale: float, side_means: str, venue: str | None, since: str | None, until: str | None) -> dict[str, Any]:
-    from tnet.evaluation.barfile import BarFileError, load_bars, parse_columns, parse_ts
+            usd_scale: float, side_means: str, venue: str | None, since: str | None, until: str | None,
+            price_bars: Path | None = None, price_columns: str | None = None) -> dict[str, Any]:
+    from tnet.evaluation.barfile import BarFileError, load_bars, parse_columns, parse_price_columns, parse_ts, with_prices
     from tnet.evaluation.eventfile import load_events, parse_event_columns
     from tnet.evaluation.events import run_events
 
@@ -126,6 +135,13 @@ def _events(path: Path, event_columns: str | None, bars: Path | None, columns: s
                          keep_venue=venue.lower() if venue else None)
         since_ms = parse_ts(since) if since else None
         until_ms = parse_ts(until) if until else None
+        unpriced = None
+        if price_bars is not None:
+            if not price_columns:
+                _fail("--price-bars needs --price-columns (e.g. ts=open_time_ms,open=o,high=h,low=l,close=c,venue=venue,symbol=coin)")
+            prices = load_bars(price_bars, parse_price_columns(price_columns or ""), symbol=sym,
+                               keep_venue=venue.lower() if venue else None)
+            rows, unpriced = with_prices(rows, prices)
     except BarFileError as exc:
         _fail(str(exc))
     lo, hi = (since_ms or evs[0].ts_ms), (until_ms or evs[-1].ts_ms + 1)
@@ -140,6 +156,8 @@ def _events(path: Path, event_columns: str | None, bars: Path | None, columns: s
         _fail(f"{exc} (the bars must cover a day before the events)")
     report["file"] = str(path)
     report["bars_file"] = str(bars)
+    if price_bars is not None:
+        report["price_bars"] = {"file": str(price_bars), "bars_without_price": unpriced}
     return report
 
 

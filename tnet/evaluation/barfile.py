@@ -9,11 +9,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+import msgspec
+
 from tnet.events import Bar
 
 REQUIRED = ("ts", "open", "high", "low", "close", "oi_usd")
 REALISED = ("liq_long_usd", "liq_short_usd")  # required for sweep skill; optional beside events
 OPTIONAL = ("volume", "buy_volume", "venue", "symbol")  # venue / symbol keep one market of a file holding several
+PRICE_REQUIRED = ("ts", "open", "high", "low", "close")  # --price-bars: the scored venue's own candles
 
 
 class BarFileError(ValueError):
@@ -42,6 +45,31 @@ def parse_columns(spec: str, realised: bool = True) -> dict[str, str]:
     if realised:
         return parse_column_map(spec, REQUIRED + REALISED, OPTIONAL, "--columns")
     return parse_column_map(spec, REQUIRED, REALISED + OPTIONAL, "--columns")
+
+
+def parse_price_columns(spec: str) -> dict[str, str]:
+    """'ts=...,open=...,high=...,low=...,close=...[,venue=...,symbol=...]' for --price-columns."""
+    return parse_column_map(spec, PRICE_REQUIRED, ("venue", "symbol"), "--price-columns")
+
+
+def with_prices(rows: list[RealBar], prices: list[RealBar]) -> tuple[list[RealBar], int]:
+    """`rows` with OHLC taken from the `prices` bar of the same open time (open interest and realised
+    totals kept), and how many rows had no such bar (dropped: one price source, never two spliced).
+
+    Used when the bars' price is another market's (the Coinglass files carry Binance spot) while the
+    scored liquidations fired on a venue's perpetual, whose basis can put them on the wrong side.
+    """
+    if prices and prices[0].bar.interval_ms != rows[0].bar.interval_ms:
+        raise BarFileError(f"--price-bars are {prices[0].bar.interval_ms // 60_000} min bars, "
+                           f"--bars {rows[0].bar.interval_ms // 60_000} min: they must match")
+    by_ts = {p.bar.ts_ms: p.bar for p in prices}
+    out: list[RealBar] = []
+    for r in rows:
+        p = by_ts.get(r.bar.ts_ms)
+        if p is not None:
+            b = msgspec.structs.replace(r.bar, open=p.open, high=p.high, low=p.low, close=p.close)
+            out.append(RealBar(b, r.liq_long_usd, r.liq_short_usd))
+    return out, len(rows) - len(out)
 
 
 def parse_column_map(spec: str, required: tuple[str, ...], optional: tuple[str, ...], option: str) -> dict[str, str]:
@@ -112,7 +140,7 @@ def load_bars(path: Path, columns: dict[str, str], symbol: str = "BTC", venue: s
     """
     if "venue" in columns and not keep_venue:
         raise BarFileError("the bars name a venue column: say which venue's bars to use with --venue")
-    numeric = {k: c for k, c in columns.items() if k not in ("ts", "venue", "symbol")}
+    numeric = {k: c for k, c in columns.items() if k not in ("ts", "venue", "symbol")}  # oi_usd NaN when unmapped
     out: list[RealBar] = []
     for line, row in csv_rows(path, columns):
         if "symbol" in columns and not same_symbol(row[columns["symbol"]], symbol):
@@ -130,7 +158,7 @@ def load_bars(path: Path, columns: dict[str, str], symbol: str = "BTC", venue: s
         if not (h >= max(o, c) and lo <= min(o, c) and lo > 0) or not all(map(math.isfinite, vals.values())):
             raise BarFileError(f"{path}:{line}: inconsistent OHLC ({o}, {h}, {lo}, {c})")
         out.append(RealBar(Bar(venue, symbol, ts, ts, 0, o, h, lo, c, vals.get("volume", math.nan),
-                               vals.get("buy_volume", math.nan), vals["oi_usd"]),
+                               vals.get("buy_volume", math.nan), vals.get("oi_usd", math.nan)),
                            vals.get("liq_long_usd", math.nan), vals.get("liq_short_usd", math.nan)))
     if len(out) < 10:
         kept = [f"{k} {v}" for k, v in (("symbol", symbol), ("venue", keep_venue)) if k in columns]
