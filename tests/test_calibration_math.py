@@ -23,6 +23,28 @@ def test_one_print_per_second_stands_for_the_expected_count() -> None:
     assert cal.per_second_factor(0, 10_000.0, 5.0) == pytest.approx(5.0 / (1.0 - math.exp(-5.0)))
 
 
+def test_a_largest_per_side_print_stands_for_its_side_and_counts_the_others_as_typical() -> None:
+    from tnet.engine.engine import SymbolEngine
+    from tnet.engine.inventory import SHORT
+
+    # Bybit (complete) printed 5 longs and 3 shorts in the second, at Binance's and Bitget's open interest
+    eng = SymbolEngine("BTC", ("bybit", "binance", "bitget"))
+    ts = 1_790_000_000_000
+    eng._oi_usd = [1e9, 1e9, 1e9]
+    eng._second_counts[ts // 1000] = np.array([[5.0, 0.0, 0.0], [3.0, 0.0, 0.0]])
+    eng._tick_second, eng._tick_swept_side = ts, np.zeros((2, 3, N_TIERS))  # the model expected nothing itself
+    dens = np.ones(N_TIERS)
+    eng._credit_prints([(1, LONG, 100_000.0, ts, dens), (2, LONG, 100_000.0, ts, dens)])
+    binance, bitget = eng.calibrator.per_venue[1], eng.calibrator.per_venue[2]
+    # Binance keeps the latest print of either side: it stands for both sides' 8, E[N | N >= 1] = 8 / (1 - e^-8)
+    assert binance.risk_printed_usd == pytest.approx(100_000.0 * 8.0 / (1.0 - math.exp(-8.0)))
+    # Bitget's is the largest of the 5 longs: the 4 others count at the typical print (the 50k prior),
+    # not as 4 more copies of the largest: 100k + (5 / (1 - e^-5) - 1) x 50k
+    assert bitget.risk_printed_usd == pytest.approx(100_000.0 + (5.0 / (1.0 - math.exp(-5.0)) - 1.0) * 50_000.0)
+    eng._credit_prints([(2, SHORT, 20_000.0, ts, dens)])  # a short smaller than the typical print
+    assert bitget.risk_printed_usd - 301_695.0 == pytest.approx(20_000.0 * 3.0 / (1.0 - math.exp(-3.0)), rel=1e-3)
+
+
 def test_fresh_inventory_is_consumed_whole_while_the_map_dims() -> None:
     g = PriceGrid(100_000.0)
     inv = Inventory(g, ("bybit",))

@@ -73,16 +73,18 @@ class SymbolEngine:
         self._prints_min = [0.0] * n
         self._prints_since_oi = [0.0] * n
         self._print_window = [False] * n  # a print (any venue) since this venue's last OI update
-        self._one_per_second = [quality(v).one_per_second for v in self.venues]  # the latest print per second only
+        self._one_per_second = [quality(v).one_per_second for v in self.venues]  # one print per second only
+        # ... of each side, the largest (else the latest of either side)
+        self._largest_per_side = [quality(v).second_pick == "largest_per_side" for v in self.venues]
         self._live = True  # False inside the bar path: no prints there, so no calibration exposure
         self._bar_evidence = False  # True while a bar that comes with prints or realised totals is swept
         self._bar_swept = np.zeros(0)  # tier USD that bar swept per venue, (V, T): the at-risk denominator
         self._swept_min = np.zeros(n)  # model's weighted swept USD this minute per venue
-        self._tick_swept = np.zeros(n)  # ... and this sweep tick
+        self._tick_swept = np.zeros((2, n))  # ... and this sweep tick, per side
         self._tick_second = -1  # start ms of the second the last sweep covered
         self._tick_swept_side: np.ndarray | None = None
         self._recent_sweeps: dict[int, np.ndarray] = {}
-        self._second_counts: dict[int, list[int]] = {}  # second -> prints per venue (recent seconds only)
+        self._second_counts: dict[int, np.ndarray] = {}  # second -> prints per (side, venue) (recent seconds only)
         self._complete_venue = next((i for i, v in enumerate(self.venues) if quality(v).complete), None)  # second start ms -> swept (side, venue, tier)
         self._pending: list[tuple[int, int, float, float, int]] = []  # (venue, side, usd, firing price, ts)
         self._next_tick_ms: int | None = None
@@ -143,15 +145,16 @@ class SymbolEngine:
             self._prints_min[vi] += ev.usd
             self._prints_since_oi[vi] += ev.usd
             sec = ts // SWEEP_TICK_MS
+            side = LONG if ev.side == "long" else SHORT
             counts = self._second_counts.get(sec)
             if counts is None:
-                counts = self._second_counts[sec] = [0] * len(self.venues)
+                counts = self._second_counts[sec] = np.zeros((2, len(self.venues)))
                 if len(self._second_counts) > RECENT_SWEEP_SECONDS:
                     del self._second_counts[min(self._second_counts)]
-            counts[vi] += 1
+            counts[side, vi] += 1
             for j in range(len(self._print_window)):
                 self._print_window[j] = True
-            self._pending.append((vi, LONG if ev.side == "long" else SHORT, ev.usd, ev.fire, ts))
+            self._pending.append((vi, side, ev.usd, ev.fire, ts))
             return
         if cls is BookDepth:
             vi = self._vidx.get(ev.venue)
@@ -266,7 +269,7 @@ class SymbolEngine:
             b = math.ceil(ref / w - 1e-9) - 1 - grid.origin
             if b >= a:
                 swept = inv.sweep_long(a, b)
-                self._book_sweep(inv.last_fresh, weights)
+                self._book_sweep(inv.last_fresh, weights, LONG)
                 self._side_accumulator()[LONG] += inv.last_fresh
                 long_sum = float((swept * weights).sum())
         if high > ref:
@@ -274,7 +277,7 @@ class SymbolEngine:
             b = math.floor(high / w + 1e-9) - grid.origin
             if b >= a:
                 swept = inv.sweep_short(a, b)
-                self._book_sweep(inv.last_fresh, weights)
+                self._book_sweep(inv.last_fresh, weights, SHORT)
                 self._side_accumulator()[SHORT] += inv.last_fresh
                 short_sum = float((swept * weights).sum())
         if self.zones.zones:
@@ -289,7 +292,7 @@ class SymbolEngine:
             self._tick_swept[:] = 0.0
         return self._tick_swept_side
 
-    def _book_sweep(self, swept: np.ndarray, weights: np.ndarray) -> None:
+    def _book_sweep(self, swept: np.ndarray, weights: np.ndarray, side: int) -> None:
         if not swept.any():
             return
         if self._live:
@@ -298,7 +301,7 @@ class SymbolEngine:
             self._bar_swept += swept
         per_venue = (swept * weights).sum(axis=1)
         self._swept_min += per_venue
-        self._tick_swept += per_venue
+        self._tick_swept[side] += per_venue
         self._version += 1
 
     def _print_densities(self) -> list[tuple[int, int, float, int, np.ndarray | None]]:
@@ -336,13 +339,19 @@ class SymbolEngine:
             credited = usd
             if (self._one_per_second[vi] and self._tick_swept_side is not None
                     and ts // SWEEP_TICK_MS * SWEEP_TICK_MS == self._tick_second):
-                expected = float(self._tick_swept[vi])  # fresh mass: exact-crossing semantics
-                proxy = self._complete_venue_count(ts, vi)
-                credited *= self.calibrator.per_second_factor(vi, expected, proxy)
+                sides = [side] if self._largest_per_side[vi] else [LONG, SHORT]
+                expected = float(self._tick_swept[sides, vi].sum())  # fresh mass: exact-crossing semantics
+                factor = self.calibrator.per_second_factor(vi, expected, self._complete_venue_count(ts, vi, sides))
+                if self._largest_per_side[vi]:
+                    # the print is the largest of its side's second: the others were smaller, so they
+                    # count as typical prints, not as copies of it (that over-counted up to ~10x in cascades)
+                    credited += (factor - 1.0) * min(usd, self.calibrator.per_venue[vi].mean_print_usd)
+                else:
+                    credited *= factor
             self.calibrator.attribute(vi, credited, density, usd)
 
-    def _complete_venue_count(self, ts: int, vi: int) -> float:
-        """Liquidations the complete feed printed in the same second, scaled to this venue's OI.
+    def _complete_venue_count(self, ts: int, vi: int, sides: list[int]) -> float:
+        """Liquidations the complete feed printed in the same second on `sides`, scaled to this venue's OI.
 
         The same price path crosses every venue's book, so the complete venue's count is a guide to
         how many this venue had; it keeps a too-low weight from confirming itself through a too-low
@@ -355,7 +364,7 @@ class SymbolEngine:
         oi_v, oi_c = self._oi_usd[vi], self._oi_usd[cv]
         if counts is None or not oi_c > 0 or not oi_v > 0:
             return 0.0
-        return counts[cv] * oi_v / oi_c
+        return float(counts[sides, cv].sum()) * oi_v / oi_c
 
     def _kernel_density(self, vi: int, side: int, price: float) -> np.ndarray:
         """Tier inventory near `price`: a percent-space Gaussian whose width follows recent volatility."""
