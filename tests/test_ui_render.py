@@ -381,3 +381,15 @@ def test_legend_of_an_empty_view_shows_no_scale(palette: Palette) -> None:
     assert "nothing in view" in legend and "<1" not in legend, legend  # not a 0..1 colour scale for no data
     full = strip_text(chart_lines(view, ChartSettings(), ChartState(), palette, 120, 30, "", "")[-1])
     assert "nothing in view" not in full and "M" in full, full  # a real scale in USD
+
+
+def test_tape_shows_where_a_print_fired_and_the_reported_price_when_wide(palette: Palette) -> None:
+    # Bybit reports the bankruptcy price; the engine moved it back by the maintenance margin (0.5 %)
+    ev = {**_event("long", 5_000), "price": 67_123.4, "fire": 67_460.7}
+    narrow = strip_text(tape_row(ev, 0, 46, palette, 1))
+    assert "67,460.7" in narrow and "67,123.4" not in narrow  # where it fired, as the map's dots
+    wide = strip_text(tape_row(ev, 3_000, 60, palette, 1))
+    assert "67,460.7 bk   67,123.4" in wide and wide.rstrip().endswith("3s")
+    same = strip_text(tape_row({**_event("long", 5_000, venue="binance"), "fire": 67_123.4}, 0, 60, palette, 1))
+    assert "bk" not in same  # a venue that reports its fill: one price
+    assert "67,123.4" in strip_text(tape_row(_event("long", 5_000), 0, 46, palette, 1))  # no `fire` key: the price

@@ -177,3 +177,16 @@ def test_user_themes_folder_is_searched_first(tmp_path: Path, monkeypatch: pytes
     (folder / "desk.toml").write_text(viridis.replace('"viridis"', '"desk"'), encoding="utf-8")
     assert "desk" in available_themes()
     assert load_theme("desk").name == "desk"
+
+
+@pytest.mark.parametrize(("size", "reported_shown"), [((160, 48), False), ((210, 50), True)])
+async def test_tape_shows_where_prints_fired_and_on_a_wide_screen_the_reported_price(
+        size: tuple[int, int], reported_shown: bool) -> None:
+    app, runtime = _make()
+    runtime.add_print("BTC", "long", 250_000.0, venue="bybit", price=66_000.0, fire=66_330.0)
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause(0.2)
+        tape = _text(app, "#tape")
+        row = next(r for r in tape.splitlines() if "-250k" in r)
+        assert "66,330.0" in row  # the firing price, as the map's dot
+        assert ("bk   66,000.0" in row) is reported_shown

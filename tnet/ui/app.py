@@ -38,6 +38,7 @@ from tnet.ui.widgets.lines import LinesWidget
 log = logging.getLogger(__name__)
 
 MIN_SIZE = (80, 24)  # below this the layout cannot show a readable heatmap
+WIDE_WIDTH = 200  # and wider: the side column widens so the tape also shows the venue's reported price
 NARROW_WIDTH = 120
 COMPACT_WIDTH = 100
 BASIC_COLOURS_HINT = ("This terminal reports 16 colours, so the map uses a basic ramp. "
@@ -338,9 +339,11 @@ class TnetApp(App[None]):
             width, height = self.size
         too_small = width < MIN_SIZE[0] or height < MIN_SIZE[1]
         self.screen.set_class(too_small, "-too-small")
-        # The layout plan (README "The screen"): below NARROW_WIDTH the calibration panel goes and the
+        # The layout plan (README "The screen"): from WIDE_WIDTH the side column widens; below
+        # NARROW_WIDTH the calibration panel goes and the
         # side column narrows; below COMPACT_WIDTH it narrows again (tape clock, zone age go) and the
         # chart's axis and profile shrink, so the heatmap keeps its columns.
+        self.screen.set_class(width >= WIDE_WIDTH, "-wide")
         self.screen.set_class(width < NARROW_WIDTH, "-narrow")
         self.screen.set_class(width < COMPACT_WIDTH, "-compact")
         if too_small:

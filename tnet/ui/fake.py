@@ -138,12 +138,14 @@ class FakeRuntime:
         return {"events": sum(len(s["prints"]) for s in self._state.values()), "dropped": 0}
 
     # ----- driving the fake -------------------------------------------------------------
-    def add_print(self, symbol: str, side: str, usd: float, venue: str = VENUES[0], price: float | None = None) -> None:
-        """Append one real liquidation print at the current time."""
+    def add_print(self, symbol: str, side: str, usd: float, venue: str = VENUES[0], price: float | None = None,
+                  fire: float | None = None) -> None:
+        """Append one real liquidation print at the current time (`fire`: where it fired, if not at `price`)."""
         st = self._state[symbol]
         p = float(st["path"][-1]) if price is None else price
         st["prints"].append({"type": "liquidation", "venue": venue, "symbol": symbol, "ts_ms": self.now_ms,
-                             "recv_ms": self.now_ms + 40, "side": side, "price": p, "qty": usd / p, "usd": usd})
+                             "recv_ms": self.now_ms + 40, "side": side, "price": p, "qty": usd / p, "usd": usd,
+                             "fire": p if fire is None else fire})
         del st["prints"][:-500]
 
     def step(self, ms: int = 250, prints: int = 1) -> None:

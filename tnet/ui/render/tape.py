@@ -1,4 +1,8 @@
-"""Liquidation tape rows: newest first, venue, side (colour and sign), size, price, age; big prints stand out."""
+"""Liquidation tape rows: newest first, venue, side (colour and sign), size, price, age; big prints stand out.
+
+The price is where the liquidation fired (the map's dots and zones use it too); a venue that reports
+the bankruptcy price (Bybit, OKX, Gate) has it shown beside, as `bk`, when the panel is wide enough.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ from tnet.ui.render.scale import format_age, format_price, format_usd, price_dec
 from tnet.ui.render.text import fit, line
 
 BIG_USD = 100_000.0  # bold
+REPORTED_MIN_WIDTH = 55  # the full row (41 columns) plus " bk " and a 10-column price
 HUGE_USD = 1_000_000.0  # reverse video: readable from across the desk
 MIN_USD_STEPS: tuple[float, ...] = (0.0, 1_000.0, 10_000.0, 100_000.0, 1_000_000.0)
 
@@ -61,12 +66,16 @@ def tape_row(event: dict[str, Any], now_ms: int, width: int, palette: Palette, d
     if width >= 32:
         venue = str(event.get("venue", "?"))
         parts.append((fit(venue_abbr(venue), 3) + " ", palette.muted))
+    reported = float(event.get("price", 0.0))
+    fired = float(event.get("fire") or reported)
     parts += [
         (fit("LONG" if side == "long" else "SHORT", 5) + " ", palette.side[side]),
         (fit(signed_size(event), 7, ">"), strong),
-        (" " + fit(format_price(float(event.get("price", 0.0)), decimals), 10, ">"), palette.text),
-        (" " + fit(format_age((now_ms - ts) / 1000), 3, ">"), palette.muted),
+        (" " + fit(format_price(fired, decimals), 10, ">"), palette.text),
     ]
+    if width >= REPORTED_MIN_WIDTH and format_price(reported, decimals) != format_price(fired, decimals):
+        parts.append((" bk " + fit(format_price(reported, decimals), 10, ">"), palette.muted))
+    parts.append((" " + fit(format_age((now_ms - ts) / 1000), 3, ">"), palette.muted))
     return line(parts, width, palette.text)
 
 

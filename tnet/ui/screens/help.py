@@ -40,7 +40,9 @@ Screen
                 above and bids below (both: liquidations in the upper
                 half of each row ▀, the book in the lower half)
   tape          newest real liquidations; - = long liquidated
-                (a forced sell), + = short liquidated
+                (a forced sell), + = short liquidated; the price
+                is where it fired (bk: the bankruptcy price the
+                venue reported, on a wide panel)
   zones         clusters of predicted liquidations: side, range, USD,
                 distance, age, state (narrow screens drop the age and
                 say act, reinf, exp, mrgd)
