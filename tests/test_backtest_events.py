@@ -226,3 +226,8 @@ def test_price_bars_put_the_map_on_the_scored_venues_price(tmp_path: Path) -> No
     assert res.exit_code == 2 and "--price-columns" in res.output and "Traceback" not in res.output
     res = CliRunner().invoke(app, ["--bars", str(tmp_path / "spot.csv"), "--columns", BAR_COLS, *price_args])
     assert res.exit_code == 2 and "goes with --events" in res.output
+    half_hourly = ["open_time_ms,venue,coin,o,h,l,c"] + [
+        f"{start + k * 1_800_000},okx,BTC,70000,70100,69900,70050" for k in range(80)]
+    (tmp_path / "candles30.csv").write_text("\n".join(half_hourly) + "\n")
+    res = CliRunner().invoke(app, [*common[:-1], price_args[0], str(tmp_path / "candles30.csv"), *price_args[2:]])
+    assert res.exit_code == 2 and "30 min bars, --bars 60 min" in res.output and "Traceback" not in res.output
