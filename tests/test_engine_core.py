@@ -92,23 +92,6 @@ def test_sweep_consumes_seventy_percent() -> None:
     assert inv.mass[0, LONG, 0, b] == pytest.approx(9.0)  # a second wick dims it again
 
 
-def test_a_bar_sweeps_for_the_many_crossings_inside_it() -> None:
-    from tnet.engine.inventory import BAR_SWEEP_FRACTION
-    from tnet.events import Bar
-
-    eng = _started_engine()
-    g, inv = eng.grid, eng.inventory
-    assert g is not None and inv is not None
-    crossed, untouched = g.local(99_000.0), g.local(98_000.0)
-    inv.mass[0, LONG, 5, crossed] = inv.mass[0, LONG, 5, untouched] = 1_000.0
-    # an hour that traded down to 98,900 and back, without open-interest data (no new entries)
-    eng.ingest_bar_group([Bar("binance", "BTC", 3_600_000, 3_600_000, 3_600_000, 100_000.0, 100_050.0, 98_900.0,
-                              99_950.0, float("nan"), float("nan"), float("nan"))])
-    assert BAR_SWEEP_FRACTION == 0.95  # one sweep stands for several crossings at 0.70 (0.3^k left)
-    assert inv.mass[0, LONG, 5, crossed] == pytest.approx(50.0, rel=0.05)
-    assert inv.mass[0, LONG, 5, untouched] == pytest.approx(1_000.0, rel=0.05)
-
-
 def _started_engine(price: float = 100_000.0) -> SymbolEngine:
     eng = SymbolEngine("BTC", ("binance",))
     eng.on_event(MarkPrice("binance", "BTC", 1_000, 1_000, price))

@@ -12,7 +12,7 @@ from tnet.engine.calibrator import MAX_PRINT_DISTANCE, Calibrator
 from tnet.engine.grid import PriceGrid
 from tnet.engine.hazard import DEFAULT_HORIZON_MS, heatmap_hazard, side_hazard
 from tnet.engine.history import HeatmapHistory
-from tnet.engine.inventory import BAR_SWEEP_FRACTION, LONG, SHORT, SWEEP_FRACTION, Inventory
+from tnet.engine.inventory import LONG, SHORT, Inventory
 from tnet.engine.ladder import N_TIERS
 from tnet.engine.tape import Tape, tape_clusters, tape_rates
 from tnet.engine.views import CalibrationView, HeatmapView, Level, SymbolView, TapeView
@@ -257,10 +257,8 @@ class SymbolEngine:
         if densities:
             self._credit_prints(densities)
 
-    def sweep_range(self, low: float, high: float, ref: float, fraction: float = SWEEP_FRACTION) -> tuple[float, float]:
-        """Sweep longs with levels in [low, ref) and shorts in (ref, high]; returns weighted swept USD per side.
-
-        `fraction`: how much of a crossed level's displayed USD goes (the rest stays, dimmed)."""
+    def sweep_range(self, low: float, high: float, ref: float) -> tuple[float, float]:
+        """Sweep longs with levels in [low, ref) and shorts in (ref, high]; returns weighted swept USD per side."""
         grid, inv = self.grid, self.inventory
         assert grid is not None and inv is not None
         w = grid.bucket_usd
@@ -270,7 +268,7 @@ class SymbolEngine:
             a = math.ceil(low / w - 1e-9) - grid.origin
             b = math.ceil(ref / w - 1e-9) - 1 - grid.origin
             if b >= a:
-                swept = inv.sweep_long(a, b, fraction)
+                swept = inv.sweep_long(a, b)
                 self._book_sweep(inv.last_fresh, weights, LONG)
                 self._side_accumulator()[LONG] += inv.last_fresh
                 long_sum = float((swept * weights).sum())
@@ -278,7 +276,7 @@ class SymbolEngine:
             a = math.floor(ref / w + 1e-9) + 1 - grid.origin
             b = math.floor(high / w + 1e-9) - grid.origin
             if b >= a:
-                swept = inv.sweep_short(a, b, fraction)
+                swept = inv.sweep_short(a, b)
                 self._book_sweep(inv.last_fresh, weights, SHORT)
                 self._side_accumulator()[SHORT] += inv.last_fresh
                 short_sum = float((swept * weights).sum())
@@ -517,7 +515,7 @@ class SymbolEngine:
         self._bar_evidence = realised is not None or bool(dens)
         self._bar_swept = np.zeros((len(self.venues), N_TIERS))
         try:
-            swept = self.sweep_range(low, high, ref, BAR_SWEEP_FRACTION)
+            swept = self.sweep_range(low, high, ref)
         finally:
             self._live = True
             self._bar_evidence = False

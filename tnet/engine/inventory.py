@@ -19,13 +19,6 @@ LONG, SHORT = 0, 1
 KERNEL_FLOOR_PCT: float = 0.0008
 KERNEL_MAX_HALF_BUCKETS: int = 60
 SWEEP_FRACTION: float = 0.70  # seed: a wick dims a level, it does not erase it
-# A bar's range is swept once for the many crossings price made inside it (k crossings at 0.70 leave
-# 0.3^k). Tuned on the Coinglass 30-minute regime file (sweep Spearman long/short at 0.7 / 0.8 / 0.9 /
-# 0.95 / 1.0: 0.794/0.715, 0.804/0.727, 0.814/0.738, 0.819/0.744, 0.824/0.746) and the simulator's
-# hourly stand-in for the real events (seeds 0-11, hazard capture@10 % 0.700 / 0.704 / 0.709 / 0.714 /
-# 0.713); 0.95 keeps a trace (a bar may not have reached every level it spans by a whole bucket).
-# Live ticks keep SWEEP_FRACTION: on the live simulator 0.95 there scored 0.00 to -0.03 lower.
-BAR_SWEEP_FRACTION: float = 0.95
 MIN_BUCKET_USD: float = 1.0  # below this, swept remainders are dropped
 
 
@@ -103,15 +96,15 @@ class Inventory:
         self.mass[venue_idx] *= factor
         self.fresh[venue_idx] *= factor
 
-    def sweep_long(self, low_local: int, high_local: int, fraction: float = SWEEP_FRACTION) -> np.ndarray:
+    def sweep_long(self, low_local: int, high_local: int) -> np.ndarray:
         """Longs liquidate when price falls to their level: sweep buckets [low, high]; returns swept (V, T)."""
-        return self._sweep(LONG, low_local, high_local, fraction)
+        return self._sweep(LONG, low_local, high_local)
 
-    def sweep_short(self, low_local: int, high_local: int, fraction: float = SWEEP_FRACTION) -> np.ndarray:
+    def sweep_short(self, low_local: int, high_local: int) -> np.ndarray:
         """Shorts liquidate when price rises to their level: sweep buckets [low, high]; returns swept (V, T)."""
-        return self._sweep(SHORT, low_local, high_local, fraction)
+        return self._sweep(SHORT, low_local, high_local)
 
-    def _sweep(self, side: int, lo: int, hi: int, fraction: float) -> np.ndarray:
+    def _sweep(self, side: int, lo: int, hi: int) -> np.ndarray:
         lo = max(lo, 0)
         hi = min(hi, self.grid.size - 1)
         if hi < lo:
@@ -122,8 +115,8 @@ class Inventory:
         fresh[...] = 0.0
         seg = self.mass[:, side, :, lo : hi + 1]
         swept = seg.sum(axis=-1)
-        swept *= fraction
-        seg *= 1.0 - fraction  # dust below MIN_BUCKET_USD is cleared once a minute (drop_dust)
+        swept *= SWEEP_FRACTION
+        seg *= 1.0 - SWEEP_FRACTION  # dust below MIN_BUCKET_USD is cleared once a minute (drop_dust)
         return swept
 
     def drop_dust(self) -> None:
