@@ -19,6 +19,9 @@ LONG, SHORT = 0, 1
 KERNEL_FLOOR_PCT: float = 0.0008
 KERNEL_MAX_HALF_BUCKETS: int = 60
 SWEEP_FRACTION: float = 0.70  # seed: a wick dims a level, it does not erase it
+# Bars sweep with it too. 0.95 for bars (one sweep for the crossings inside a bar) raised the Coinglass
+# 30-minute file's sweep Spearman (0.794/0.715 -> 0.819/0.744) but not the simulator's hourly stand-in's
+# ranking (hazard capture +0.014 +- 0.010, rank +0.001), and scored lower on the real OKX events: not used.
 MIN_BUCKET_USD: float = 1.0  # below this, swept remainders are dropped
 
 
