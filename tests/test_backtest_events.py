@@ -190,7 +190,7 @@ def test_simulated_stand_in_has_the_real_tests_shape() -> None:
     assert sum(truth["at_risk_mix"].values()) == pytest.approx(1.0) and 0 < truth["at_risk_share"] < 1
 
 
-def test_price_bars_put_the_map_on_the_scored_venues_price(tmp_path: Path) -> None:
+def test_price_bars_put_the_map_on_the_scored_venues_price(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     # the aggregate bars carry another market's price (spot, +2 % here); the venue's own candles fix it
     start = 1_772_000_000_000 // 3_600_000 * 3_600_000
     venue_bars = _write_bars(tmp_path / "venue.csv", start, 40)
@@ -222,6 +222,10 @@ def test_price_bars_put_the_map_on_the_scored_venues_price(tmp_path: Path) -> No
     assert b["inside_traded_range"]["long"]["reported"] == 1.0 and b["inside_traded_range"]["short"]["reported"] == 1.0
     assert b["price_bars"]["bars_without_price"] == 1 and "price_bars" not in a  # hour 2 dropped, not spliced
     assert b["events"] == a["events"]
+    from tnet.cli.backtest import _print_rich
+
+    _print_rich(b)  # the tables a terminal gets say where the price came from
+    assert "candles.csv (1 bar without a candle left out)" in capsys.readouterr().out.replace("\n", "")
     res = CliRunner().invoke(app, [*common[:-1], price_args[0], price_args[1]])
     assert res.exit_code == 2 and "--price-columns" in res.output and "Traceback" not in res.output
     res = CliRunner().invoke(app, ["--bars", str(tmp_path / "spot.csv"), "--columns", BAR_COLS, *price_args])

@@ -208,6 +208,10 @@ def _print_rich(report: dict[str, Any]) -> None:
         _print_scores(console, report["prints"], f"real events ({report['venue']} {report['symbol']}), "
                       "map learning from bars and earlier prints")
         _print_scores(console, report["bars"], "map learning from bars only")
+        if report.get("price_bars"):
+            pb = report["price_bars"]
+            n = pb["bars_without_price"]
+            console.print(f"price from {pb['file']} ({n} bar{'' if n == 1 else 's'} without a candle left out)")
         return
     if report["mode"] == "bars":
         t = Table(title=f"sweep skill (Spearman) over {report['bars']} bars")
