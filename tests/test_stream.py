@@ -83,3 +83,49 @@ def test_zone_changes() -> None:
     assert [(x["change"], x["zone"]["id"]) for x in lines] == [("reinforced", 1), ("created", 3), ("ended", 2)]
     lines = zone_changes("BTC", {1: a}, _view(48_950, []), 49_500)  # price went through 49,000-49,100
     assert [(x["change"], x["zone"]["id"]) for x in lines] == [("swept", 1)]
+
+
+class _Lines:
+    """Collects what the stream writes (the NdjsonOut interface)."""
+
+    def __init__(self) -> None:
+        self.lines: list[dict[str, Any]] = []
+
+    def write(self, objects: Any) -> None:
+        self.lines.extend(objects)
+
+
+async def test_feed_status_lines_say_when_each_venue_comes_up_and_goes_down(
+        start_sim: Any, sim_settings: Any, wait_until: Any) -> None:
+    import asyncio
+
+    from tnet.cli.stream import StreamWriter
+    from tnet.runtime import Runtime
+    from tnet.symbols import resolve_all
+
+    venues = ("binance", "okx")
+    sim = await start_sim()
+    runtime = Runtime(resolve_all(["BTC"]), sim_settings(sim, warm_start=False, exchanges=venues))
+    out = _Lines()
+    writer = StreamWriter(runtime, out, {"feed_status", "levels"}, 10.0)
+
+    def states(venue: str) -> list[str]:
+        return [x["state"] for x in out.lines if x["type"] == "feed_status" and x["venue"] == venue]
+
+    await runtime.start()
+    tasks = [asyncio.create_task(writer.run()), asyncio.create_task(runtime.run())]
+    try:
+        await wait_until(lambda: all("live" in states(v) for v in venues), 30, "a live line per venue")
+        await sim.stop()  # the source goes away mid-stream
+        await wait_until(lambda: all(states(v)[-1] == "down" for v in venues), 30, "a down line per venue")
+    finally:
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await runtime.stop()
+    for venue in venues:
+        seen = states(venue)
+        assert all(a != b for a, b in zip(seen, seen[1:]))  # one line per change, never a repeat
+    down = [x for x in out.lines if x["type"] == "feed_status" and x["state"] == "down"]
+    assert all(x["symbol"] == "" and x["reason"] and x["ts_ms"] == x["recv_ms"] for x in down)
+    assert set(down[0]) == {"type", "venue", "symbol", "ts_ms", "recv_ms", "state", "reason"}

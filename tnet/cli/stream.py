@@ -66,6 +66,25 @@ def zone_changes(symbol: str, before: dict[int, Any] | None, view: Any, prev_pri
     return out
 
 
+def feed_changes(before: dict[str, str], health: dict[str, Any]) -> list[dict[str, Any]]:
+    """`feed_status` lines for each venue whose state differs from `before` (every venue at the first
+    look), with the health report's reason; `before` (venue -> state) is updated in place.
+
+    A connection's state lives in the health report, not in the event flow, so the stream reads it
+    there: a script learns that a feed went down instead of seeing the last levels repeated.
+    """
+    from tnet.events import FeedStatus, event_to_dict
+
+    ts = int(health.get("ts_ms", 0))
+    out: list[dict[str, Any]] = []
+    for venue, entry in health.get("venues", {}).items():
+        state = str(entry.get("state", ""))
+        if before.get(venue) != state:
+            before[venue] = state
+            out.append(event_to_dict(FeedStatus(venue, "", ts, ts, state, str(entry.get("reason") or ""))))
+    return out
+
+
 def levels_line(view: Any) -> dict[str, Any]:
     """The periodic summary of one symbol: price, open interest, profile totals and the level rows."""
     from tnet.cli.snapshot_schema import _num, level_dict
@@ -87,6 +106,7 @@ class StreamWriter:
         self.levels_every_ms = int(levels_every_s * 1000)
         self._zones: dict[str, dict[int, Any]] = {}
         self._prices: dict[str, float] = {}
+        self._feeds: dict[str, str] = {}  # venue -> last state written
         self._due_ms = 0
         self._levels_due_ms = 0
         from tnet.events import event_to_dict
@@ -101,18 +121,21 @@ class StreamWriter:
         self.tick()
 
     def tick(self, force: bool = False) -> None:
-        """Zone changes every runtime second; level summaries every `levels_every_s`."""
+        """Feed state changes and zone changes every runtime second; level summaries every `levels_every_s`."""
         now = self.runtime.now_ms()
         if not force and now < self._due_ms:
             return
         self._due_ms = now + 1000
+        lines: list[dict[str, Any]] = []
+        if "feed_status" in self.types:
+            lines += feed_changes(self._feeds, self.runtime.health())
         want_zones, want_levels = "zone" in self.types, "levels" in self.types
         levels_due = want_levels and (force or now >= self._levels_due_ms)
         if levels_due:
             self._levels_due_ms = now + self.levels_every_ms
         if not (want_zones or levels_due):
+            self.out.write(lines)
             return
-        lines: list[dict[str, Any]] = []
         for symbol in self.runtime.symbols:
             view = self.runtime.view(symbol, heatmap=False)
             if not view.price > 0:
