@@ -81,6 +81,28 @@ def test_snapshot_with_every_venue_refused_fails_fast_with_one_line() -> None:
     assert len(lines) == 1 and "no data for BTC" in lines[0] and "connection refused" in lines[0]
 
 
+async def test_snapshot_whose_venues_all_went_down_mid_run_is_not_a_success(start_sim: Any, wait_until: Any) -> None:
+    import asyncio
+
+    sim = await start_sim()
+    proc = await asyncio.create_subprocess_exec(
+        PY, "-m", "tnet", "snapshot", "BTC", "--source", f"sim@127.0.0.1:{sim.port}", "--seconds", "60", "--json",
+        "--exchanges", "binance,bybit", "--no-book", stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        env={k: v for k, v in os.environ.items() if not k.startswith("TNET_")})
+    try:
+        await wait_until(lambda: {c.venue for c in sim.conns} >= {"binance", "bybit"}, 30, "both venues connected")
+        await asyncio.sleep(2.0)  # prices and open interest arrive
+        await sim.stop()  # the source goes away mid-collection
+        out, err = await asyncio.wait_for(proc.communicate(), 30)
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+    assert proc.returncode == 1  # the data is from before the loss: a script must not take it for current
+    assert json.loads(out)["price"] > 0  # what came is still printed
+    lines = err.decode().strip().splitlines()
+    assert len(lines) == 1 and "every venue went down" in lines[0] and "binance down" in lines[0]
+
+
 def test_replay_of_an_empty_recording_is_an_error(tmp_path: Path) -> None:
     empty = tmp_path / "empty.jsonl"
     empty.write_text("")

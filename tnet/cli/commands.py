@@ -425,6 +425,10 @@ def snapshot(
         for renderable in snapshot_tables(snap):
             console.print(renderable)
     exit_if_replay_damaged(runtime)
+    if not runtime.source.finite and _all_down(health_report):
+        # What came before is printed, but it is not a current snapshot: a script must not take it for one.
+        fail(f"every venue went down during the collection ({_venue_problems(health_report)}): "
+             "the snapshot holds the data from before", NO_DATA_EXIT)
 
 
 # --------------------------------------------------------------------------- TUI
