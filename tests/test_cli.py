@@ -52,6 +52,13 @@ def test_help_does_not_import_heavy_modules() -> None:
         (["health", "--exchanges", "kraken"], "unknown exchange 'kraken'"),
         (["replay", "/no/such/recording.jsonl"], "not a readable file"),
         (["snapshot", "BTC", "--config", "/no/such/config.toml"], "does not exist"),
+        # what Click itself rejects: the same one line, not its usage block
+        (["snapshot", "BTC", "--seconds", "abc"], "Invalid value for '--seconds'"),
+        (["stream", "BTC", "--levels-every", "0"], "Invalid value for '--levels-every'"),
+        (["snapshot"], "Missing argument 'symbol'"),
+        (["snapshot", "BTC", "--bogus"], "No such option: --bogus"),
+        (["replay", "rec.jsonl", "SOL"], "unexpected extra argument"),
+        (["snapshto", "BTC"], "No such command 'snapshto'"),
     ],
 )
 def test_bad_input_is_one_line_and_nonzero(args: list[str], needle: str) -> None:
@@ -59,6 +66,12 @@ def test_bad_input_is_one_line_and_nonzero(args: list[str], needle: str) -> None
     assert res.returncode == 2
     assert needle in res.stderr
     assert "Traceback" not in res.stderr and len(res.stderr.strip().splitlines()) == 1
+    assert res.stderr.startswith("tnet: error: ") and res.stdout == ""
+
+
+def test_tnet_alone_still_prints_the_help() -> None:
+    res = tnet()
+    assert res.returncode == 2 and "Commands:" in res.stdout + res.stderr and "snapshot" in res.stdout + res.stderr
 
 
 def test_health_with_no_route_reports_every_venue_down_quickly(tmp_path: Path) -> None:

@@ -46,7 +46,35 @@ def _register() -> None:
     commands.register(app)
 
 
+def _click_error() -> type[Exception]:
+    """Click's base exception as Typer raises it (Typer's own copy of Click, or the click package)."""
+    return next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
+
+
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point. A usage error (a bad option value, a missing argument, an unknown
+    command) is one line naming the problem and exit status 2, like every other bad input; `tnet`
+    alone still prints the help."""
+    import errno
+    import sys
+
     _register()
-    app()
+    error = _click_error()
+    try:
+        code = app(standalone_mode=False)
+    except error as exc:
+        ctx = getattr(exc, "ctx", None)
+        if type(exc).__name__ == "NoArgsIsHelpError":  # `tnet` (or a group) with nothing after it
+            exc.show()  # type: ignore[attr-defined]
+        else:
+            hint = f" (see '{ctx.command_path} -h')" if ctx is not None else ""
+            typer.echo(f"tnet: error: {exc.format_message()}{hint}", err=True)  # type: ignore[attr-defined]
+        sys.exit(exc.exit_code)  # type: ignore[attr-defined]
+    except typer.Abort:
+        typer.echo("tnet: aborted", err=True)
+        sys.exit(1)
+    except OSError as exc:
+        if exc.errno != errno.EPIPE:
+            raise
+        sys.exit(1)  # the reader of stdout went away (Click's own handling, kept)
+    sys.exit(code if isinstance(code, int) else 0)
