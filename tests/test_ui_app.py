@@ -246,3 +246,17 @@ async def test_minimum_and_mid_sizes_lay_out(size: tuple[int, int]) -> None:
         chart = _text(app, "#chart")
         assert "▶" in chart and "▀" in chart
         assert "TAPE" in _text(app, "#tape")
+
+
+async def test_price_axis_marker_shows_the_header_price_between_heatmap_pulls() -> None:
+    app, runtime = _make()  # 20 Hz refresh; the heatmap history is pulled about once a second
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause(0.1)
+        assert "▶67,000.0" in _text(app, "#chart")
+        for price in (67_000.3, 67_000.6):  # moves far smaller than a cell row
+            runtime._state["BTC"]["path"][-1] = price
+            runtime.now_ms += 50
+            await pilot.pause(0.2)
+            shown = f"{price:,.1f}"
+            assert shown in _text(app, "#header")
+            assert f"▶{shown}" in _text(app, "#chart")  # the chart's marker says the same price, not the last drawn

@@ -26,6 +26,7 @@ from tnet.ui.controls import Controls
 from tnet.ui.freshness import Freshness, freshness
 from tnet.ui.protocol import RuntimeLike
 from tnet.ui.render import panels
+from tnet.ui.render.axes import price_marker
 from tnet.ui.render.chart import ChartSettings, ChartState, chart_lines
 from tnet.ui.render.palette import Palette
 from tnet.ui.render.scale import price_decimals
@@ -275,15 +276,18 @@ class TnetApp(App[None]):
                 lambda w, h: panels.calibration_lines(calibration, w, h, palette), palette.text)
 
     def _chart_key(self, view: SymbolView | None, settings: ChartSettings, palette: Palette, message: str) -> tuple[Any, ...]:
-        """What the chart looks like depends on: the heatmap object, the price's cell row, settings, theme.
+        """What the chart looks like depends on: the heatmap object, the price's cell row and marker text,
+        settings, theme.
 
-        Between heatmap pulls only the price moves; while it stays in the same cell row the
-        chart would come out identical, so the timer skips recomputing it.
+        Between heatmap pulls only the price moves; while it stays in the same cell row and its marker
+        reads the same, the chart would come out identical, so the timer skips recomputing it (a new
+        marker text changes one span of one line: the map's rows are cached Strips).
         """
         if view is None or view.heatmap is None:
             return (None, message, palette.name)
         window = self._chart_state.price_window
-        price_row = math.floor((window[0] - view.price) / (2 * window[1])) if window else view.price
+        price_row = ((math.floor((window[0] - view.price) / (2 * window[1])), price_marker(window[1], view.price))
+                     if window else view.price)
         heatmap_id = self._hm_version if view.heatmap is self._hm else id(view.heatmap)
         return (heatmap_id, price_row, settings.half_range_pct, settings.window_ms, settings.side, settings.layer, palette.name)
 

@@ -41,6 +41,11 @@ def label_step(row_usd: float) -> float:
     return nice_ceil(AXIS_LABEL_EVERY * 2 * row_usd)
 
 
+def price_marker(row_usd: float, price: float) -> str:
+    """The current price as the axis marks it (`▶67,000.3`): to a cell's resolution, at least the header's."""
+    return "▶" + format_price(price, max(price_decimals(2 * row_usd), price_decimals(price / 1e5)))
+
+
 def price_axis(vp: Viewport, price: float, width: int, palette: Palette) -> list[Strip]:
     """One Strip per terminal row: round prices every few rows (in the row that holds them), the current price highlighted."""
     n = vp.rows // 2
@@ -50,7 +55,7 @@ def price_axis(vp: Viewport, price: float, width: int, palette: Palette) -> list
     out: list[Strip] = []
     for y in range(n):
         if y == here:
-            text = "▶" + format_price(price, max(price_decimals(2 * vp.row_usd), price_decimals(price / 1e5)))
+            text = price_marker(vp.row_usd, price)
             out.append(line([(fit(text, width), palette.accent_reverse)], width, palette.text))
             continue
         hi = vp.price_top - 2 * y * vp.row_usd
