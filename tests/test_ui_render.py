@@ -154,6 +154,20 @@ def test_price_path_and_prints_are_drawn(palette: Palette) -> None:
     assert strip_text(strips[1])[1] == heatmap.BIG_PRINT
 
 
+def test_the_minute_in_progress_shows_the_latest_map_and_the_current_price() -> None:
+    # two closed minutes; the viewport ends with the minute in progress, then a minute no data reached
+    long = np.array([[1.0, 2.0, 3.0, 4.0], [10.0, 20.0, 30.0, 40.0]])
+    hm = HeatmapView(t0_ms=0, col_ms=60_000, price_lo=100.0, bucket_usd=1.0, long_usd=long,
+                     short_usd=np.zeros_like(long), price_path=np.array([101.0, 102.0]))
+    vp = heatmap.Viewport(103.5, 1.0, 4, t_end_ms=240_000, col_ms=60_000.0, cols=4)
+    out = heatmap.resample(hm, vp)
+    assert out[:, 2].tolist() == [40.0, 30.0, 20.0, 10.0]  # not a blank column at "now"
+    assert out[:, 3].tolist() == [0.0] * 4  # beyond it nothing is made up
+    assert heatmap.price_path_rows(hm, vp, price=100.2).tolist() == [2, 1, 3, -1]
+    narrow = heatmap.Viewport(103.5, 1.0, 4, t_end_ms=180_000, col_ms=10_000.0, cols=18)  # 15m-like columns
+    assert (heatmap.resample(hm, narrow)[:, 12:] > 0).all()
+
+
 def test_price_window_is_sticky_then_recentres() -> None:
     top, row = heatmap.price_window(67_000.0, 5.0, 80)
     assert row == pytest.approx(2 * 67_000 * 0.05 / 80, rel=0.005)  # the labelled window, not a rounded-up one

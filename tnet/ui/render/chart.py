@@ -101,7 +101,7 @@ def chart_lines(
     state.vmax = heatmap.update_vmax(state.vmax, scale_top)
     state.decades = heatmap.update_decades(state.decades, decades)
     offset = BOOK_OFFSET if layer == "book" else 0
-    codes = heatmap.cell_codes(values, state.vmax, heatmap.price_path_rows(hm, vp), state.decades, offset)
+    codes = heatmap.cell_codes(values, state.vmax, heatmap.price_path_rows(hm, vp, price), state.decades, offset)
     marks = heatmap.print_markers(hm.prints, vp, BIG_USD)
     walls, wall_usd = heatmap.wall_cells(book_values) if layer == "both" and book_values is not None else (set(), 0.0)
     state.last_viewport, state.last_codes = vp, codes

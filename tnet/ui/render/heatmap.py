@@ -122,8 +122,13 @@ def update_vmax(prev: float | None, visible_max: float) -> float:
     return prev
 
 
-def _source_cols(hm: HeatmapView, vp: Viewport) -> tuple[np.ndarray, np.ndarray]:
-    """Per display column, the [start, stop) range of source columns it covers (clipped; may be empty)."""
+def _source_cols(hm: HeatmapView, vp: Viewport) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per display column, the [start, stop) range of source columns it covers (clipped; may be empty),
+    and whether it lies in the minute in progress.
+
+    The minute in progress has no source column until it closes; its display columns show the newest
+    closed one (the latest map), so the right edge at "now" is not a blank strip (a sixth of the 15m view).
+    """
     n_src = hm.long_usd.shape[0]
     c = np.arange(vp.cols, dtype=np.float64)
     if vp.col_ms <= hm.col_ms:  # narrow columns sample the source column under their centre
@@ -132,7 +137,9 @@ def _source_cols(hm: HeatmapView, vp: Viewport) -> tuple[np.ndarray, np.ndarray]
     else:
         start = np.ceil((vp.t_start_ms + c * vp.col_ms - hm.t0_ms) / hm.col_ms).astype(np.int64)
         stop = np.ceil((vp.t_start_ms + (c + 1) * vp.col_ms - hm.t0_ms) / hm.col_ms).astype(np.int64)
-    return np.clip(start, 0, n_src), np.clip(stop, 0, n_src)
+    open_now = (start == n_src) & (stop > start) & (n_src > 0)
+    start = np.where(open_now, n_src - 1, start)
+    return np.clip(start, 0, n_src), np.clip(stop, 0, n_src), open_now
 
 
 def price_resample(grid: np.ndarray, hm: HeatmapView, vp: Viewport) -> np.ndarray:
@@ -165,7 +172,7 @@ def resample(hm: HeatmapView, vp: Viewport, side: str = "both") -> np.ndarray:
         src = np.nan_to_num(hm.bid_usd) + np.nan_to_num(hm.ask_usd)
     else:
         src = hm.long_usd + hm.short_usd
-    start, stop = _source_cols(hm, vp)
+    start, stop, _ = _source_cols(hm, vp)
     out = np.zeros((vp.rows, vp.cols))
     valid = stop > start
     if not valid.any():
@@ -177,12 +184,16 @@ def resample(hm: HeatmapView, vp: Viewport, side: str = "both") -> np.ndarray:
     return out
 
 
-def price_path_rows(hm: HeatmapView, vp: Viewport) -> np.ndarray:
-    """Display row of the price per column (the last known price in the column), -1 where unknown."""
-    start, stop = _source_cols(hm, vp)
+def price_path_rows(hm: HeatmapView, vp: Viewport, price: float = 0.0) -> np.ndarray:
+    """Display row of the price per column (the last known price in the column), -1 where unknown;
+    `price` (the current one, when known) in the minute in progress."""
+    start, stop, open_now = _source_cols(hm, vp)
     path = np.asarray(hm.price_path, dtype=np.float64)
     rows = np.full(vp.cols, -1, dtype=np.int64)
     for c in range(vp.cols):
+        if open_now[c] and price > 0:
+            rows[c] = vp.row_of(price)
+            continue
         seg = path[start[c] : stop[c]]
         seg = seg[np.isfinite(seg)]
         if seg.size:
