@@ -184,8 +184,9 @@ def test_record_with_force_replaces_the_file_once_frames_arrived(tmp_path: Path)
     res = tnet("record", str(out), "BTC", "--source", "sim", "--seconds", "2", "--force")
     assert res.returncode == 0, res.stderr
     assert out.read_bytes()[:2] == b"\x1f\x8b"  # a gzip recording now
-    frames = int(re.search(r"recorded (\d+) frames", res.stderr).group(1))  # type: ignore[union-attr]
-    assert frames > 0
+    said = re.search(r"recorded (\d+) frames \(([\d.]+) MB\)", res.stderr)
+    assert said is not None and int(said.group(1)) > 0
+    assert float(said.group(2)) == pytest.approx(out.stat().st_size / 1e6, abs=0.006)  # the file's size, not the text's
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r.jsonl.gz"]
 
 

@@ -209,7 +209,7 @@ def record(
             writer.commit()
             # After a storage error the file holds what fit: readers stop at the cut-off last line.
             upto = " (up to the storage error)" if writer.error else ""
-            warn(f"recorded {frames} frames ({writer.bytes / 1e6:.2f} MB) to {out}{upto}")
+            warn(f"recorded {frames} frames ({out.stat().st_size / 1e6:.2f} MB) to {out}{upto}")  # on disk (.gz: compressed)
         else:
             writer.discard()
     if frames <= 0:
