@@ -130,6 +130,8 @@ def test_a_cut_recording_is_used_and_said_to_be_cut(command: list[str], btc_reco
     assert res.returncode == 1  # a script must not take part of a file for the whole
     first = json.loads(res.stdout.splitlines()[0])  # what the file did hold is still printed
     assert first.get("price", 1) > 0
+    if command[0] == "replay":
+        assert "incomplete" in first["truncated"]
     lines = res.stderr.strip().splitlines()
     assert len(lines) == 1 and "cut.jsonl" in lines[0] and "incomplete" in lines[0]
 
@@ -224,7 +226,9 @@ def test_sim_and_replay_settings_keep_no_state_unless_asked(tmp_path: Path) -> N
 # ----------------------------------------------------------------- tidy output
 def test_replay_prints_tables_on_a_terminal_and_json_when_piped(btc_recording: Path) -> None:
     piped = tnet("replay", str(btc_recording))
-    assert json.loads(piped.stdout)["schema"] == "tnet.replay/1"
+    summary = json.loads(piped.stdout)
+    assert summary["schema"] == "tnet.replay/1"
+    assert summary["truncated"] is None and summary["bad_lines"] == []  # a whole file: `select(.truncated)` finds nothing
     shown = tnet_on_terminal("replay", str(btc_recording))
     assert "replay of" in shown and "Zones" in shown
     assert '"schema"' not in shown and len(shown.splitlines()) < 150

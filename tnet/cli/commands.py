@@ -293,7 +293,7 @@ def replay(
             "file": str(file),
             "lines": report.lines,
             "bad_lines": report.bad_lines,
-            "truncated": report.truncated,
+            "truncated": report.truncated or None,  # why the file ends early; null when it was whole
             "events": runtime.events_total,
             "elapsed_s": round(elapsed, 3),
             "stats": runtime.stats(),
