@@ -122,11 +122,15 @@ def test_price_axis_highlights_current_price_once(palette: Palette) -> None:
     assert all(seg.style == palette.accent_reverse for seg in lines[2] if seg.text.strip())
 
 
-def test_resample_identity_and_merge() -> None:
-    # buckets centred at 100, 101, 102, 103 (edges 99.5 .. 103.5); two columns
+def _two_minutes() -> HeatmapView:
+    """Buckets centred at 100, 101, 102, 103 (edges 99.5 .. 103.5); two closed one-minute columns."""
     long = np.array([[1.0, 2.0, 3.0, 4.0], [10.0, 20.0, 30.0, 40.0]])
-    hm = HeatmapView(t0_ms=0, col_ms=60_000, price_lo=100.0, bucket_usd=1.0, long_usd=long,
-                     short_usd=np.zeros_like(long), price_path=np.array([101.0, 102.0]))
+    return HeatmapView(t0_ms=0, col_ms=60_000, price_lo=100.0, bucket_usd=1.0, long_usd=long,
+                       short_usd=np.zeros_like(long), price_path=np.array([101.0, 102.0]))
+
+
+def test_resample_identity_and_merge() -> None:
+    hm = _two_minutes()
     vp = heatmap.Viewport(103.5, 1.0, 4, t_end_ms=120_000, col_ms=60_000.0, cols=2)
     out = heatmap.resample(hm, vp)
     assert out[:, 0].tolist() == [4.0, 3.0, 2.0, 1.0]  # row 0 = highest price
@@ -155,10 +159,8 @@ def test_price_path_and_prints_are_drawn(palette: Palette) -> None:
 
 
 def test_the_minute_in_progress_shows_the_latest_map_and_the_current_price() -> None:
-    # two closed minutes; the viewport ends with the minute in progress, then a minute no data reached
-    long = np.array([[1.0, 2.0, 3.0, 4.0], [10.0, 20.0, 30.0, 40.0]])
-    hm = HeatmapView(t0_ms=0, col_ms=60_000, price_lo=100.0, bucket_usd=1.0, long_usd=long,
-                     short_usd=np.zeros_like(long), price_path=np.array([101.0, 102.0]))
+    # the viewport ends with the minute in progress, then a minute no data reached
+    hm = _two_minutes()
     vp = heatmap.Viewport(103.5, 1.0, 4, t_end_ms=240_000, col_ms=60_000.0, cols=4)
     out = heatmap.resample(hm, vp)
     assert out[:, 2].tolist() == [40.0, 30.0, 20.0, 10.0]  # not a blank column at "now"
