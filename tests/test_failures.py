@@ -151,6 +151,8 @@ def test_replay_events_that_cannot_be_written_never_exit_zero(recording: Recordi
     err = proc.stderr.read()
     assert proc.wait(30) != 0, err
     assert "Traceback" not in err
+    lines = err.strip().splitlines()  # said in words, not as "event hook failed: BrokenPipeError: [Errno 32]"
+    assert len(lines) == 1 and "output closed" in lines[0] and "Errno" not in lines[0], err
 
 
 def test_state_save_that_fails_is_one_warning_and_counted(tmp_path: Path, recording: Recording,

@@ -117,7 +117,12 @@ class Runtime:
         from tnet.storage.recording import StorageError
 
         storage = isinstance(exc, StorageError)
-        message = f"storage error: {exc}" if storage else f"{where} failed: {type(exc).__name__}: {exc}"
+        if storage:
+            message = f"storage error: {exc}"
+        elif isinstance(exc, BrokenPipeError):  # `replay --events | head`: what was written is not the whole
+            message = "output closed: the reader went away before the end (what it got is incomplete)"
+        else:
+            message = f"{where} failed: {type(exc).__name__}: {exc}"
         self.failure = RunFailed(message, storage=storage)
         self._failed.set()
         log.debug("%s", message, exc_info=exc)  # the traceback only for debugging; users get one line
