@@ -167,6 +167,14 @@ def test_record_refuses_to_overwrite_without_force(btc_recording: Path, tmp_path
     assert btc_recording.read_bytes() == before
 
 
+def test_record_into_a_directory_says_so_with_or_without_force(tmp_path: Path) -> None:
+    for extra in ([], ["--force"]):
+        res = tnet("record", str(tmp_path), "BTC", "--source", DEAD_SIM, "--seconds", "1", *extra)
+        assert res.returncode == 2 and res.stdout == ""
+        lines = res.stderr.strip().splitlines()
+        assert len(lines) == 1 and "it is a directory" in lines[0], (extra, lines)  # not "add --force"
+
+
 def test_record_that_gets_nothing_fails_and_keeps_the_old_file(btc_recording: Path, tmp_path: Path) -> None:
     important = tmp_path / "important.jsonl"
     important.write_bytes(btc_recording.read_bytes())

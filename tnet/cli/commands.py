@@ -165,9 +165,9 @@ def record(
         "record", symbols, source=source, exchanges=exchanges, state_dir=state_dir, config=config,
         book=False,  # depth frames are not recorded: they would dwarf every other stream
     )
+    check_writable(out, "recording")  # first: a directory is not a file --force could replace
     if out.exists() and not force:
         fail(f"{str(out)!r} exists; add --force to replace it (or choose another name)")
-    check_writable(out, "recording")
     from tnet.storage.recording import RecordingWriter
 
     try:
