@@ -92,6 +92,17 @@ def test_sweep_consumes_seventy_percent() -> None:
     assert inv.mass[0, LONG, 0, b] == pytest.approx(9.0)  # a second wick dims it again
 
 
+def test_the_engine_clock_is_its_newest_event_not_its_last_tick() -> None:
+    from tnet.events import Liquidation
+
+    eng = _started_engine()  # a mark price at 1.0 s
+    eng.on_event(MarkPrice("binance", "BTC", 2_000, 2_000, 100_000.0))  # runs the tick for [1 s, 2 s)
+    eng.on_event(Liquidation("binance", "BTC", 2_700, 2_700, "long", 99_990.0, 0.01, 999.9, fire=99_990.0))
+    assert eng.clock_ms == 2_700  # a view taken at the clock has no print from its future
+    view = eng.view(eng.clock_ms, heatmap=False)
+    assert view.ts_ms >= max(e["ts_ms"] for e in view.tape.events)
+
+
 def _started_engine(price: float = 100_000.0) -> SymbolEngine:
     eng = SymbolEngine("BTC", ("binance",))
     eng.on_event(MarkPrice("binance", "BTC", 1_000, 1_000, price))

@@ -99,6 +99,8 @@ class SymbolEngine:
         ts = ev.ts_ms
         if self._next_tick_ms is not None and ts >= self._next_tick_ms:
             self._run_ticks(ts)
+        elif ts > self._now_ms:
+            self._now_ms = ts  # the clock is the newest event, not only the last tick: a print is never ahead of it
         self.events_seen += 1
         cls = ev.__class__
         if cls is MarkPrice or cls is Trades:
