@@ -84,6 +84,8 @@ def backtest(
         _fail("choose exactly one of --sim or --bars CSV")
     if price_bars is not None and events is None:
         _fail("--price-bars goes with --events (the candles of the venue whose liquidations are scored)")
+    if price_bars is not None and not price_columns:
+        _fail("--price-bars needs --price-columns (e.g. ts=open_time_ms,open=o,high=h,low=l,close=c,venue=venue,symbol=coin)")
     if events is not None:
         report = _events(events, event_columns, bars, columns, symbol, usd_scale, side_means, venue, since, until,
                          price_bars, price_columns)
@@ -136,9 +138,7 @@ def _events(path: Path, event_columns: str | None, bars: Path | None, columns: s
         since_ms = parse_ts(since) if since else None
         until_ms = parse_ts(until) if until else None
         unpriced = None
-        if price_bars is not None:
-            if not price_columns:
-                _fail("--price-bars needs --price-columns (e.g. ts=open_time_ms,open=o,high=h,low=l,close=c,venue=venue,symbol=coin)")
+        if price_bars is not None:  # --price-columns was checked with the other options, before any file is read
             prices = load_bars(price_bars, parse_price_columns(price_columns or ""), symbol=sym,
                                keep_venue=venue.lower() if venue else None)
             rows, unpriced = with_prices(rows, prices)

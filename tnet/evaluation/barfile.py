@@ -16,7 +16,7 @@ from tnet.events import Bar
 REQUIRED = ("ts", "open", "high", "low", "close", "oi_usd")
 REALISED = ("liq_long_usd", "liq_short_usd")  # required for sweep skill; optional beside events
 OPTIONAL = ("volume", "buy_volume", "venue", "symbol")  # venue / symbol keep one market of a file holding several
-PRICE_REQUIRED = ("ts", "open", "high", "low", "close")  # --price-bars: the scored venue's own candles
+PRICE_REQUIRED = tuple(f for f in REQUIRED if f != "oi_usd")  # --price-bars: the scored venue's own candles
 
 
 class BarFileError(ValueError):
