@@ -226,6 +226,9 @@ def test_price_bars_put_the_map_on_the_scored_venues_price(tmp_path: Path, capsy
 
     _print_rich(b)  # the tables a terminal gets say where the price came from
     assert "candles.csv (1 bar without a candle left out)" in capsys.readouterr().out.replace("\n", "")
+    res = CliRunner().invoke(app, [*common, price_args[0], price_args[1], "--price-columns",
+                                   "ts=open_time_ms,open=o,high=h,low=l,close=c"])  # two venues' rows, no venue column
+    assert res.exit_code == 2 and "(rows of several markets?" in res.output
     res = CliRunner().invoke(app, [*common[:-1], price_args[0], price_args[1]])
     assert res.exit_code == 2 and "--price-columns" in res.output and "Traceback" not in res.output
     res = CliRunner().invoke(app, ["--bars", str(tmp_path / "spot.csv"), "--columns", BAR_COLS, *price_args])

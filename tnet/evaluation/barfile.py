@@ -166,9 +166,11 @@ def load_bars(path: Path, columns: dict[str, str], symbol: str = "BTC", venue: s
         raise BarFileError(f"{path}: only {len(out)} bars{of}; need at least 10")
     out.sort(key=lambda r: r.bar.ts_ms)
     steps = sorted(b.bar.ts_ms - a.bar.ts_ms for a, b in zip(out, out[1:]))
+    if steps[0] == 0:  # even one: two rows for the same time would be two markets interleaved
+        dup = next(a.bar.ts_ms for a, b in zip(out, out[1:]) if a.bar.ts_ms == b.bar.ts_ms)
+        raise BarFileError(f"{path}: two rows for {dup} (rows of several markets? map their venue= / symbol= "
+                           "columns and choose one with --venue / --symbol)")
     interval = steps[len(steps) // 2]
-    if interval <= 0:
-        raise BarFileError(f"{path}: duplicate timestamps")
     for r in out:
         r.bar.interval_ms = interval
     return out
