@@ -103,6 +103,25 @@ async def test_snapshot_whose_venues_all_went_down_mid_run_is_not_a_success(star
     assert len(lines) == 1 and "every venue went down" in lines[0] and "binance down" in lines[0]
 
 
+def closed_port() -> int:
+    """A loopback port nothing listens on: bound, read, closed."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_collect_into_an_unreachable_redis_fails_at_once_with_one_line(tmp_path: Path) -> None:
+    url = f"redis://127.0.0.1:{closed_port()}/0"
+    # --seconds 600: waiting it out instead of failing would hit the subprocess timeout
+    res = tnet("collect", "BTC", "--source", "sim", "--redis", url, "--seconds", "600", "--state-dir", str(tmp_path),
+               timeout=60)
+    assert res.returncode == 2 and res.stdout == ""
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and url in lines[0] and "unreachable" in lines[0] and "refused" in lines[0], res.stderr
+
+
 def test_replay_of_an_empty_recording_is_an_error(tmp_path: Path) -> None:
     empty = tmp_path / "empty.jsonl"
     empty.write_text("")

@@ -69,6 +69,13 @@ def denial(exc: BaseException, url: str) -> str | None:
 
 
 def reason(exc: BaseException) -> str:
-    """A short reason for a transient failure (the URL is never part of it)."""
+    """A short reason for a transient failure (the URL is never part of it): `unreachable: connection refused`."""
     text = str(exc).split("\n")[0] or type(exc).__name__
-    return f"unreachable: {text}" if "onnect" in type(exc).__name__ or "Timeout" in type(exc).__name__ else text
+    if "onnect" not in type(exc).__name__ and "Timeout" not in type(exc).__name__:
+        return text
+    cause = exc.__cause__ or exc.__context__
+    if isinstance(cause, OSError):  # refused, DNS, timeout...: said as the venues' health says it
+        from tnet.connectors.supervisor import classify_error
+
+        return f"unreachable: {classify_error(cause)}"
+    return f"unreachable: {text}"

@@ -15,6 +15,7 @@ from tnet.broker.client import BrokerDenied, connect, denial, reason
 from tnet.broker.codec import columns_to_bytes, dumps, view_to_dict
 from tnet.config import redact_url
 from tnet.events import Event, event_to_dict
+from tnet.sources.base import SourceFailed
 
 log = logging.getLogger(__name__)
 
@@ -163,7 +164,12 @@ class Publisher:
 
     # ----------------------------------------------------------------- lifecycle
     async def preflight(self) -> None:
-        """Connect once and check the credentials and permissions; raises BrokerDenied with one line."""
+        """Connect once (bounded by the client's connect timeout) and check the credentials and permissions.
+
+        Raises BrokerDenied when Redis refuses us, SourceFailed when it cannot be reached: a collector
+        that starts into nothing would collect for hours and publish none of it. Once running, it buffers
+        through outages instead (a Redis restart loses nothing).
+        """
         redis = connect(self.url)
         try:
             await self._seed(redis)
@@ -172,8 +178,7 @@ class Publisher:
             why = denial(exc, self.url)
             if why:
                 raise BrokerDenied(why) from None
-            # unreachable now: the publisher buffers and keeps trying
-            self.reason = reason(exc)
+            raise SourceFailed(f"redis at {redact_url(self.url)}: {reason(exc)}") from None
         finally:
             await redis.aclose()
 

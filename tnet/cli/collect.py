@@ -52,7 +52,7 @@ def collect(
 
         runtime = Runtime(infos, settings)
         publisher = Publisher(runtime, url, settings.redis_maxlen)
-        await publisher.preflight()  # wrong password / ACL denial: one line, exit 2, before any feed opens
+        await publisher.preflight()  # unreachable, wrong password, ACL denial: one line, exit 2, before any feed opens
         runtime.event_hooks.append(publisher.on_events)
         warn(f"collecting {' '.join(runtime.symbols)} from {runtime.source} into {redact_url(url)}")
         try:
