@@ -81,6 +81,19 @@ def test_snapshot_with_every_venue_refused_fails_fast_with_one_line() -> None:
     assert len(lines) == 1 and "no data for BTC" in lines[0] and "connection refused" in lines[0]
 
 
+def test_snapshot_before_any_feed_delivered_is_not_a_success() -> None:
+    # --seconds 0: the warm start's history gives a price and a map, but no feed has delivered yet
+    res = tnet("snapshot", "BTC", "--source", "sim", "--seconds", "0", "--json", "--no-book")
+    assert res.returncode == 1  # a script must not take the history for a current snapshot
+    snap = json.loads(res.stdout)  # what the history gave is printed
+    assert snap["price"] > 0 and snap["warm"]
+    assert all(v["state"] == "connecting" for v in snap["health"]["venues"].values())
+    # no liquidation feed listened: the tape's totals are unknown, not "nothing liquidated"
+    assert snap["tape"]["events"] == [] and snap["tape"]["long_usd"] is None and snap["tape"]["short_usd"] is None
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and "no live data for BTC" in lines[0] and "binance connecting" in lines[0], res.stderr
+
+
 async def test_snapshot_whose_venues_all_went_down_mid_run_is_not_a_success(start_sim: Any, wait_until: Any) -> None:
     import asyncio
 

@@ -394,7 +394,7 @@ def snapshot(
             await runtime.stop()
 
     view, health_report, runtime = run_async(main)
-    from tnet.cli.snapshot_schema import snapshot_dict, snapshot_tables
+    from tnet.cli.snapshot_schema import heard_from, snapshot_dict, snapshot_tables
 
     snap = snapshot_dict(view, health_report, heatmap=heatmap)
     if snap["price"] is None:
@@ -425,8 +425,13 @@ def snapshot(
         for renderable in snapshot_tables(snap):
             console.print(renderable)
     exit_if_replay_damaged(runtime)
-    if not runtime.source.finite and _all_down(health_report):
-        # What came before is printed, but it is not a current snapshot: a script must not take it for one.
+    if runtime.source.finite:
+        return
+    # What came is printed, but it is not a current snapshot: a script must not take it for one.
+    if not heard_from(health_report):
+        fail(f"no live data for {infos[0].short} yet from {settings.source} ({_venue_problems(health_report)}): "
+             "the snapshot holds only the warm start's history", NO_DATA_EXIT)
+    if _all_down(health_report):
         fail(f"every venue went down during the collection ({_venue_problems(health_report)}): "
              "the snapshot holds the data from before", NO_DATA_EXIT)
 

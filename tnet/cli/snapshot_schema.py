@@ -69,8 +69,15 @@ def _book_columns(matrix: Any) -> list[list[float] | None] | None:
     return [None if np.isnan(col).all() else [round(float(v), 2) for v in col] for col in matrix]
 
 
+def heard_from(health: dict[str, Any]) -> bool:
+    """True when some venue was live during the run (a `tnet health` report's `live_share`): a feed listened."""
+    return any(v.get("live_share") for v in (health.get("venues") or {}).values())
+
+
 def snapshot_dict(view: Any, health: dict[str, Any], heatmap: bool = False) -> dict[str, Any]:
     """The documented snapshot object for one symbol."""
+    # An empty tape is "nothing liquidated" only if a feed was listening; before that it is unknown.
+    tape_known = bool(view.tape.events) or heard_from(health)
     out: dict[str, Any] = {
         "schema": SCHEMA,
         "symbol": view.symbol,
@@ -86,8 +93,8 @@ def snapshot_dict(view: Any, health: dict[str, Any], heatmap: bool = False) -> d
                 {"price": _num(c.price), "usd": _num(c.usd), "count": c.count, "share": _num(c.share)}
                 for c in view.tape.clusters
             ],
-            "long_usd": _num(view.tape.long_usd),
-            "short_usd": _num(view.tape.short_usd),
+            "long_usd": _num(view.tape.long_usd) if tape_known else None,
+            "short_usd": _num(view.tape.short_usd) if tape_known else None,
             "window_s": view.tape.window_s,
         },
         "calibration": {
