@@ -143,3 +143,34 @@ def test_zone_by_hazard_ranks_by_the_chance_of_being_reached() -> None:
     [alert] = eng.evaluate(T, {"BTC": view(50_000, [big_unlikely, small_likely])}, {})
     assert alert.key == "BTC:zone:long:49800:49900" and alert.data["value_usd"] == 150e3
     assert "holding $400k (hazard $150k)" in alert.message
+
+
+def usd_fields(obj: Any, path: str = "") -> dict[str, Any]:
+    """Every value whose key is `usd` or ends in `_usd`, anywhere in `obj`, by its path."""
+    out: dict[str, Any] = {}
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            if k == "usd" or k.endswith("_usd"):
+                out[f"{path}.{k}"] = v
+            out.update(usd_fields(v, f"{path}.{k}"))
+    return out
+
+
+def test_alert_json_gives_usd_to_the_cent_like_the_snapshot() -> None:
+    from dataclasses import replace
+
+    eng = engine("zone:within_pct=1,min_usd=1M", "zone:name=hz,within_pct=1,min_usd=100k,by=hazard",
+                 "burst:min_usd=100k,window=60s,side=long", "cluster:min_usd=100k,window=300s",
+                 "oi:change_pct=5,window=60s")
+    z = replace(zone(1, "long", 49_900, 49_950, 1_234_567.8912345), hazard_usd=345_678.123456)
+    at(eng, 0, {"BTC": view(50_000, oi={"binance": 100_000_000.3333})})
+    eng.observe([liq(1, "long", 60_000.123456), liq(2, "long", 60_000.123456), liq(3, "long", 60_000.004)])
+    alerts = eng.evaluate(T + 3000, {"BTC": view(50_000, [z], oi={"binance": 110_000_000.6666})}, {})
+    got = {a.kind + ("-" + a.rule if a.rule == "hz" else ""): usd_fields(a.to_dict()["data"]) for a in alerts}
+    assert got == {
+        "zone": {".zone.usd": 1_234_567.89, ".zone.hazard_usd": 345_678.12, ".value_usd": 1_234_567.89},
+        "zone-hz": {".zone.usd": 1_234_567.89, ".zone.hazard_usd": 345_678.12, ".value_usd": 345_678.12},
+        "burst": {".usd": 180_000.25, ".largest_usd": 60_000.12},
+        "cluster": {".usd": 180_000.25},
+        "oi": {".from_usd": 100_000_000.33, ".to_usd": 110_000_000.67},
+    }

@@ -11,6 +11,7 @@ from tnet.alerts.rules import Rule
 from tnet.engine.tape import tape_clusters
 from tnet.engine.views import SymbolView, Zone
 from tnet.events import Event, Liquidation
+from tnet.jsonnum import cents
 
 SCHEMA = "tnet.alert/1"
 MAX_PRINTS = 200_000  # per symbol: bounded memory even under a burst
@@ -179,9 +180,9 @@ class AlertEngine:
                        f"{price_text(z.price_high)} holding {usd_text(z.usd)}{hazard_text}"
                        f" is {gap_pct:.2f}% {where} price")
             data = {"price": price, "zone": {"id": z.id, "side": z.side, "price_low": z.price_low,
-                                             "price_high": z.price_high, "usd": z.usd,
-                                             "hazard_usd": getattr(z, "hazard_usd", None), "state": z.state},
-                    "by": rule.by, "value_usd": value, "gap_pct": round(gap_pct, 4), "gap_buckets": round(gap_buckets, 2)}
+                                             "price_high": z.price_high, "usd": cents(z.usd),
+                                             "hazard_usd": cents(z.hazard_usd), "state": z.state},
+                    "by": rule.by, "value_usd": cents(value), "gap_pct": round(gap_pct, 4), "gap_buckets": round(gap_buckets, 2)}
             # Zones end and re-form around the same prices: one overlapping an alerted zone is that zone.
             key = next((k for k in known if _overlaps(k, z)), f"{z.side}:{z.price_low:.10g}:{z.price_high:.10g}")
             out.append((f"zone:{key}", message, data))
@@ -203,8 +204,8 @@ class AlertEngine:
             venues = "all venues" if rule.venue == "all" else rule.venue
             message = (f"{symbol}: {usd_text(usd)} of {side}s liquidated in {rule.window_s:g}s "
                        f"({len(prints)} prints, {venues})")
-            data = {"side": side, "venue": rule.venue, "usd": usd, "count": len(prints), "window_s": rule.window_s,
-                    "largest_usd": max(ev.usd for ev in prints),
+            data = {"side": side, "venue": rule.venue, "usd": cents(usd), "count": len(prints), "window_s": rule.window_s,
+                    "largest_usd": cents(max(ev.usd for ev in prints)),
                     "price_low": min(ev.price for ev in prints), "price_high": max(ev.price for ev in prints)}
             out.append((f"burst:{side}:{rule.venue}", message, data))
         return out
@@ -223,7 +224,7 @@ class AlertEngine:
             what = {"long": "long ", "short": "short "}.get(rule.side, "")
             message = (f"{symbol}: {what}liquidation cluster at {price_text(c.price)}: {usd_text(c.usd)} in "
                        f"{c.count} prints ({c.share:.0%} of the last {rule.window_s:g}s)")
-            data = {"price": c.price, "usd": c.usd, "count": c.count, "share": round(c.share, 4),
+            data = {"price": c.price, "usd": cents(c.usd), "count": c.count, "share": round(c.share, 4),
                     "window_s": rule.window_s, "side": rule.side}
             out.append((f"cluster:{anchor:.10g}", message, data))
         return out
@@ -255,7 +256,7 @@ class AlertEngine:
         venues = "all venues" if rule.venue == "all" else rule.venue
         message = (f"{symbol}: open interest {word} {abs(change):.2f}% in {(t_now - t) / 1000:.0f}s "
                    f"({usd_text(a)} → {usd_text(b)}, {venues})")
-        data = {"change_pct": round(change, 4), "from_usd": a, "to_usd": b, "over_s": (t_now - t) / 1000,
+        data = {"change_pct": round(change, 4), "from_usd": cents(a), "to_usd": cents(b), "over_s": (t_now - t) / 1000,
                 "window_s": rule.window_s, "venue": rule.venue}
         return [(f"oi:{word}:{rule.venue}", message, data)]
 

@@ -2,33 +2,21 @@
 
 from __future__ import annotations
 
-import math
 from datetime import datetime, timezone
 from typing import Any
 
 import numpy as np
 
+from tnet.jsonnum import cents, num
 from tnet.ui.render.scale import format_age
 
 SCHEMA = "tnet.snapshot/1"
 
 
-def _num(x: float) -> float | None:
-    """JSON has no NaN/inf: unknown numbers become null."""
-    x = float(x)
-    return None if math.isnan(x) or math.isinf(x) else x
-
-
-def _cents(x: float) -> float | None:
-    """USD to the cent: a far level's hazard (1e-59 USD) is 0.0, not float noise a reader must decode."""
-    v = _num(x)
-    return None if v is None else round(v, 2)
-
-
 def level_dict(lv: Any) -> dict[str, Any]:
     """One row of the level profile: `{price, long_usd, short_usd, long_hazard_usd, short_hazard_usd}`."""
-    return {"price": _num(lv.price), "long_usd": _cents(lv.long_usd), "short_usd": _cents(lv.short_usd),
-            "long_hazard_usd": _cents(lv.long_hazard_usd), "short_hazard_usd": _cents(lv.short_hazard_usd)}
+    return {"price": num(lv.price), "long_usd": cents(lv.long_usd), "short_usd": cents(lv.short_usd),
+            "long_hazard_usd": cents(lv.long_hazard_usd), "short_hazard_usd": cents(lv.short_hazard_usd)}
 
 
 def zone_dict(z: Any) -> dict[str, Any]:
@@ -36,14 +24,14 @@ def zone_dict(z: Any) -> dict[str, Any]:
     return {
         "id": z.id,
         "side": z.side,
-        "price_low": _num(z.price_low),
-        "price_high": _num(z.price_high),
-        "usd": _cents(z.usd),
-        "hazard_usd": _cents(z.hazard_usd),
+        "price_low": num(z.price_low),
+        "price_high": num(z.price_high),
+        "usd": cents(z.usd),
+        "hazard_usd": cents(z.hazard_usd),
         "state": z.state,
         "created_ms": z.created_ms,
         "touches": z.touches,
-        "distance_pct": _num(z.distance_pct),
+        "distance_pct": num(z.distance_pct),
     }
 
 
@@ -55,9 +43,9 @@ def book_dict(book: Any) -> dict[str, Any] | None:
     return {
         "ts_ms": book.ts_ms,
         "venues": list(book.venues),
-        "bid_usd": _num(book.bid_usd),
-        "ask_usd": _num(book.ask_usd),
-        "levels": [{"price": _num(lv.price), "bid_usd": _num(lv.bid_usd), "ask_usd": _num(lv.ask_usd)}
+        "bid_usd": num(book.bid_usd),
+        "ask_usd": num(book.ask_usd),
+        "levels": [{"price": num(lv.price), "bid_usd": num(lv.bid_usd), "ask_usd": num(lv.ask_usd)}
                    for lv in book.levels],
     }
 
@@ -82,28 +70,28 @@ def snapshot_dict(view: Any, health: dict[str, Any], heatmap: bool = False) -> d
         "schema": SCHEMA,
         "symbol": view.symbol,
         "ts_ms": view.ts_ms,
-        "price": _num(view.price) if view.price > 0 else None,  # 0.0 means no mark price yet
-        "bucket_usd": _num(view.bucket_usd),
+        "price": num(view.price) if view.price > 0 else None,  # 0.0 means no mark price yet
+        "bucket_usd": num(view.bucket_usd),
         "warm": view.warm,
         "levels": [level_dict(lv) for lv in view.levels],
         "zones": [zone_dict(z) for z in view.zones],
         "tape": {
             "events": view.tape.events,
             "clusters": [
-                {"price": _num(c.price), "usd": _num(c.usd), "count": c.count, "share": _num(c.share)}
+                {"price": num(c.price), "usd": num(c.usd), "count": c.count, "share": num(c.share)}
                 for c in view.tape.clusters
             ],
-            "long_usd": _num(view.tape.long_usd) if tape_known else None,
-            "short_usd": _num(view.tape.short_usd) if tape_known else None,
+            "long_usd": num(view.tape.long_usd) if tape_known else None,
+            "short_usd": num(view.tape.short_usd) if tape_known else None,
             "window_s": view.tape.window_s,
         },
         "calibration": {
-            venue: {"tiers": list(c.tiers), "weights": [_num(w) for w in c.weights], "events": c.events,
-                    "at_risk": _num(view.at_risk[venue]) if venue in view.at_risk else None}
+            venue: {"tiers": list(c.tiers), "weights": [num(w) for w in c.weights], "events": c.events,
+                    "at_risk": num(view.at_risk[venue]) if venue in view.at_risk else None}
             for venue, c in view.calibration.items()
         },
         "health": health,
-        "oi": {k: _num(v) for k, v in view.oi.items()},
+        "oi": {k: num(v) for k, v in view.oi.items()},
         "book": book_dict(view.book),
     }
     if heatmap and view.heatmap is not None:
@@ -111,13 +99,13 @@ def snapshot_dict(view: Any, health: dict[str, Any], heatmap: bool = False) -> d
         out["heatmap"] = {
             "t0_ms": hm.t0_ms,
             "col_ms": hm.col_ms,
-            "price_lo": _num(hm.price_lo),
-            "bucket_usd": _num(hm.bucket_usd),
+            "price_lo": num(hm.price_lo),
+            "bucket_usd": num(hm.bucket_usd),
             "rows": int(hm.long_usd.shape[1]) if hm.long_usd.ndim == 2 else 0,
             "cols": int(hm.long_usd.shape[0]) if hm.long_usd.ndim == 2 else 0,
             "long_usd": [[round(float(v), 2) for v in col] for col in hm.long_usd],
             "short_usd": [[round(float(v), 2) for v in col] for col in hm.short_usd],
-            "price_path": [_num(p) for p in hm.price_path],
+            "price_path": [num(p) for p in hm.price_path],
             "bid_usd": _book_columns(hm.bid_usd),
             "ask_usd": _book_columns(hm.ask_usd),
         }

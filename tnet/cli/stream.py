@@ -87,13 +87,14 @@ def feed_changes(before: dict[str, str], health: dict[str, Any]) -> list[dict[st
 
 def levels_line(view: Any) -> dict[str, Any]:
     """The periodic summary of one symbol: price, open interest, profile totals and the level rows."""
-    from tnet.cli.snapshot_schema import _num, level_dict
+    from tnet.cli.snapshot_schema import level_dict
+    from tnet.jsonnum import num
 
     return {
-        "type": "levels", "symbol": view.symbol, "ts_ms": view.ts_ms, "price": _num(view.price),
-        "bucket_usd": _num(view.bucket_usd), "oi_usd": _num(view.oi.get("total_usd", 0.0)),
-        "long_usd": _num(sum(lv.long_usd for lv in view.levels)),
-        "short_usd": _num(sum(lv.short_usd for lv in view.levels)),
+        "type": "levels", "symbol": view.symbol, "ts_ms": view.ts_ms, "price": num(view.price),
+        "bucket_usd": num(view.bucket_usd), "oi_usd": num(view.oi.get("total_usd", 0.0)),
+        "long_usd": num(sum(lv.long_usd for lv in view.levels)),
+        "short_usd": num(sum(lv.short_usd for lv in view.levels)),
         "zones": len(view.zones), "levels": [level_dict(lv) for lv in view.levels],
     }
 
