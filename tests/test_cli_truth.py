@@ -187,8 +187,47 @@ def test_json_has_no_float_noise(btc_recording: Path) -> None:
     noisy = [f for f in floats(json.loads(res.stdout)) if float(f"{f:.12g}") != f]
     assert noisy == []
     snap = json.loads(res.stdout)["snapshots"]["BTC"]
-    usd = [v for row in snap["levels"] + snap["zones"] for k, v in row.items() if k.endswith("usd")]
-    assert usd and all(round(v, 2) == v for v in usd)  # to the cent: no 1e-59 USD hazards far from price
+    del snap["tape"]["events"]  # the normalized events as the venue gave them (the `replay --events` lines)
+    usd = usd_values(snap)
+    # to the cent: no 1e-59 USD hazards far from price, no 2512.72282744 on the tape
+    assert {"levels.long_usd", "zones.usd", "tape.short_usd", "oi.total_usd"} <= {k for k, _ in usd}
+    assert [(k, v) for k, v in usd if v is not None and round(v, 2) != v] == []
+
+
+def test_every_usd_amount_in_a_snapshot_is_to_the_cent() -> None:
+    from tnet.cli.snapshot_schema import snapshot_dict
+    from tnet.engine.engine import SymbolEngine
+    from tnet.events import BookDepth, Liquidation, MarkPrice, OpenInterest
+
+    eng = SymbolEngine("BTC", venues=("binance", "okx"), bucket_usd=10.0)
+    t = 1_790_000_000_000
+    eng.on_event(MarkPrice("okx", "BTC", t, t, 1000.0))
+    eng.on_event(OpenInterest("okx", "BTC", t, t, 1234.5678901, 1_234_567.8901234))
+    eng.on_event(BookDepth("okx", "BTC", t, t, [(999.0, 2.0000123)], [(1001.0, 0.5000077)]))
+    for i in range(3):  # three prints in one 0.1 % bin: a tape cluster
+        eng.on_event(Liquidation("okx", "BTC", t + i, t + i, "long", 1000.0, 1.000123457, 1000.123456789, fire=1000.0))
+    snap = snapshot_dict(eng.view(t + 10), {"venues": {"okx": {"live_share": 1.0}}})
+    del snap["tape"]["events"]  # the normalized events as the venue gave them (the `replay --events` lines)
+    usd = dict(usd_values(snap))
+    assert usd["oi.okx"] == 1_234_567.89 and usd["tape.long_usd"] == 3000.37
+    assert usd["tape.clusters.usd"] == 3000.37 and usd["book.bid_usd"] == 1998.01 and usd["book.ask_usd"] == 500.51
+    assert [(k, v) for k, v in usd_values(snap) if v is not None and round(v, 2) != v] == []
+
+
+def usd_values(obj: Any, path: str = "") -> list[tuple[str, Any]]:
+    """(path, value) of every USD amount in `obj`: keys `usd`, `*_usd` and the `oi` table (not `bucket_usd`, a width)."""
+    out: list[tuple[str, Any]] = []
+    if isinstance(obj, list):
+        for v in obj:
+            out += usd_values(v, path)
+    elif isinstance(obj, dict):
+        for k, v in obj.items():
+            where = f"{path}.{k}" if path else k
+            if isinstance(v, (dict, list)):
+                out += usd_values(v, where)
+            elif (k == "usd" or k.endswith("_usd") or path == "oi") and k != "bucket_usd":
+                out.append((where, v))
+    return out
 
 
 # ----------------------------------------------------------------- no lost files

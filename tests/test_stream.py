@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -129,3 +130,15 @@ async def test_feed_status_lines_say_when_each_venue_comes_up_and_goes_down(
     down = [x for x in out.lines if x["type"] == "feed_status" and x["state"] == "down"]
     assert all(x["symbol"] == "" and x["reason"] and x["ts_ms"] == x["recv_ms"] for x in down)
     assert set(down[0]) == {"type", "venue", "symbol", "ts_ms", "recv_ms", "state", "reason"}
+
+
+def test_level_summary_gives_usd_to_the_cent_and_unknown_open_interest_as_null() -> None:
+    from tnet.cli.stream import levels_line
+    from tnet.engine.views import Level
+
+    rows = [Level(49_990.0, 1_000.004, 0.0, 1e-59, 0.0), Level(50_010.0, 0.0, 2_000.333333, 0.0, 0.5)]
+    view = SymbolView("BTC", T0, 50_000.0, 20.0, rows, [], _view(0, []).tape, {}, {"total_usd": 11_968_478_335.3456})
+    line = levels_line(view)
+    assert (line["oi_usd"], line["long_usd"], line["short_usd"]) == (11_968_478_335.35, 1_000.0, 2_000.33)
+    assert line["levels"][0]["long_hazard_usd"] == 0.0
+    assert levels_line(replace(view, oi={}))["oi_usd"] is None  # no venue heard from: unknown, not 0

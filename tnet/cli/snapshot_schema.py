@@ -43,9 +43,9 @@ def book_dict(book: Any) -> dict[str, Any] | None:
     return {
         "ts_ms": book.ts_ms,
         "venues": list(book.venues),
-        "bid_usd": num(book.bid_usd),
-        "ask_usd": num(book.ask_usd),
-        "levels": [{"price": num(lv.price), "bid_usd": num(lv.bid_usd), "ask_usd": num(lv.ask_usd)}
+        "bid_usd": cents(book.bid_usd),
+        "ask_usd": cents(book.ask_usd),
+        "levels": [{"price": num(lv.price), "bid_usd": cents(lv.bid_usd), "ask_usd": cents(lv.ask_usd)}
                    for lv in book.levels],
     }
 
@@ -54,7 +54,7 @@ def _book_columns(matrix: Any) -> list[list[float] | None] | None:
     """A book matrix as JSON: one list per column, null for a column without a book sample."""
     if matrix is None:
         return None
-    return [None if np.isnan(col).all() else [round(float(v), 2) for v in col] for col in matrix]
+    return [None if np.isnan(col).all() else [cents(v) for v in col] for col in matrix]
 
 
 def heard_from(health: dict[str, Any]) -> bool:
@@ -78,11 +78,11 @@ def snapshot_dict(view: Any, health: dict[str, Any], heatmap: bool = False) -> d
         "tape": {
             "events": view.tape.events,
             "clusters": [
-                {"price": num(c.price), "usd": num(c.usd), "count": c.count, "share": num(c.share)}
+                {"price": num(c.price), "usd": cents(c.usd), "count": c.count, "share": num(c.share)}
                 for c in view.tape.clusters
             ],
-            "long_usd": num(view.tape.long_usd) if tape_known else None,
-            "short_usd": num(view.tape.short_usd) if tape_known else None,
+            "long_usd": cents(view.tape.long_usd) if tape_known else None,
+            "short_usd": cents(view.tape.short_usd) if tape_known else None,
             "window_s": view.tape.window_s,
         },
         "calibration": {
@@ -91,7 +91,7 @@ def snapshot_dict(view: Any, health: dict[str, Any], heatmap: bool = False) -> d
             for venue, c in view.calibration.items()
         },
         "health": health,
-        "oi": {k: num(v) for k, v in view.oi.items()},
+        "oi": {k: cents(v) for k, v in view.oi.items()},
         "book": book_dict(view.book),
     }
     if heatmap and view.heatmap is not None:
@@ -103,8 +103,8 @@ def snapshot_dict(view: Any, health: dict[str, Any], heatmap: bool = False) -> d
             "bucket_usd": num(hm.bucket_usd),
             "rows": int(hm.long_usd.shape[1]) if hm.long_usd.ndim == 2 else 0,
             "cols": int(hm.long_usd.shape[0]) if hm.long_usd.ndim == 2 else 0,
-            "long_usd": [[round(float(v), 2) for v in col] for col in hm.long_usd],
-            "short_usd": [[round(float(v), 2) for v in col] for col in hm.short_usd],
+            "long_usd": [[cents(v) for v in col] for col in hm.long_usd],
+            "short_usd": [[cents(v) for v in col] for col in hm.short_usd],
             "price_path": [num(p) for p in hm.price_path],
             "bid_usd": _book_columns(hm.bid_usd),
             "ask_usd": _book_columns(hm.ask_usd),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Any
 
 import typer
@@ -88,13 +89,13 @@ def feed_changes(before: dict[str, str], health: dict[str, Any]) -> list[dict[st
 def levels_line(view: Any) -> dict[str, Any]:
     """The periodic summary of one symbol: price, open interest, profile totals and the level rows."""
     from tnet.cli.snapshot_schema import level_dict
-    from tnet.jsonnum import num
+    from tnet.jsonnum import cents, num
 
     return {
         "type": "levels", "symbol": view.symbol, "ts_ms": view.ts_ms, "price": num(view.price),
-        "bucket_usd": num(view.bucket_usd), "oi_usd": num(view.oi.get("total_usd", 0.0)),
-        "long_usd": num(sum(lv.long_usd for lv in view.levels)),
-        "short_usd": num(sum(lv.short_usd for lv in view.levels)),
+        "bucket_usd": num(view.bucket_usd), "oi_usd": cents(view.oi.get("total_usd", math.nan)),
+        "long_usd": cents(sum(lv.long_usd for lv in view.levels)),
+        "short_usd": cents(sum(lv.short_usd for lv in view.levels)),
         "zones": len(view.zones), "levels": [level_dict(lv) for lv in view.levels],
     }
 
