@@ -135,6 +135,17 @@ def test_collect_into_an_unreachable_redis_fails_at_once_with_one_line(tmp_path:
     assert len(lines) == 1 and url in lines[0] and "unreachable" in lines[0] and "refused" in lines[0], res.stderr
 
 
+@pytest.mark.parametrize("command", [["stream", "BTC", "--source", DEAD_SIM],
+                                     ["alert", "BTC", "--rule", "burst:min_usd=1M,window=60s", "--source", DEAD_SIM],
+                                     ["alert", "BTC", "--rule", "burst:min_usd=1M,window=60s", "--source", "redis://127.0.0.1:{port}/0"]])
+def test_stream_and_alert_that_heard_no_feed_are_not_a_success(command: list[str]) -> None:
+    # nothing came in the whole run: a script must not take that for a quiet market
+    res = tnet(*(arg.format(port=closed_port()) for arg in command), "--seconds", "3")
+    assert res.returncode == 1
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and "no live data" in lines[0] and "connection refused" in lines[0], res.stderr
+
+
 def test_replay_of_an_empty_recording_is_an_error(tmp_path: Path) -> None:
     empty = tmp_path / "empty.jsonl"
     empty.write_text("")

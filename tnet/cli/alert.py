@@ -13,6 +13,7 @@ from tnet.cli.common import (
     SourceOpt,
     StateDirOpt,
     dumps,
+    exit_if_nothing_heard,
     exit_if_replay_damaged,
     fail,
     run_async,
@@ -89,6 +90,8 @@ def alert(
         finally:
             for sink in sinks:
                 await sink.close(SINK_GRACE_S)
-        return runtime
+        return runtime, out.closed.is_set()
 
-    exit_if_replay_damaged(run_async(main))
+    runtime, reader_gone = run_async(main)
+    exit_if_replay_damaged(runtime)
+    exit_if_nothing_heard(runtime, reader_gone)

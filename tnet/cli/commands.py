@@ -11,6 +11,7 @@ import typer
 
 from tnet.cli.common import (
     FAILED_EXIT,
+    NO_DATA_EXIT,
     BookOpt,
     ConfigOpt,
     ExchangesOpt,
@@ -23,13 +24,13 @@ from tnet.cli.common import (
     fail,
     run_async,
     settings_and_symbols,
+    venue_problems,
     warn,
 )
 
 SymbolsArg = Annotated[list[str] | None, typer.Argument(help="Short symbols: BTC ETH SOL ...", show_default=False)]
 
 
-NO_DATA_EXIT = 1  # a snapshot or replay that saw no data for a symbol (bad input is 2)
 JsonOpt = Annotated[bool | None, typer.Option("--json/--no-json", envvar="TNET_JSON", help="JSON output (default when stdout is not a terminal).")]
 
 
@@ -41,15 +42,6 @@ def _want_json(json_out: bool | None) -> bool:
 def _all_down(report: dict[str, Any]) -> bool:
     venues = report.get("venues") or {}
     return bool(venues) and all(v.get("state") == "down" for v in venues.values())
-
-
-def _venue_problems(report: dict[str, Any]) -> str:
-    """'binance down (DNS failure); bybit connecting' — why there is no data, in one line."""
-    parts = []
-    for name, v in (report.get("venues") or {}).items():
-        why = f" ({v['reason']})" if v.get("reason") else ""
-        parts.append(f"{name} {v.get('state', '?')}{why}")
-    return "; ".join(parts)
 
 
 def _live_settings(command: str, symbols: list[str] | None, allow: tuple[str, ...] = (), **options: Any) -> tuple[Any, list[Any]]:
@@ -214,7 +206,7 @@ def record(
             writer.discard()
     if frames <= 0:
         kept = " (the existing file is unchanged)" if out.exists() else ""
-        fail(f"recorded nothing{kept}: {_venue_problems(report) or 'no frames arrived'}", NO_DATA_EXIT)
+        fail(f"recorded nothing{kept}: {venue_problems(report) or 'no frames arrived'}", NO_DATA_EXIT)
 
 
 # --------------------------------------------------------------------------- replay
@@ -403,7 +395,7 @@ def snapshot(
             assert src.path is not None
             where = f"in {str(src.path)!r}{_holds(_recording_symbols(src.path))}"
         else:
-            where = f"from {src}: {_venue_problems(health_report)}"
+            where = f"from {src}: {venue_problems(health_report)}"
         fail(f"no data for {infos[0].short} {where}", NO_DATA_EXIT)
     if svg is not None:
         from tnet.cli.heatmap_svg import write_heatmap_svg
@@ -429,10 +421,10 @@ def snapshot(
         return
     # What came is printed, but it is not a current snapshot: a script must not take it for one.
     if not heard_from(health_report):
-        fail(f"no live data for {infos[0].short} yet from {settings.source} ({_venue_problems(health_report)}): "
+        fail(f"no live data for {infos[0].short} yet from {settings.source} ({venue_problems(health_report)}): "
              "the snapshot holds only the warm start's history", NO_DATA_EXIT)
     if _all_down(health_report):
-        fail(f"every venue went down during the collection ({_venue_problems(health_report)}): "
+        fail(f"every venue went down during the collection ({venue_problems(health_report)}): "
              "the snapshot holds the data from before", NO_DATA_EXIT)
 
 

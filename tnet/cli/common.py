@@ -43,6 +43,10 @@ ConfigOpt = Annotated[
 ]
 
 
+NO_DATA_EXIT = 1  # no data for what was asked: a snapshot, replay or record, a stream or alert run (bad input is 2)
+FAILED_EXIT = 3  # the run stopped early: storage error, a background task or an output failed
+
+
 def fail(message: str, code: int = 2) -> NoReturn:
     """Print one line naming the problem and exit non-zero (never a traceback)."""
     typer.echo(f"tnet: error: {message}", err=True)
@@ -52,6 +56,31 @@ def fail(message: str, code: int = 2) -> NoReturn:
 def warn(message: str) -> None:
     """One line on stderr that does not stop the command."""
     typer.echo(f"tnet: {message}", err=True)
+
+
+def venue_problems(report: dict[str, Any]) -> str:
+    """'binance down (DNS failure); bybit connecting' — why there is no data, in one line."""
+    parts = []
+    for name, v in (report.get("venues") or {}).items():
+        why = f" ({v['reason']})" if v.get("reason") else ""
+        parts.append(f"{name} {v.get('state', '?')}{why}")
+    return "; ".join(parts)
+
+
+def exit_if_nothing_heard(runtime: Any, reader_gone: bool = False) -> None:
+    """After a run on feeds: if no venue was ever live, say why in one line, exit 1.
+
+    `stream` and `alert` print nothing wrong when nothing comes; the exit status keeps a script from
+    taking a run that heard nothing (venues refused, Redis unreachable) for a quiet market. A run
+    whose reader went away (`| head`) ended as asked: nothing to tell.
+    """
+    if runtime.source.finite or reader_gone:
+        return
+    from tnet.cli.snapshot_schema import heard_from
+
+    report = runtime.health()
+    if not heard_from(report):
+        fail(f"no live data from {runtime.source} during the run ({venue_problems(report)})", NO_DATA_EXIT)
 
 
 def exit_if_replay_damaged(runtime: Any) -> None:
@@ -140,7 +169,6 @@ def settings_and_symbols(symbols: list[str], **options: Any) -> tuple[Any, list[
     return settings, infos
 
 
-FAILED_EXIT = 3  # the run stopped early: storage error, a background task or an output failed
 
 
 def run_async(main: Callable[[], Awaitable[T]]) -> T:

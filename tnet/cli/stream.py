@@ -12,6 +12,7 @@ from tnet.cli.common import (
     ExchangesOpt,
     SourceOpt,
     StateDirOpt,
+    exit_if_nothing_heard,
     exit_if_replay_damaged,
     fail,
     run_async,
@@ -187,6 +188,8 @@ def stream(
         runtime = Runtime(infos, settings)
         writer = StreamWriter(runtime, out, wanted, levels_every)
         await run_runtime(runtime, out, seconds, tasks=[writer.run], finish=lambda: writer.tick(force=True))
-        return runtime
+        return runtime, out.closed.is_set()
 
-    exit_if_replay_damaged(run_async(main))
+    runtime, reader_gone = run_async(main)
+    exit_if_replay_damaged(runtime)
+    exit_if_nothing_heard(runtime, reader_gone)
