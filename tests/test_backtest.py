@@ -130,3 +130,33 @@ def test_model_beats_the_move_baseline_on_the_tuning_file() -> None:
     for side in ("long", "short"):
         s = report["sweep_spearman"][side]
         assert s["model"] > s["baseline"], (side, s)
+
+
+class _TwoPositions:
+    """A simulator's truth reduced to two isolated OKX positions (what `_ladder_profile` reads)."""
+
+    def truth_positions(self, symbol: str, at_risk_only: bool = False) -> dict[str, np.ndarray]:
+        from tnet.sim.market import VENUE_INDEX
+
+        assert at_risk_only
+        return {"entry": np.array([100_000.0, 100_000.0]), "leverage": np.array([100, 10], dtype=np.int16),
+                "is_long": np.array([True, False]), "venue": np.full(2, VENUE_INDEX["okx"], dtype=np.int8),
+                "qty": np.array([0.5, 0.1])}
+
+    def current_price(self, symbol: str) -> float:
+        return 100_000.0
+
+
+def test_oracle_ladder_puts_each_true_position_at_its_tiers_ladder_price() -> None:
+    from types import SimpleNamespace
+
+    from tnet.engine.grid import PriceGrid
+    from tnet.evaluation.sim import _ladder_profile
+
+    ref = SimpleNamespace(grid=PriceGrid(100_000.0, bucket_usd=10.0))
+    out = _ladder_profile(_TwoPositions(), "BTC", ref)  # type: ignore[arg-type]
+    # OKX's first bracket keeps 0.4 %: a 100x long liquidates at 100,000 x 0.99 / 0.996 = 99,397.6
+    # (bucket 99,400) and a 10x short at 100,000 x 1.1 / 1.004 = 109,561.8 (bucket 109,560)
+    assert out[0].sum() == pytest.approx(50_000.0) and out[1].sum() == pytest.approx(10_000.0)
+    assert ref.grid.origin + int(np.argmax(out[0])) == 9_940
+    assert ref.grid.origin + int(np.argmax(out[1])) == 10_956

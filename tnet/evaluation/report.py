@@ -114,8 +114,8 @@ def simulator(seeds: list[int], hours: float, mix_name: str) -> str:
 
     mixes = {"default": None, "aggressive": DEFAULT_SHIFT_MIX, "low": DEFAULT_TEST_MIX}
     mix = mixes[mix_name]
-    out = ["| mix | seed | window | side | events | hazard | model | frozen | true mix | oracle | oracle hazard | distance_side | uniform |",
-           "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    out = ["| mix | seed | window | side | events | hazard | model | frozen | true mix | oracle ladder | oracle | oracle hazard | distance_side | uniform |",
+           "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     cal = ["| mix | seed | venue | tested tiers | TVD tested (prior → learned) | at-risk learned | true at-risk share |",
            "|---|---|---|---|---|---|---|"]
     for seed in seeds:
@@ -126,7 +126,7 @@ def simulator(seeds: list[int], hours: float, mix_name: str) -> str:
                 c = sc["capture_at_10pct"]
                 out.append(f"| {mix_name} | {seed} | {window} | {side} | {sc['events']} | " + " | ".join(
                     f"{c[k]['value']:.3f}" if c.get(k, {}).get("value") is not None else "–"
-                    for k in ("hazard", "model", "frozen", "true_mix", "oracle", "oracle_hazard", "distance_side", "uniform")) + " |")
+                    for k in ("hazard", "model", "frozen", "true_mix", "oracle_ladder", "oracle", "oracle_hazard", "distance_side", "uniform")) + " |")
         for venue, e in rep["calibration"].items():
             cal.append(f"| {mix_name} | {seed} | {venue} | {e.get('tested_tiers')} | {e.get('tvd_tested_prior')} → {e.get('tvd_tested')} | "
                        f"{e.get('at_risk_learned')} | {e.get('truth_at_risk_share')} |")

@@ -144,6 +144,7 @@ def run_sim(seed: int = 0, hours: float = 36.0, leverage_mix: dict | None = None
             grid = engine.grid
             maps = engine_maps(engine, HORIZON_MS, {"frozen": static, "frozen_hazard": static, "true_mix": true_mix})
             maps["oracle"] = _truth_profile(market, symbol, engine)
+            maps["oracle_ladder"] = _ladder_profile(market, symbol, engine)
             maps["oracle_hazard"] = side_hazard(maps["oracle"], grid.prices(), price, engine.calibrator.vol_1m, HORIZON_MS)
             maps["recent_prints"] = recent.profile(t, grid.prices(), price)
             maps["entry_profile"] = entries.profile(t, grid.prices())
@@ -255,9 +256,33 @@ def _tested(cal: Any, truth: np.ndarray, reached_share: float = 0.05) -> dict[st
 def _truth_profile(market: Any, symbol: str, ref: SymbolEngine) -> np.ndarray:
     """The oracle: every position that can liquidate, at the price where it really would, per side on
     `ref`'s grid window, (2, B) USD (the ceiling no map built from public data can pass)."""
-    assert ref.grid is not None
     liq, usd, is_long = market.truth_inventory(symbol)
-    idx = np.floor(liq / ref.grid.bucket_usd + 0.5).astype(np.int64) - ref.grid.origin
+    return _binned(ref, liq, usd, is_long)
+
+
+def _ladder_profile(market: Any, symbol: str, ref: SymbolEngine) -> np.ndarray:
+    """Diagnostic between the model and the oracle: the true isolated positions (entry, side, tier and
+    USD all known) placed at entry x the model's ladder factor for their tier, (2, B) on `ref`'s grid.
+
+    What it loses against the oracle is the ladder's one bracket per tier (the simulator sizes each
+    trader, and a larger position's bracket liquidates closer to entry); what the model loses against
+    it is not knowing which entries are still open, isolated, and at which tier.
+    """
+    from tnet.engine.ladder import liquidation_factors
+    from tnet.sim.market import ALL_VENUES
+
+    pos = market.truth_positions(symbol, at_risk_only=True)
+    factors = np.stack([np.stack(liquidation_factors(v)) for v in ALL_VENUES])  # (V, 2, T)
+    tier = np.clip(np.searchsorted(TIERS, pos["leverage"].astype(np.float64)), 0, len(TIERS) - 1)
+    is_long = pos["is_long"].astype(bool)
+    level = pos["entry"] * factors[pos["venue"].astype(np.int64), np.where(is_long, 0, 1), tier]
+    return _binned(ref, level, pos["qty"] * market.current_price(symbol), is_long)
+
+
+def _binned(ref: SymbolEngine, price: np.ndarray, usd: np.ndarray, is_long: np.ndarray) -> np.ndarray:
+    """USD at `price` per side, (2, B) on `ref`'s grid window (positions outside it are left out)."""
+    assert ref.grid is not None
+    idx = np.floor(price / ref.grid.bucket_usd + 0.5).astype(np.int64) - ref.grid.origin
     ok = (idx >= 0) & (idx < ref.grid.size)
     out = np.zeros((2, ref.grid.size))
     for side, sel in ((0, ok & is_long), (1, ok & ~is_long)):
