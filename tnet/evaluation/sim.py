@@ -297,7 +297,8 @@ def _truth_mixes(market: Any, symbol: str) -> dict[str, np.ndarray]:
 
 
 LEGACY_RANKINGS = {"model": "model", "hazard": "hazard", "uniform": "uniform", "distance": "distance",
-                   "static": "frozen", "true_mix": "true_mix", "oracle": "oracle", "oracle_hazard": "oracle_hazard"}
+                   "static": "frozen", "true_mix": "true_mix", "oracle_ladder": "oracle_ladder", "oracle": "oracle",
+                   "oracle_hazard": "oracle_hazard"}
 
 
 def _legacy_capture(scored: list[OriginScore]) -> dict[str, float | None]:
