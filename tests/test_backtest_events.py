@@ -156,6 +156,23 @@ def test_events_cli_one_line_errors(tmp_path: Path) -> None:
     assert res.exit_code == 2 and "cannot read" in res.output and "Traceback" not in res.output
 
 
+def test_events_of_another_market_or_outside_the_bars_are_an_error_not_empty_scores(tmp_path: Path) -> None:
+    start = 1_772_000_000_000 // 3_600_000 * 3_600_000
+    bars = _write_bars(tmp_path / "bars.csv", start, 40)  # BTC near 70,000
+    common = ["--event-columns", EVENT_COLS, "--usd-scale", "0.01", "--bars", str(tmp_path / "bars.csv"),
+              "--columns", BAR_COLS, "--json"]
+    # ETH-priced prints against BTC bars: nothing lands in any window; before, every figure was null and exit 0
+    _write_events(tmp_path / "eth.csv", [(ts + 60_000, "sell", 1e6, 2_100.0) for ts, _, _ in bars[26:30]])
+    res = CliRunner().invoke(app, ["--events", str(tmp_path / "eth.csv"), *common])
+    assert res.exit_code == 2 and "different markets" in res.output and "median 2,100" in res.output
+    assert "Traceback" not in res.output and "{" not in res.output
+    # prints a day after the bars end: no hour of the bars covers them
+    late = start + 60 * 3_600_000
+    _write_events(tmp_path / "late.csv", [(late, "sell", 1e6, 70_000.0), (late + 5_000, "buy", 1e6, 70_100.0)])
+    res = CliRunner().invoke(app, ["--events", str(tmp_path / "late.csv"), *common])
+    assert res.exit_code == 2 and "cover none of the events' hours" in res.output
+
+
 @pytest.mark.skipif(not (OKX.exists() and REGIME_1H.exists()), reason="shared real data absent")
 def test_real_okx_events_are_read_as_documented() -> None:
     since, until = "2026-03-04T23:31:00Z", "2026-03-05T11:07:00Z"  # both sides complete (data README)
@@ -190,7 +207,8 @@ def test_simulated_stand_in_has_the_real_tests_shape() -> None:
     assert sum(truth["at_risk_mix"].values()) == pytest.approx(1.0) and 0 < truth["at_risk_share"] < 1
 
 
-def test_price_bars_put_the_map_on_the_scored_venues_price(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_price_bars_put_the_map_on_the_scored_venues_price(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     # the aggregate bars carry another market's price (spot, +2 % here); the venue's own candles fix it
     start = 1_772_000_000_000 // 3_600_000 * 3_600_000
     venue_bars = _write_bars(tmp_path / "venue.csv", start, 40)
@@ -224,8 +242,10 @@ def test_price_bars_put_the_map_on_the_scored_venues_price(tmp_path: Path, capsy
     assert b["events"] == a["events"]
     from tnet.cli.backtest import _print_rich
 
+    # wide enough that the temporary path (its length varies from run to run) does not wrap the line
+    monkeypatch.setenv("COLUMNS", "400")
     _print_rich(b)  # the tables a terminal gets say where the price came from
-    assert "candles.csv (1 bar without a candle left out)" in capsys.readouterr().out.replace("\n", "")
+    assert "candles.csv (1 bar without a candle left out)" in capsys.readouterr().out
     res = CliRunner().invoke(app, [*common, price_args[0], price_args[1], "--price-columns",
                                    "ts=open_time_ms,open=o,high=h,low=l,close=c"])  # two venues' rows, no venue column
     assert res.exit_code == 2 and "(rows of several markets?" in res.output

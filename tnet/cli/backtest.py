@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -14,6 +15,13 @@ from tnet.venues import NAMES as VENUES
 def _fail(message: str) -> None:
     typer.echo(f"tnet: error: {message}", err=True)
     raise typer.Exit(2)
+
+
+def _span(first_ms: int, last_ms: int) -> str:
+    """'2026-03-04T23:00Z → 2026-03-05T11:00Z' for an error message."""
+    def iso(ms: int) -> str:
+        return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).strftime("%Y-%m-%dT%H:%MZ")
+    return f"{iso(first_ms)} → {iso(last_ms)}"
 
 
 def parse_mix(text: str) -> dict[str, dict[int, float]]:
@@ -122,7 +130,7 @@ def _events(path: Path, event_columns: str | None, bars: Path | None, columns: s
             price_bars: Path | None = None, price_columns: str | None = None) -> dict[str, Any]:
     from tnet.evaluation.barfile import BarFileError, load_bars, parse_columns, parse_price_columns, parse_ts, with_prices
     from tnet.evaluation.eventfile import load_events, parse_event_columns
-    from tnet.evaluation.events import run_events
+    from tnet.evaluation.events import MAX_MARKET_GAP, market_gap, run_events
 
     if not event_columns:
         _fail("--events needs --event-columns (e.g. ts=timestamp_ms,side=side,price=price,usd=size_usd,venue=venue,symbol=coin)")
@@ -148,8 +156,16 @@ def _events(path: Path, event_columns: str | None, bars: Path | None, columns: s
     # every bar before the events teaches the map, as a collector that had been running would have
     # learned from them (the at-risk level and tier mix learn over days); none after the last origin
     rows = [r for r in rows if r.bar.ts_ms <= hi + 3_600_000]
-    if not any(lo <= e.ts_ms < hi for e in evs):
+    inside = [e for e in evs if lo <= e.ts_ms < hi]
+    if not inside:
         _fail("no events inside --since/--until")
+    gap = market_gap(inside, rows)
+    if gap is None:
+        bars_span = _span(rows[0].bar.ts_ms, rows[-1].bar.ts_ms) if rows else "none"
+        _fail(f"the bars ({bars_span}) cover none of the events' hours ({_span(inside[0].ts_ms, inside[-1].ts_ms)})")
+    elif gap[2] > MAX_MARKET_GAP:
+        _fail(f"the events' prices (median {gap[0]:,.6g}) are {gap[2]:.0%} from the bars' closes at the same hours "
+              f"(median {gap[1]:,.6g}): the events and the bars are different markets (--symbol picks the events' coin)")
     try:
         report = run_events(evs, rows, symbol=sym, since_ms=lo, until_ms=hi)
     except ValueError as exc:

@@ -17,6 +17,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+import numpy as np
+
 from tnet.engine.engine import SymbolEngine
 from tnet.engine.ladder import TIERS
 from tnet.evaluation.barfile import RealBar
@@ -35,6 +37,9 @@ from tnet.evaluation.scoring import (
 from tnet.events import Liquidation
 
 WARMUP_BARS = 24  # origins start once a day of bars has built the map
+# Events further than this (median) from their hour's bar close belong to another market than the bars
+# (ETH prints against BTC bars); a venue's basis or a bankruptcy price is well under 1 %.
+MAX_MARKET_GAP = 0.10
 
 
 def run_events(events: Sequence[RealEvent], bars: Sequence[RealBar], symbol: str = "BTC",
@@ -98,6 +103,18 @@ def run_events(events: Sequence[RealEvent], bars: Sequence[RealBar], symbol: str
         report[name]["calibration"] = {"tiers": [int(t) for t in TIERS], "weights": [round(float(x), 4) for x in cal.weights],
                                        "at_risk": round(float(cal.at_risk), 5), "prints": cal.events}
     return report
+
+
+def market_gap(events: Iterable[RealEvent], bars: Sequence[RealBar]) -> tuple[float, float, float] | None:
+    """(median event price, median close of their hours' bars, median relative gap) over the events a
+    bar covers; None when no bar covers any event."""
+    by_ts = {rb.bar.ts_ms: rb.bar for rb in bars}
+    interval = bars[0].bar.interval_ms if bars else 0
+    pairs = [(e.price, b.close) for e in events if interval and (b := by_ts.get(e.ts_ms // interval * interval)) is not None]
+    if not pairs:
+        return None
+    ev, bar = np.array(pairs).T
+    return float(np.median(ev)), float(np.median(bar)), float(np.median(np.abs(ev / bar - 1.0)))
 
 
 def _as_venue(b: Any, venue: str) -> Any:
