@@ -178,3 +178,50 @@ def test_long_silence_does_not_replay_every_minute() -> None:
 
 def test_window_recentre_share_is_sane() -> None:
     assert 0 < grid_mod.RECENTRE_SHARE < 0.5
+
+
+def test_a_venue_without_history_is_seeded_like_the_venues_with_it() -> None:
+    inv = Inventory(PriceGrid(100_000.0, bucket_usd=10.0), ("binance", "hyperliquid"))
+    inv.place(0, LONG, 3e6, 100_000.0)  # Binance's history: every entry at 100,000
+    inv.place(0, SHORT, 1e6, 100_000.0)
+    assert inv.seed_like(1, [0], 8e6, 100_000.0)
+    tier10 = 3  # TIERS index of 10x
+    # Binance's 10x long fires at 100,000 x 0.9 / 0.996 = 90,361.4 (MMR 0.4 %); Hyperliquid keeps 1.25 %:
+    # 0.9 / 0.9875 -> 91,139.2. The copy sits at Hyperliquid's own level, not Binance's.
+    peak = inv.grid.origin + int(np.argmax(inv.mass[1, LONG, tier10]))
+    assert abs(peak * 10.0 - 91_139.2) <= 10.0
+    # short 10x: 1.1 / 1.004 -> 109,561.8 on Binance, 1.1 / 1.0125 -> 108,642.0 on Hyperliquid
+    peak = inv.grid.origin + int(np.argmax(inv.mass[1, SHORT, tier10]))
+    assert abs(peak * 10.0 - 108_642.0) <= 10.0
+    # the seed holds the venue's open interest on every tier, split long/short as the donor's (3:1)
+    assert inv.mass[1].sum(axis=(0, 2)) == pytest.approx(np.full(inv.mass.shape[2], 8e6))
+    assert inv.mass[1, LONG].sum() / inv.mass[1, SHORT].sum() == pytest.approx(3.0)
+    # no donor inventory: nothing is placed (the engine falls back to a spread around price)
+    empty = Inventory(PriceGrid(100_000.0, bucket_usd=10.0), ("binance", "hyperliquid"))
+    assert not empty.seed_like(1, [0], 8e6, 100_000.0) and empty.mass[1].sum() == 0
+
+
+def test_engine_seeds_a_late_venue_from_an_hour_of_the_others_history_else_around_price() -> None:
+    def run(minutes_before: int) -> tuple[np.ndarray, PriceGrid]:
+        eng = SymbolEngine("BTC", ("binance", "hyperliquid"))
+        eng.on_event(MarkPrice("binance", "BTC", 1_000, 1_000, 100_000.0))
+        inv = eng.inventory
+        assert inv is not None
+        t = 1_000
+        for k in range(minutes_before + 1):  # Binance's open interest every minute, flat
+            eng.on_event(OpenInterest("binance", "BTC", t, t, 100.0, 10_000_000.0))
+            t += 60_000
+            eng.on_event(MarkPrice("binance", "BTC", t, t, 100_000.0))
+        inv.mass[0, LONG, 3] = 0.0  # make Binance's 10x longs one level only (an exotic shape to copy)
+        inv.mass[0, LONG, 3, eng.grid.local(90_361.4)] = 5e6  # type: ignore[union-attr]
+        eng.on_event(OpenInterest("hyperliquid", "BTC", t, t, 20.0, 2_000_000.0))
+        eng.on_event(MarkPrice("binance", "BTC", t + 60_000, t + 60_000, 100_000.0))
+        assert eng.grid is not None
+        return inv.mass[1, LONG, 3], eng.grid
+
+    own_level = 100_000.0 * 0.9 / 0.9875  # Hyperliquid's 10x long level for entries at 100,000 (MMR 1.25 %)
+    copied, g = run(70)  # Binance has more than an hour of history: Hyperliquid's entries are copied from it
+    assert abs((g.origin + int(np.argmax(copied))) * g.bucket_usd - own_level) <= g.bucket_usd
+    assert copied.max() > 0.9 * copied.sum()
+    spread, _ = run(10)  # ten minutes are not history: the honest wide prior around the price
+    assert spread.sum() > 0 and spread.max() < 0.05 * spread.sum()

@@ -28,6 +28,7 @@ OI_CLOSE_CAP_PER_MIN: float = 0.25  # seed: never close more than 25 % of invent
 TURNOVER_PER_MIN: float = 1.0 / 360.0
 BUY_SHARE_CLAMP: tuple[float, float] = (0.2, 0.8)  # both sides always get mass
 COLD_START_SPREAD_PCT: float = 0.02  # first OI without history: entries spread ±2 % around price
+DONOR_HISTORY_MIN: float = 60.0  # ... unless a venue has an hour of flows: then its entries are copied
 TAPE_WINDOW_S: int = 3600  # the tape, its clusters and rates cover the last hour (the UI's default window)
 LEVEL_SPAN_PCT: float = 0.05  # the level profile covers ±5 % of price
 RECENT_SWEEP_SECONDS: int = 8  # how late a print may arrive and still meet the sweep that caused it
@@ -70,6 +71,7 @@ class SymbolEngine:
         self._oi_base = [math.nan] * n
         self._oi_usd = [math.nan] * n
         self._oi_base_prev = [math.nan] * n
+        self._history_min = [0.0] * n  # minutes of open-interest flows each venue's inventory has seen
         self._prints_min = [0.0] * n
         self._prints_since_oi = [0.0] * n
         self._print_window = [False] * n  # a print (any venue) since this venue's last OI update
@@ -429,6 +431,7 @@ class SymbolEngine:
         """
         inv = self.inventory
         assert inv is not None
+        self._history_min[vi] += minutes
         close = min(max(-net_usd, 0.0) / oi_usd, OI_CLOSE_CAP_PER_MIN * minutes) if oi_usd > 0 else 0.0
         close = min(close, 1.0)
         keep_turn = (1.0 - TURNOVER_PER_MIN) ** minutes
@@ -462,11 +465,14 @@ class SymbolEngine:
         return [(a, max(b, a), 1.0 / VOLUME_BOXES) for a, b in zip(edges, edges[1:])]
 
     def _cold_seed(self, vi: int, oi_usd: float, price: float) -> None:
-        """No history: spread the venue's OI around the current price (an honest wide prior)."""
+        """No history for this venue: its OI sits like the venues that have an hour of history (the same
+        market's traders, the same entries); when none has, spread around the price (an honest wide prior)."""
         inv = self.inventory
         assert inv is not None
-        inv.place(vi, LONG, oi_usd / 2.0, price, COLD_START_SPREAD_PCT)
-        inv.place(vi, SHORT, oi_usd / 2.0, price, COLD_START_SPREAD_PCT)
+        donors = [d for d, m in enumerate(self._history_min) if d != vi and m >= DONOR_HISTORY_MIN]
+        if not (donors and inv.seed_like(vi, donors, oi_usd, price)):
+            inv.place(vi, LONG, oi_usd / 2.0, price, COLD_START_SPREAD_PCT)
+            inv.place(vi, SHORT, oi_usd / 2.0, price, COLD_START_SPREAD_PCT)
         self._version += 1
 
     def _end_minute(self, t: int) -> None:

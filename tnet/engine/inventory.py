@@ -94,6 +94,32 @@ class Inventory:
         np.add.at(self.mass[venue_idx, side], (tier, idx), kern)
         np.add.at(self.fresh[venue_idx, side], (tier, idx), kern)
 
+    def seed_like(self, venue_idx: int, donors: list[int], usd: float, price: float) -> bool:
+        """Give a venue without history `usd` of inventory shaped like the `donors`' (same entries per tier).
+
+        A donor's tier level sits at entry x its own ladder factor; the copy moves each tier row by the
+        difference of the two venues' factors at `price` (their brackets differ by tenths of a percent).
+        Returns False (nothing placed) when the donors hold no inventory on some tier.
+        """
+        acc = np.zeros((2,) + self.mass.shape[2:])
+        acc_fresh = np.zeros_like(acc)
+        factors = (self.long_factor, self.short_factor)
+        at = price / self.grid.bucket_usd
+        for d in donors:
+            for side in (LONG, SHORT):
+                # entries near `price`: tier t's levels sit near price x factor, so they move by the difference
+                shift = np.rint(at * (factors[side][venue_idx] - factors[side][d])).astype(np.int64)
+                for t, k in enumerate(shift.tolist()):
+                    acc[side, t] += _shifted(self.mass[d, side, t], k)
+                    acc_fresh[side, t] += _shifted(self.fresh[d, side, t], k)
+        per_tier = acc.sum(axis=(0, 2))  # (T,)
+        if not np.all(per_tier > 0):
+            return False
+        scale = (usd / per_tier)[None, :, None]
+        self.mass[venue_idx] = acc * scale
+        self.fresh[venue_idx] = acc_fresh * scale
+        return True
+
     def scale_venue(self, venue_idx: int, factor: float) -> None:
         """Proportional change of one venue's inventory (OI closes, decay)."""
         self.mass[venue_idx] *= factor
@@ -134,3 +160,15 @@ class Inventory:
     def venue_total(self, venue_idx: int, weights: np.ndarray) -> float:
         """Weighted USD of one venue (what its open interest should be)."""
         return float(np.einsum("t,stb->", weights, self.mass[venue_idx]))
+
+
+def _shifted(row: np.ndarray, k: int) -> np.ndarray:
+    """`row` moved k buckets up (down when negative); what leaves the window is dropped, zeros come in."""
+    if k == 0:
+        return row
+    out = np.zeros_like(row)
+    if k > 0:
+        out[k:] = row[:-k]
+    else:
+        out[:k] = row[-k:]
+    return out
