@@ -206,6 +206,15 @@ def test_wrong_password_is_one_line_and_exit_2(tmp_path: Path) -> None:
         srv.stop()
 
 
+def test_collect_that_heard_no_venue_is_not_a_success(server: RedisServer, tmp_path: Path) -> None:
+    # Redis is fine, but every venue refuses: the run published empty views, not the market
+    proc = _tnet("collect", "BTC", "--source", "sim@127.0.0.1:1", "--redis", server.url, "--seconds", "3",
+                 "--state-dir", str(tmp_path))
+    assert proc.returncode == 1, proc.stderr
+    last = proc.stderr.strip().splitlines()[-1]
+    assert "no live data from sim@127.0.0.1:1" in last and "connection refused" in last and "Traceback" not in proc.stderr
+
+
 class Relay:
     """A loopback TCP relay to the server that can be paused: a reader whose link stalls while the collector goes on."""
 

@@ -11,6 +11,7 @@ from tnet.cli.common import (
     ExchangesOpt,
     SourceOpt,
     StateDirOpt,
+    exit_if_nothing_heard,
     fail,
     run_async,
     settings_and_symbols,
@@ -42,7 +43,7 @@ def collect(
         settings.save_state = False  # a replay never overwrites the live calibrator state
     url: str = settings.redis
 
-    async def main() -> dict[str, Any]:
+    async def main() -> tuple[dict[str, Any], Any]:
         import asyncio
 
         from tnet.broker.publisher import Publisher
@@ -73,9 +74,10 @@ def collect(
         finally:
             await runtime.stop()
             await publisher.stop()
-        return publisher.stats()
+        return publisher.stats(), runtime
 
-    stats = run_async(main)
+    stats, runtime = run_async(main)
     warn(f"published {stats['published']} entries; {stats['buffered']} unsent, {stats['dropped']} dropped while Redis was unreachable")
+    exit_if_nothing_heard(runtime)  # views of empty engines are not the market
     if stats["buffered"] or stats["dropped"]:
         raise typer.Exit(1)

@@ -70,8 +70,8 @@ def venue_problems(report: dict[str, Any]) -> str:
 def exit_if_nothing_heard(runtime: Any, reader_gone: bool = False) -> None:
     """After a run on feeds: if no venue was ever live, say why in one line, exit 1.
 
-    `stream` and `alert` print nothing wrong when nothing comes; the exit status keeps a script from
-    taking a run that heard nothing (venues refused, Redis unreachable) for a quiet market. A run
+    `stream`, `alert` and `collect` print nothing wrong when nothing comes; the exit status keeps a script
+    from taking a run that heard nothing (venues refused, Redis unreachable) for a quiet market. A run
     whose reader went away (`| head`) ended as asked: nothing to tell.
     """
     if runtime.source.finite or reader_gone:
