@@ -1,4 +1,4 @@
-"""Book sync state machines (Binance, Bybit, OKX) on real and documented frames, and on made sequences
+"""Book sync state machines (Binance, Bybit, OKX, Hyperliquid) on real and documented frames, and on made sequences
 with gaps, duplicates and stale snapshots (tests/frames/books.tsv says where each frame comes from)."""
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from tnet.connectors.books.binance import BinanceBooks, snapshot_path
 from tnet.connectors.books.book import LocalBook
 from tnet.connectors.books.bybit import BybitBooks
+from tnet.connectors.books.hyperliquid import HyperliquidBookSpec, HyperliquidBooks
 from tnet.connectors.books.okx import OkxBooks, checksum
 from tnet.connectors.books.sync import Fetch, Send
 from tnet.events import BookDepth
@@ -283,6 +284,85 @@ def test_okx_other_channels_and_junk() -> None:
     feed.parse(okx_frame("snapshot", 1, -1, [("-1", "1")]), T0)
     feed.parse('{"event":"error","code":"60018","msg":"Wrong URL or channel"}', T0)
     assert feed.stats.parse_errors == 1 and feed.stats.venue_errors == ["60018: Wrong URL or channel"]
+
+
+# ---------------------------------------------------------------------------------------------- Hyperliquid
+
+def hl_book(time: int, bids=(), asks=(), coin: str = "BTC") -> str:
+    return orjson.dumps({"channel": "l2Book", "data": {"coin": coin, "time": time, "levels": [
+        [{"px": str(p), "sz": str(q), "n": 1} for p, q in side] for side in (bids, asks)]}}).decode()
+
+
+def test_hyperliquid_real_pushes_each_replace_the_book() -> None:
+    feed = HyperliquidBooks([BTC])
+    sb = feed.by_venue_symbol["BTC"]
+    out = feed.parse(FRAMES["real_hyperliquid_l2book_fast_btc_1"], T0)
+    assert (sb.state, sb.seq, sb.ts_ms) == ("synced", 1785251521889, 1785251521889)
+    assert sb.book.bids == {63460.0: 0.02666, 63457.0: 0.00028, 63454.0: 0.02659, 63441.0: 0.04944, 63429.0: 0.00046}
+    assert sb.book.asks == {63488.0: 0.01246, 63495.0: 0.01263, 63496.0: 0.00019, 63507.0: 0.02357, 63516.0: 0.02619}
+    assert len(out) == 1 and (out[0].venue, out[0].symbol, out[0].ts_ms) == ("hyperliquid", "BTC", 1785251521889)
+    assert out[0].bids[0] == (63460.0, 0.02666) and out[0].asks[0] == (63488.0, 0.01246)
+    feed.parse(FRAMES["real_hyperliquid_bbo_btc_2"], T0 + 200)  # another channel: not a book, not an error
+    feed.parse(FRAMES["real_hyperliquid_l2book_fast_btc_3"], T0 + 500)
+    # the second capture: 63460 was taken, 63423 came in at the deep end; nothing of the first push lingers
+    assert sb.book.bids == {63457.0: 0.00028, 63454.0: 0.02659, 63441.0: 0.04944, 63429.0: 0.00046, 63423.0: 0.00019}
+    assert (sb.seq, sb.updates, sb.desyncs, feed.stats.parse_errors) == (1785251522402, 1, 0, 1)
+
+
+def test_hyperliquid_stale_push_is_dropped() -> None:
+    feed = HyperliquidBooks([BTC])
+    sb = feed.by_venue_symbol["BTC"]
+    feed.parse(FRAMES["real_hyperliquid_l2book_fast_btc_3"], T0)
+    feed.parse(FRAMES["real_hyperliquid_l2book_fast_btc_1"], T0 + 100)  # older: arrived late
+    feed.parse(FRAMES["real_hyperliquid_l2book_fast_btc_3"], T0 + 200)  # the same push again
+    assert (sb.duplicates, sb.desyncs, sb.seq) == (2, 0, 1785251522402)
+    assert 63460.0 not in sb.book.bids and 63423.0 in sb.book.bids
+
+
+def test_hyperliquid_crossed_push_resubscribes_and_the_next_heals() -> None:
+    feed = HyperliquidBooks([BTC])
+    sb = feed.by_venue_symbol["BTC"]
+    feed.parse(hl_book(T0, [(100.0, 1)], [(101.0, 1)]), T0)
+    assert feed.parse(hl_book(T0 + 1000, [(102.0, 1)], [(101.0, 1)]), T0 + 1000) == []  # bid above the ask
+    assert (sb.state, sb.desyncs, len(sb.book)) == ("waiting", 1, 0)
+    assert "crossed" in sb.last_desync
+    assert [orjson.loads(a.frame) for a in feed.take_actions()] == [
+        {"method": op, "subscription": {"type": "l2Book", "coin": "BTC"}} for op in ("unsubscribe", "subscribe")]
+    out = feed.parse(hl_book(T0 + 1500, [(100.5, 2)], [(101.0, 1)]), T0 + 1500)
+    assert (sb.state, sb.resyncs, sb.book.bids) == ("synced", 1, {100.5: 2.0})
+    assert len(out) == 1
+
+
+def test_hyperliquid_per_thousand_coins_are_base_units() -> None:
+    pepe = resolve("PEPE")
+    feed = HyperliquidBooks([pepe])
+    out = feed.parse(FRAMES["made_hyperliquid_l2book_kpepe"], T0)
+    # kPEPE quotes 1,000 PEPE: 0.010499 per kPEPE is 0.000010499 per PEPE, 120000 kPEPE are 1.2e8 PEPE
+    assert out[0].symbol == "PEPE"
+    assert out[0].bids[0] == pytest.approx((0.000010499, 1.2e8)) and out[0].asks[0] == pytest.approx((0.000010501, 9.5e7))
+
+
+def test_hyperliquid_subscribes_listed_coins_one_per_message() -> None:
+    spec = HyperliquidBookSpec()
+    infos = [BTC, resolve("PEPE"), resolve("FET")]  # FET is not listed there: subscribing would close the socket
+    assert spec.subscribe_frames(infos) == [
+        '{"method":"subscribe","subscription":{"type":"l2Book","coin":"BTC"}}',
+        '{"method":"subscribe","subscription":{"type":"l2Book","coin":"kPEPE"}}']
+    assert set(spec.make_parser(infos).by_venue_symbol) == {"BTC", "kPEPE"}
+
+
+def test_hyperliquid_control_frames_and_junk() -> None:
+    feed = HyperliquidBooks([BTC])
+    feed.parse('{"channel":"pong"}', T0)
+    feed.parse('{"channel":"subscriptionResponse","data":{"method":"subscribe","subscription":{"type":"l2Book","coin":"BTC"}}}', T0)
+    feed.parse(hl_book(T0, [(100.0, 1)], [(101.0, 1)], coin="ETH"), T0)  # a coin not watched
+    assert feed.stats.parse_errors == 0 and feed.stats.venue_errors == []
+    feed.parse('{"channel":"error","data":"Invalid subscription"}', T0)
+    assert feed.stats.venue_errors == ["error: Invalid subscription"]
+    feed.parse(hl_book(T0, [("NaN", 1)], [(101.0, 1)]), T0)
+    feed.parse(hl_book(T0, [(100.0, -1)], [(101.0, 1)]), T0)
+    feed.parse(hl_book(T0, [(100.0, 1)], [(101.0, 1)])[:30], T0)
+    assert feed.stats.parse_errors == 3 and feed.by_venue_symbol["BTC"].state == "waiting"
 
 
 # ---------------------------------------------------------------------------------------------- bounds and properties

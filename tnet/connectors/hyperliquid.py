@@ -27,7 +27,7 @@ _NonNegative = Annotated[float, msgspec.Meta(ge=0.0, le=sys.float_info.max)]
 
 # One typed path: msgspec decodes the two data channels, tagged by `channel`, and skips the rest
 # (hashes, user addresses, funding...). Range checks run inside msgspec; anything else (pong,
-# subscriptionResponse, error, junk) goes to `_control`.
+# subscriptionResponse, error, junk) goes to `control_text`.
 class _Fill(msgspec.Struct, gc=False):
     coin: str
     side: Literal["B", "A"]  # the taker's side: B bought, A sold
@@ -59,9 +59,9 @@ _decode = msgspec.json.Decoder(Union[_TradesFrame, _CtxFrame], strict=False).dec
 _SILENT = frozenset({"pong", "subscriptionResponse"})
 
 
-def _control(msg: dict) -> str | None:
+def control_text(msg: dict) -> str | None:
     """Hyperliquid's control frames: "" for pong and acks, the text of an error reply, None otherwise."""
-    channel = msg["channel"]
+    channel = msg.get("channel")
     if channel in _SILENT:
         return ""
     if channel == "error":  # {"channel":"error","data":"Invalid subscription ..."}
@@ -89,7 +89,7 @@ class HyperliquidParser:
         try:
             msg = _decode(frame)
         except (msgspec.DecodeError, UnicodeDecodeError):
-            return classify(frame, self.stats, _control)
+            return classify(frame, self.stats, control_text)
         try:
             if msg.__class__ is _CtxFrame:
                 return self._ctx(msg.data, recv_ms)  # type: ignore[union-attr]

@@ -3,7 +3,8 @@
 Each book has a spread of about a tick, a dense top, a depth profile that grows away from mid, walls
 (large resting orders) that appear and vanish, and churn every 100 ms. Frames follow each venue's
 depth protocol (Binance diff + REST snapshot, Bybit orderbook.200 snapshot + delta, OKX books with
-a real checksum); the `book_*` faults break their sequence numbers on purpose.
+a real checksum, Hyperliquid l2Book whole-book pushes); the `book_*` faults break their sequence
+numbers on purpose (a lost or repeated Hyperliquid push is only a late or a stale one).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from tnet.connectors.books.okx import checksum as okx_checksum
 from tnet.sim.faults import Faults
 from tnet.sim.wire import okx_ct_val
 from tnet.venues import RECORDS
+from tnet.venues.hyperliquid import coin_name
 
 BOOK_STEP_MS = 100  # the venues' depth push interval
 TOP_LEVELS = 12  # consecutive ticks on each side of the spread
@@ -38,9 +40,17 @@ class DepthShape:
 
 
 # Binance's diff stream covers the whole book (the sim serves 500 levels a side); Bybit and OKX keep
-# the depth their channel names.
+# the depth their channel names; Hyperliquid's 20 aggregated levels span a few tenths of a percent.
 SHAPES = {"binance": DepthShape(500, 0.02),
-          **{v: DepthShape(RECORDS[v].depth.levels, 0.01) for v in ("bybit", "okx")}}  # type: ignore[union-attr]
+          **{v: DepthShape(RECORDS[v].depth.levels, 0.01) for v in ("bybit", "okx")},  # type: ignore[union-attr]
+          "hyperliquid": DepthShape(RECORDS["hyperliquid"].depth.levels, 0.003)}  # type: ignore[union-attr]
+
+
+def coin_unit(venue: str, symbol: str) -> tuple[str, float]:
+    """(instrument, base units per quoted unit): Hyperliquid quotes tiny tokens per 1,000 (kPEPE)."""
+    if venue == "hyperliquid":
+        return coin_name(symbol) or (symbol, 1.0)
+    return RECORDS[venue].instrument_of(symbol), 1.0
 
 
 def tick_of(price: float) -> float:
@@ -54,7 +64,7 @@ class SimBook:
     def __init__(self, venue: str, symbol: str, price: float, rng: np.random.Generator) -> None:
         self.venue = venue
         self.symbol = symbol
-        self.inst = RECORDS[venue].instrument_of(symbol)
+        self.inst, self.unit = coin_unit(venue, symbol)
         self.rng = rng
         self.tick = tick_of(price)
         self.decimals = max(0, -math.floor(math.log10(self.tick) + 1e-9))
@@ -181,12 +191,12 @@ class SimBook:
 
     # ------------------------------------------------------------------ text
     def px(self, idx: int) -> str:
-        return f"{idx * self.tick:.{self.decimals}f}"
+        return f"{idx * self.tick * self.unit:.{self.decimals}f}"
 
     def qty(self, size: float) -> str:
         if self.venue == "okx":
             return f"{max(size / okx_ct_val(self.symbol), 0.01):.2f}"
-        return f"{size:.3f}"
+        return f"{size / self.unit:.3f}"
 
     def rows(self, diff: dict[int, float], descending: bool) -> list[list[str]]:
         out = []
@@ -229,10 +239,15 @@ class SimBooks:
     @staticmethod
     def topic(venue: str, symbol: str) -> Any:
         """The subscription key the server fans a book's frames out on (OKX's: (channel, instId))."""
-        rec = RECORDS[venue]
-        depth, inst = rec.depth, rec.instrument_of(symbol)
+        depth, inst = RECORDS[venue].depth, coin_unit(venue, symbol)[0]
         assert depth is not None
-        return (depth.channel, inst) if venue == "okx" else depth.channel_of(inst, symbol)
+        return (depth.channel, inst) if venue in ("okx", "hyperliquid") else depth.channel_of(inst, symbol)
+
+    def symbol_of(self, venue: str, topic: Any) -> str | None:
+        """The simulated symbol whose book `topic` subscribes to on `venue` (None: not a book topic)."""
+        if venue not in SHAPES:
+            return None
+        return next((s for s in self.symbols if self.topic(venue, s) == topic), None)
 
     def frames(self, now_ms: int, prices: dict[str, float], wanted: set[tuple[str, Any]]) -> list[tuple[str, Any, dict]]:
         """(venue, topic, payload) of every book somebody subscribed to, once per BOOK_STEP_MS."""
@@ -261,6 +276,8 @@ class SimBooks:
         return out
 
     def _encode(self, book: SimBook, db: dict[int, float], da: dict[int, float], now_ms: int) -> dict:
+        if book.venue == "hyperliquid":
+            return self._l2book(book, now_ms)  # no diffs: every push is the whole book
         bids, asks = book.rows(db, True), book.rows(da, False)
         prev = book.seq
         if book.venue == "binance":
@@ -276,6 +293,14 @@ class SimBooks:
         book.seq += int(self.rng.integers(1, 60))
         return self._okx("update", book, _okx_rows(bids), _okx_rows(asks), prev, now_ms)
 
+    @staticmethod
+    def _l2book(book: SimBook, now_ms: int) -> dict:
+        """Hyperliquid's push: the whole book's top levels, best first, `n` orders each; `time` orders them."""
+        book.seq = now_ms
+        bids, asks = book.side_rows(SHAPES["hyperliquid"].levels)
+        levels = [[{"px": p, "sz": q, "n": 1 + int(p.replace(".", "")) % 9} for p, q in side] for side in (bids, asks)]
+        return {"channel": "l2Book", "data": {"coin": book.inst, "time": now_ms, "levels": levels}}
+
     def _okx(self, action: str, book: SimBook, bids: list, asks: list, prev: int, now_ms: int) -> dict:
         top_b, top_a = book.side_rows(25)
         cs = okx_checksum([f"{p}:{q}" for p, q in top_b], [f"{p}:{q}" for p, q in top_a])
@@ -284,8 +309,10 @@ class SimBooks:
             {"asks": asks, "bids": bids, "ts": str(now_ms), "checksum": cs, "prevSeqId": prev, "seqId": book.seq}]}
 
     def snapshot_frame(self, venue: str, symbol: str, price: float, now_ms: int) -> dict:
-        """The first message a new Bybit or OKX depth subscriber gets: the whole book."""
+        """The first message a new Bybit, OKX or Hyperliquid depth subscriber gets: the whole book."""
         book = self.book(venue, symbol, price)
+        if venue == "hyperliquid":
+            return self._l2book(book, max(now_ms, book.seq))
         # the whole book: its depth is the venue's (a wall may add a level or two past it)
         if venue == "bybit":
             bids, asks = book.side_rows(len(book.bids) + len(book.asks))

@@ -394,6 +394,10 @@ class SimServer:
             for key in conn.subs - before:
                 for frame in wire.snapshot(key):
                     self._reply(conn, frame)
+                book_symbol = self.books.symbol_of(wire.name, key)
+                if book_symbol is not None:  # a depth subscriber gets the whole book first
+                    self._reply(conn, self.books.snapshot_frame(wire.name, book_symbol,
+                                                                self.market.current_price(book_symbol), now_ms))
             if close:
                 await conn.ws.close(1000)
                 return

@@ -1,6 +1,6 @@
 """Hyperliquid perpetuals, public WebSocket API (docs/venues.md, section Hyperliquid)."""
 
-from tnet.venues.record import Chunking, Quality, VenueRecord
+from tnet.venues.record import Chunking, Depth, Quality, VenueRecord
 
 # Perps listed on Hyperliquid among the symbols tnet knows (offline knowledge, docs/venues.md). The
 # venue closes the whole socket on a subscription to a coin it does not list, so others are skipped.
@@ -37,4 +37,8 @@ RECORD = VenueRecord(
     quality=Quality(liquidations=False, coverage=0.0,
                     note="no public liquidation feed: open interest and trades only (the map is inferred)"),
     connector="tnet.connectors.hyperliquid:HyperliquidSpec",
+    # l2Book pushes the whole aggregated book (20 levels a side, best first) on its own socket: no
+    # sequence, no REST snapshot; subscribed one coin per message like the other channels.
+    depth=Depth(ws_path="/ws", channel="l2Book", levels=20,
+                connector="tnet.connectors.books.hyperliquid:HyperliquidBookSpec"),
 )

@@ -4,7 +4,8 @@ Its liquidations happen (they move price and open interest) but are never publis
 no public liquidation feed. Shapes follow docs/venues.md (section Hyperliquid): `activeAssetCtx`
 (mark price, open interest in coin, no time), `trades` fills with the taker side and a replay of recent
 fills on subscribe, `subscriptionResponse` acks, `pong`, `error` strings, a closed socket for an
-unlisted coin and for 60 s without a client message.
+unlisted coin and for 60 s without a client message. Its `l2Book` depth pushes come from the
+server's books (tnet/sim/book.py), like every venue's.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ SIM = SimParams(
 )
 
 Key = tuple[str, str]  # (subscription type, coin)
-TYPES = ("activeAssetCtx", "trades")
+TYPES = ("activeAssetCtx", "trades", "l2Book")  # l2Book frames come from the server's books (tnet/sim/book.py)
 REPLAY_FILLS = 30  # fills a (re)subscriber to `trades` first receives (one real capture)
 _USER = "0x" + "0" * 39
 
@@ -70,7 +71,7 @@ class HyperliquidWire(SimVenue):
         if kind == "activeAssetCtx":
             ctx = self.ctx.get(coin)
             return [] if ctx is None or "markPx" not in ctx else [self._ctx_frame(coin)]
-        fills = self.recent.get(coin)
+        fills = self.recent.get(coin) if kind == "trades" else None
         return [{"channel": "trades", "data": list(fills)}] if fills else []
 
     def encode(self, events: list[Event], now_ms: int) -> list[tuple[Key, Any]]:
