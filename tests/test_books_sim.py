@@ -197,6 +197,10 @@ async def test_a_desync_heals_itself_over_loopback(start_sim, wait_until) -> Non
                          "every chained venue broke and healed at least once")
         server.books.faults = Faults()  # the venue behaves again: every book must sync and stay synced
         await wait_until(lambda: all(r["state"] == "synced" for r in reports().values()), 15, "all synced")
+        # healed in place: resubscribe or refetch, no reconnect (checked now: once the market stops, a
+        # socket silent past the watchdog while a loaded machine drains the backlog may reconnect, and
+        # it starts over from a fresh snapshot of the stopped books, which the comparison below still holds)
+        assert {v: c.health.reconnects for v, c in conns.items()} == dict.fromkeys(VENUES, 0)
         clock.frozen = time.time()  # the market stops: what the clients hold must equal the venue's books
 
         def caught_up() -> bool:
@@ -207,7 +211,6 @@ async def test_a_desync_heals_itself_over_loopback(start_sim, wait_until) -> Non
         await wait_until(caught_up, 120, "the frames in flight to arrive")
         for venue, conn in conns.items():
             assert_same_book(conn.feed, server.books, venue)
-            assert conn.health.reconnects == 0  # healed in place: resubscribe or refetch, no reconnect
         assert {(s.venue, s.symbol) for s in samples} == {(v, s) for v in VENUES for s in SYMBOLS}
         assert all(s.bids[0][0] < s.asks[0][0] for s in samples)
     finally:
