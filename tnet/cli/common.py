@@ -169,8 +169,6 @@ def settings_and_symbols(symbols: list[str], **options: Any) -> tuple[Any, list[
     return settings, infos
 
 
-
-
 def run_async(main: Callable[[], Awaitable[T]]) -> T:
     """Run a headless coroutine; Ctrl-C / SIGTERM end it cleanly (the coroutine's finally blocks run).
 
