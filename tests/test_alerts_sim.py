@@ -83,3 +83,28 @@ async def test_rules_under_burst_and_drop_faults_then_every_venue_down(start_sim
         assert len(mine) == 1, (venue, since, mine)
         assert mine[0].ts_ms - mine[0].data["since_ms"] >= 3000 and mine[0].data["reason"]
     assert runtime.health()["venues"]["binance"]["reconnects"] >= 1  # the drop fault really dropped connections
+
+
+def test_zone_rules_wait_for_a_live_price_not_the_warm_starts_history() -> None:
+    from tnet.config import Settings, Source
+    from tnet.events import MarkPrice, OpenInterest
+    from tnet.sim.market import Market
+
+    market = Market(["BTC"], seed=3)
+    now = [market.start_ms]
+    # never started: no socket is opened; the history is handed over as the warm start would
+    runtime = Runtime(resolve_all(["BTC"]), Settings(source=Source("sim", host="127.0.0.1", port=9), save_state=False),
+                      clock=lambda: now[0] / 1000)
+    history = [b for v in runtime.settings.exchanges for b in market.history_bars("BTC", v, now[0])]
+    history += [OpenInterest(v, "BTC", now[0], now[0], *market.current_oi("BTC", v)) for v in runtime.settings.exchanges]
+    runtime.apply_history(history)
+    view = runtime.view("BTC", heatmap=False)
+    assert view.zones, "the warm start built zones: a rule on them could fire"
+    monitor = AlertMonitor(runtime, parse_rules([], ["zone:within_pct=10,min_usd=1"]))
+    alerts: list[Any] = []
+    monitor.listeners.append(alerts.append)
+    assert monitor.evaluate() == [] and alerts == []  # history only: its price is minutes old
+    now[0] += 2_000
+    price = market.current_price("BTC")
+    runtime.dispatch([MarkPrice("binance", "BTC", now[0], now[0], price)])  # the first live price
+    assert alerts and all(a.kind == "zone" for a in alerts)

@@ -6,6 +6,7 @@ from typing import Any
 
 from tnet.alerts.monitor import AlertMonitor
 from tnet.alerts.rules import parse_rules
+from tnet.events import MarkPrice
 from tnet.ui.app import TnetApp
 from tnet.ui.fake import FakeRuntime
 from tnet.ui.screens.alerts import NO_RULES, AlertsScreen
@@ -28,6 +29,13 @@ class _Clocked:
     def health(self) -> dict[str, Any]:
         return self.fake.health()
 
+    def first_live_price(self) -> None:
+        """A feed's first mark price through the hooks: the monitor judges a symbol only after one."""
+        for symbol in self.symbols:
+            view = self.fake.view(symbol, False)
+            for hook in self.event_hooks:
+                hook([MarkPrice("binance", symbol, self.fake.now_ms, self.fake.now_ms, view.price)])
+
 
 def _screen_text(app: TnetApp) -> str:
     return str(app.screen.query_one("#alerts-text").render())
@@ -35,11 +43,13 @@ def _screen_text(app: TnetApp) -> str:
 
 async def test_new_alerts_notify_ring_and_list_on_the_alerts_screen(wait_until: Any) -> None:
     fake = FakeRuntime(symbols=["BTC"])
-    monitor = AlertMonitor(_Clocked(fake), parse_rules([], ["zone:name=near,within_pct=50,min_usd=1"]))
+    clocked = _Clocked(fake)
+    monitor = AlertMonitor(clocked, parse_rules([], ["zone:name=near,within_pct=50,min_usd=1"]))
     app = TnetApp(fake, refresh_hz=20.0, alerts=monitor, bell=True)
     bells: list[int] = []
     app.bell = lambda: bells.append(1)  # type: ignore[method-assign]
     async with app.run_test(size=SIZE) as pilot:
+        clocked.first_live_price()  # the hook evaluates at once (nothing is judged on history before it)
         monitor.evaluate()  # what the monitor's timer does each second (on a slow machine it may have already)
         fired = list(monitor.recent)
         assert fired
