@@ -34,7 +34,7 @@ def _text(app: TnetApp, name: str) -> str:
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(300)
+@pytest.mark.timeout(360)
 async def test_tui_on_simulator_shows_heatmap_tape_zones_and_live_venues(tmp_path: Path) -> None:
     runtime = _runtime(tmp_path)
     app = TnetApp(runtime, refresh_hz=4.0)
@@ -53,7 +53,7 @@ async def test_tui_on_simulator_shows_heatmap_tape_zones_and_live_venues(tmp_pat
         assert with_prints is not None, "the simulator produced no liquidation print in 60 s"
         await pilot.press(str(with_prints + 1))
         zone_rows = 0
-        while time.monotonic() < deadline + 30:
+        while time.monotonic() < deadline + 90:  # zones form at minute ticks, late on a loaded machine
             await pilot.pause(0.5)
             chart, tape, zones, health = (_text(app, n) for n in ("chart", "tape", "zones", "health"))
             zone_rows = sum(("active" in line or "reinforced" in line) for line in zones.splitlines()[2:])
