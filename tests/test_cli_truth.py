@@ -466,3 +466,66 @@ def test_snapshot_book_section_from_the_engine() -> None:
 def test_snapshot_rejects_an_unknown_layer_at_once() -> None:
     res = tnet("snapshot", "BTC", "--source", "sim", "--seconds", "60", "--layer", "walls", timeout=15)
     assert res.returncode == 2 and res.stderr.count("\n") == 1 and "--layer 'walls'" in res.stderr
+
+
+# ----------------------------------------------------------------- the tables say what a trader acts on
+def _plain(text: str) -> str:
+    """Terminal output without colour codes."""
+    return re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", text)
+
+
+def test_level_table_leaves_the_crossed_side_blank() -> None:
+    from rich.console import Console
+
+    from tnet.cli.snapshot_schema import snapshot_tables
+
+    # Rows of two $10 buckets (centres 995 ... 1025) around a price of 1,011: each row holds long and short
+    # USD on both sides, as the engine's profile does after a sweep (the 30 % a wick leaves).
+    levels = [{"price": p, "long_usd": 1000.0 + 10 * (p - 985), "short_usd": 5000.0 + 10 * (p - 985),
+               "long_hazard_usd": 0.0, "short_hazard_usd": 0.0} for p in (995.0, 1005.0, 1015.0, 1025.0)]
+    snap = {"symbol": "BTC", "ts_ms": 0, "price": 1011.0, "bucket_usd": 5.0, "levels": levels, "zones": [],
+            "book": None, "oi": {"total_usd": None}, "calibration": {}, "health": {"venues": {}},
+            "tape": {"events": [], "long_usd": 0.0, "short_usd": 0.0, "window_s": 3600}}
+    console = Console(record=True, width=120, file=open(os.devnull, "w"))
+    console.print(snapshot_tables(snap)[1])
+    rows = {cells[0]: cells[1:] for cells in (
+        [c.strip() for c in line.split("│")[1:-1]] for line in console.export_text().splitlines()
+        if re.match(r"│ +[0-9,]+\.00 │", line))}
+    # Buckets at 1,012.5 and 1,017.5 (row 1,015) are above the price: longs there were crossed, shorts not;
+    # row 1,005 (buckets 1,002.5 and 1,007.5) is below it: its shorts were crossed. No row holds the price.
+    assert rows == {"1,025.00": ["", "$5.40k"], "1,015.00": ["", "$5.30k"],
+                    "1,005.00": ["$1.20k", ""], "995.00": ["$1.10k", ""]}
+    # A price inside a row's buckets (1,006: bucket 1,007.5 above, 1,002.5 below): that row shows both sides.
+    console = Console(record=True, width=120, file=open(os.devnull, "w"))
+    console.print(snapshot_tables({**snap, "price": 1006.0})[1])
+    row = next(line for line in console.export_text().splitlines() if "1,005.00" in line)
+    assert "$1.20k" in row and "$5.20k" in row
+
+
+def test_tape_table_shows_where_prints_fired_and_the_reported_price(recording: Any) -> None:
+    from alert_recording import LIQ_PRICE, alert_frames, ms
+
+    # Bybit reports the bankruptcy price (a long's lies below where it fired); Binance the fill (where it fired).
+    bybit = [(ms(260 + k), "bybit", "market", json.dumps({
+        "topic": "allLiquidation.BTCUSDT", "type": "snapshot", "ts": ms(260 + k), "data": [
+            {"T": ms(260 + k) - 5, "s": "BTCUSDT", "S": "Buy", "v": "0.5", "p": f"{49_700.0 - k:.2f}"}]}))
+        for k in range(2)]
+    rec = recording(sorted(alert_frames() + bybit, key=lambda f: f[0]))
+    res = tnet("snapshot", "BTC", "--source", f"replay:{rec}", "--json")
+    assert res.returncode == 0, res.stderr
+    events = json.loads(res.stdout)["tape"]["events"]
+    by_venue: dict[str, Any] = {}
+    for ev in events:  # newest first: the newest print of each venue
+        by_venue.setdefault(ev["venue"], ev)
+    assert by_venue["bybit"]["price"] == 49_700.0 - 1 and by_venue["bybit"]["fire"] > 49_700.0  # JSON: both
+    assert by_venue["binance"]["fire"] == by_venue["binance"]["price"] == LIQ_PRICE
+    for command in (["snapshot", "BTC", "--source", f"replay:{rec}", "--table"], ["replay", str(rec)]):
+        shown = _plain(tnet_on_terminal(*command))
+        rows = [line for line in shown.splitlines() if re.match(r"│ \d\d:\d\d:\d\d │", line)]  # the tape's
+        bybit_rows = [r for r in rows if "bybit" in r]
+        assert len(bybit_rows) == 2 and len(rows) == 15, shown
+        fired = f"{by_venue['bybit']['fire']:,.2f}"
+        assert fired in bybit_rows[0] and "bk 49,699.00" in bybit_rows[0]
+        assert bybit_rows[0].index(fired) < bybit_rows[0].index("bk 49,699.00")  # where it fired, then the report
+        assert all(f"{LIQ_PRICE:,.2f}" in r and "bk" not in r for r in rows if "binance" in r)
+        assert "fired at" in shown and "reported" in shown

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from tnet.engine.hazard import reachable
 from tnet.jsonnum import cents, num
 from tnet.ui.render.scale import format_age
 
@@ -121,6 +122,31 @@ def _usd(x: float | None) -> str:
     return f"${x:,.0f}"
 
 
+def _row_inner(levels: list[dict[str, Any]], bucket_usd: float) -> float:
+    """Distance from a level row's centre to its outermost bucket centres (rows are equal runs of buckets)."""
+    prices = [lv["price"] for lv in levels if lv["price"] is not None]
+    width = min((b - a for a, b in zip(prices, prices[1:]) if b > a), default=bucket_usd)
+    return max(width - bucket_usd, 0.0) / 2
+
+
+def _crossed(centre: float, inner: float, price: float) -> tuple[bool, bool]:
+    """(longs crossed, shorts crossed) in the row at `centre`: a side counts as crossed only when every
+    bucket of the row is (as the engine's hazard judges it), so the row holding the price shows both."""
+    if not price > 0:
+        return False, False
+    return not reachable(centre - inner - price, 0), not reachable(centre + inner - price, 1)
+
+
+def _fired(ev: dict[str, Any]) -> float:
+    """Where a print fired (events from before `fire` existed: the reported price)."""
+    return float(ev.get("fire") or ev["price"])
+
+
+def _reported(ev: dict[str, Any]) -> str:
+    """`bk 67,123.40` when the venue reported another price than where the print fired (as the TUI tape)."""
+    return f"bk {ev['price']:,.2f}" if f"{ev['price']:,.2f}" != f"{_fired(ev):,.2f}" else ""
+
+
 def snapshot_tables(snap: dict[str, Any]) -> list[Any]:
     """Rich renderables for `snapshot --table`: summary, nearby levels, zones, tape, health."""
     from rich.table import Table
@@ -141,7 +167,9 @@ def snapshot_tables(snap: dict[str, Any]) -> list[Any]:
 
     price = snap["price"] or 0.0
     levels = sorted(snap["levels"], key=lambda lv: abs((lv["price"] or 0) - price))[:20]
-    lv_table = Table(title="Predicted liquidation levels (nearest 20)")
+    inner = _row_inner(snap["levels"], snap["bucket_usd"] or 0.0)
+    lv_table = Table(title="Predicted liquidation levels (nearest 20)",
+                     caption="blank: side price already crossed")
     lv_table.add_column("price", justify="right")
     lv_table.add_column("long liq", justify="right", style="red")
     lv_table.add_column("short liq", justify="right", style="green")
@@ -150,7 +178,9 @@ def snapshot_tables(snap: dict[str, Any]) -> list[Any]:
         lv_table.add_column("resting bids", justify="right")
         lv_table.add_column("resting asks", justify="right")
     for lv in sorted(levels, key=lambda lv: -(lv["price"] or 0)):
-        row = [f"{lv['price']:,.2f}", _usd(lv["long_usd"]), _usd(lv["short_usd"])]
+        long_crossed, short_crossed = _crossed(lv["price"] or 0.0, inner, price)
+        row = [f"{lv['price']:,.2f}", "" if long_crossed else _usd(lv["long_usd"]),
+               "" if short_crossed else _usd(lv["short_usd"])]
         if book is not None:
             bl = book.get(lv["price"], {})
             row += [_usd(bl.get("bid_usd")), _usd(bl.get("ask_usd"))]
@@ -168,11 +198,14 @@ def snapshot_tables(snap: dict[str, Any]) -> list[Any]:
     out.append(zones)
 
     tape = Table(title=f"Tape (last {snap['tape']['window_s']}s: longs {_usd(snap['tape']['long_usd'])}, shorts {_usd(snap['tape']['short_usd'])})")
-    for col in ("time UTC", "age", "venue", "side", "usd", "price"):
-        tape.add_column(col, justify="right" if col in ("age", "usd", "price") else "left")
-    for ev in snap["tape"]["events"][:15]:
+    shown = snap["tape"]["events"][:15]
+    reported = [_reported(ev) for ev in shown]
+    for col in ("time UTC", "age", "venue", "side", "usd", "fired at") + (("reported",) if any(reported) else ()):
+        tape.add_column(col, justify="left" if col in ("time UTC", "venue", "side") else "right")
+    for ev, bk in zip(shown, reported):
         ts = datetime.fromtimestamp(ev["ts_ms"] / 1000, tz=timezone.utc)
-        tape.add_row(ts.strftime("%H:%M:%S"), format_age((snap["ts_ms"] - ev["ts_ms"]) / 1000),
-                     ev["venue"], ev["side"], _usd(ev["usd"]), f"{ev['price']:,.2f}")
+        row = [ts.strftime("%H:%M:%S"), format_age((snap["ts_ms"] - ev["ts_ms"]) / 1000),
+               ev["venue"], ev["side"], _usd(ev["usd"]), f"{_fired(ev):,.2f}"]
+        tape.add_row(*row, *((bk,) if any(reported) else ()))
     out.append(tape)
     return out

@@ -40,11 +40,17 @@ DIFFUSE_SHARE: float = 0.3
 CROSSED_TRACE: float = 1e-9
 
 
+def reachable(dist: Any, side: int) -> Any:
+    """Whether a side 0 (long) or 1 (short) level at signed distance `dist` from the price (array or
+    number) is on the side price can still reach it from: longs at or below the price, shorts at or above."""
+    return dist <= 0 if side == 0 else dist >= 0
+
+
 def sided_reach(dist: np.ndarray, reach: np.ndarray, side: int) -> tuple[np.ndarray, np.ndarray]:
     """(weight of the level's USD, weight of the floor) for side 0 (longs) or 1 (shorts) at signed
     distances `dist` from the price: reach on the side the level can still be reached from, and on the
     crossed side no inventory and a trace of the floor."""
-    own = dist <= 0 if side == 0 else dist >= 0
+    own = reachable(dist, side)
     return np.where(own, reach, 0.0), np.where(own, reach, CROSSED_TRACE * reach)
 
 
