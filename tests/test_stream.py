@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from alert_recording import BYBIT_OI_USD, LIQ_PRICE, PRICE, T0, alert_frames, burst_print_times
+from alert_recording import BYBIT_OI_USD, LIQ_PRICE, OI_BASE, PRICE, T0, alert_frames, burst_print_times, ms
 
 from tnet.cli.stream import zone_changes
 from tnet.engine.views import SymbolView, TapeView, Zone
@@ -51,6 +51,30 @@ def test_stream_of_a_recording_has_every_print_and_level_summaries_and_no_textua
     assert {x["price"] for x in levels} == {PRICE}
     assert levels[-1]["oi_usd"] == pytest.approx(BYBIT_OI_USD + 1100 * PRICE)
     assert {x["type"] for x in lines} >= {"liquidation", "mark_price", "open_interest", "levels"}
+
+
+def _levels(rec: Path) -> list[dict[str, Any]]:
+    proc = subprocess.run([sys.executable, "-m", "tnet", "stream", "BTC", "--source", f"replay:{rec}", "--speed", "max",
+                           "--exchanges", "binance,bybit", "--types", "levels"], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    return [json.loads(line) for line in proc.stdout.splitlines()]
+
+
+def test_first_level_summary_waits_for_every_venues_open_interest(rec: Path) -> None:
+    # Marks from 0.5 s, Bybit's open interest at 0.7 s, Binance's first poll at 2.8 s: a summary at the
+    # first mark would say $50M for a market holding $100M.
+    levels = _levels(rec)
+    assert levels[0]["ts_ms"] >= ms(2.8)
+    assert levels[0]["oi_usd"] == pytest.approx(BYBIT_OI_USD + OI_BASE[0] * PRICE)
+    assert all(x["oi_missing"] == [] for x in levels)
+
+
+def test_a_venue_that_never_reports_open_interest_is_named_after_the_wait(recording: Any) -> None:
+    # Binance is live (marks every second) but its open interest polls never come back.
+    rec = recording([f for f in alert_frames() if "openInterest?" not in f[2]])
+    levels = _levels(rec)
+    assert ms(15) <= levels[0]["ts_ms"] < ms(17)  # held for the bounded wait, not for ever
+    assert all(x["oi_missing"] == ["binance"] and x["oi_usd"] == pytest.approx(BYBIT_OI_USD) for x in levels)
 
 
 def test_types_filter_and_bad_types(rec: Path) -> None:

@@ -22,6 +22,9 @@ from tnet.cli.common import (
 EVENT_TYPES = ("liquidation", "open_interest", "mark_price", "trades", "feed_status")
 DERIVED_TYPES = ("zone", "levels")
 DEFAULT_TYPES = "liquidation,open_interest,mark_price,feed_status,zone,levels"
+# How long a symbol's first level summary waits for the open interest of every venue that is not down:
+# Binance's comes from a REST poll every 5 s, the others push theirs within seconds of subscribing.
+OI_WAIT_MS = 15_000
 
 
 def parse_types(text: str) -> set[str]:
@@ -87,14 +90,21 @@ def feed_changes(before: dict[str, str], health: dict[str, Any]) -> list[dict[st
     return out
 
 
+def oi_missing(view: Any) -> list[str]:
+    """Venues whose open interest has not arrived: the summary's `oi_usd` and the map leave them out."""
+    return sorted(v for v, usd in view.oi.items() if v != "total_usd" and (usd is None or math.isnan(usd)))
+
+
 def levels_line(view: Any) -> dict[str, Any]:
-    """The periodic summary of one symbol: price, open interest, profile totals and the level rows."""
+    """The periodic summary of one symbol: price, open interest (and whose is missing), profile totals and
+    the level rows."""
     from tnet.cli.snapshot_schema import level_dict
     from tnet.jsonnum import cents, num
 
     return {
         "type": "levels", "symbol": view.symbol, "ts_ms": view.ts_ms, "price": num(view.price),
         "bucket_usd": num(view.bucket_usd), "oi_usd": cents(view.oi.get("total_usd", math.nan)),
+        "oi_missing": oi_missing(view),
         "long_usd": cents(sum(lv.long_usd for lv in view.levels)),
         "short_usd": cents(sum(lv.short_usd for lv in view.levels)),
         "zones": len(view.zones), "levels": [level_dict(lv) for lv in view.levels],
@@ -111,7 +121,8 @@ class StreamWriter:
         self._prices: dict[str, float] = {}
         self._feeds: dict[str, str] = {}  # venue -> last state written
         self._due_ms = 0
-        self._levels_due_ms = 0
+        self._levels_due: dict[str, int] = {}  # symbol -> when its next level summary is due (none yet: absent)
+        self._start_ms: int | None = None
         from tnet.events import event_to_dict
 
         self._to_dict = event_to_dict
@@ -126,20 +137,22 @@ class StreamWriter:
     def tick(self, force: bool = False) -> None:
         """Feed state changes and zone changes every runtime second; level summaries every `levels_every_s`."""
         now = self.runtime.now_ms()
+        if self._start_ms is None:
+            self._start_ms = now
         if not force and now < self._due_ms:
             return
         self._due_ms = now + 1000
         lines: list[dict[str, Any]] = []
+        symbols = self.runtime.symbols
+        want_zones = "zone" in self.types
+        levels_due = "levels" in self.types and (force or any(now >= self._levels_due.get(s, 0) for s in symbols))
+        health = self.runtime.health() if "feed_status" in self.types or levels_due else {}
         if "feed_status" in self.types:
-            lines += feed_changes(self._feeds, self.runtime.health())
-        want_zones, want_levels = "zone" in self.types, "levels" in self.types
-        levels_due = want_levels and (force or now >= self._levels_due_ms)
-        if levels_due:
-            self._levels_due_ms = now + self.levels_every_ms
+            lines += feed_changes(self._feeds, health)
         if not (want_zones or levels_due):
             self.out.write(lines)
             return
-        for symbol in self.runtime.symbols:
+        for symbol in symbols:
             view = self.runtime.view(symbol, heatmap=False)
             if not view.price > 0:
                 continue  # no mark price yet: nothing true to say
@@ -147,9 +160,18 @@ class StreamWriter:
                 lines += zone_changes(symbol, self._zones.get(symbol), view, self._prices.get(symbol, 0.0))
                 self._zones[symbol] = {z.id: z for z in view.zones}
                 self._prices[symbol] = view.price
-            if levels_due:
-                lines.append(levels_line(view))
+            if levels_due and (force or now >= self._levels_due.get(symbol, 0)):
+                if force or symbol in self._levels_due or not self._waiting_for_oi(view, health, now):
+                    self._levels_due[symbol] = now + self.levels_every_ms
+                    lines.append(levels_line(view))
         self.out.write(lines)
+
+    def _waiting_for_oi(self, view: Any, health: dict[str, Any], now: int) -> bool:
+        """Whether a symbol's first summary still waits (at most OI_WAIT_MS) for the open interest of a venue
+        that is not down: a total over the venues heard so far would understate the market."""
+        venues = health.get("venues", {})
+        return now - (self._start_ms or now) < OI_WAIT_MS and any(
+            venues.get(v, {}).get("state") != "down" for v in oi_missing(view))
 
     async def run(self) -> None:
         """Keep the derived lines coming while the feed is quiet."""
