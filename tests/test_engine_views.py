@@ -151,3 +151,23 @@ def test_warm_start_merges_oi_history_by_time() -> None:
     eng = SymbolEngine("BTC", ("binance",))
     eng.warm_start(bars, oi)
     assert eng.view(T0 + 12 * 300_000).oi["binance"] == pytest.approx(1_011.0 * 100.0)
+
+
+def test_tape_size_filter_applies_before_the_view_bound() -> None:
+    # Three large prints, then 250 small ones: the newest 200 are all small, yet a tape filtered to
+    # $1M must still list the large ones (they are in the hour's window).
+    eng = _warm_engine()
+    t = T0 + 288 * 300_000
+    price = eng.price
+    eng.on_event(MarkPrice("binance", "BTC", t, t, price))
+    sizes = [2_000_000.0, 3_000_000.0, 1_500_000.0] + [5_000.0] * 250
+    for k, usd in enumerate(sizes):
+        ts = t + 1_000 * (k + 1)
+        eng.on_event(Liquidation("binance", "BTC", ts, ts, "long", price, usd / price, usd))
+    now = t + 1_000 * (len(sizes) + 1)
+    everything = eng.view(now).tape
+    assert len(everything.events) == 200 and {e["usd"] for e in everything.events} == {5_000.0}  # still bounded
+    assert everything.count == len(sizes)  # how many prints the window holds, shown or not
+    big = eng.view(now, tape_min_usd=1_000_000.0).tape
+    assert [e["usd"] for e in big.events] == [1_500_000.0, 3_000_000.0, 2_000_000.0]  # newest first
+    assert big.count == len(sizes) and big.long_usd == pytest.approx(sum(sizes))  # totals are the window's

@@ -103,9 +103,9 @@ async def test_h_switches_between_hazard_and_usd() -> None:
     asked: list[str] = []
     view = runtime.view
 
-    def spy(symbol: str, heatmap: bool = True, measure: str = "usd") -> Any:
+    def spy(symbol: str, heatmap: bool = True, measure: str = "usd", **kw: Any) -> Any:
         asked.append(measure)
-        return view(symbol, heatmap=heatmap, measure=measure)
+        return view(symbol, heatmap=heatmap, measure=measure, **kw)
 
     runtime.view = spy  # type: ignore[method-assign]
     async with app.run_test(size=SIZE) as pilot:

@@ -53,8 +53,8 @@ async def test_b_cycles_the_layer_at_80x24() -> None:
 class _Bookless(FakeRuntime):
     """The fake market with no order-book data at all (depth feeds off)."""
 
-    def view(self, symbol: str, heatmap: bool = True, measure: str = "usd") -> Any:
-        v = super().view(symbol, heatmap, measure)
+    def view(self, symbol: str, heatmap: bool = True, measure: str = "usd", tape_min_usd: float = 0.0) -> Any:
+        v = super().view(symbol, heatmap, measure, tape_min_usd)
         hm = dataclasses.replace(v.heatmap, bid_usd=None, ask_usd=None) if v.heatmap is not None else None
         return dataclasses.replace(v, book=None, heatmap=hm)
 

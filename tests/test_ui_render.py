@@ -270,6 +270,9 @@ def test_empty_tape_says_how_far_back_it_looked(palette: Palette) -> None:
     # the tape holds the last hour; older prints (a warm start's backfill) were taken, just not shown
     body = [strip_text(s).strip() for s in tape_lines([], 0, 46, 4, 0, palette, 67_000, window_s=3600)]
     assert "no prints in the last 1h" in body and "no prints yet" not in body
+    # a view filtered by the engine holds no print below the filter, though the hour had 252
+    body = [strip_text(s).strip() for s in tape_lines([], 0, 46, 4, 1e6, palette, 67_000, window_s=3600, count=252)]
+    assert body[0].endswith("0/252 prints") and "no prints ≥1.00M (f: filter)" in body
 
 
 def test_dirty_span_finds_changed_cells() -> None:

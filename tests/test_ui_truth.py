@@ -3,6 +3,8 @@ a layout that fits 80x24, a readable 16-colour fallback (issue 9, screen half; P
 
 from __future__ import annotations
 
+import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -190,3 +192,32 @@ async def test_tape_shows_where_prints_fired_and_on_a_wide_screen_the_reported_p
         row = next(r for r in tape.splitlines() if "-250k" in r)
         assert "66,330.0" in row  # the firing price, as the map's dot
         assert ("bk   66,000.0" in row) is reported_shown
+
+
+async def test_tape_filter_finds_large_prints_older_than_the_newest_200(recording: Any) -> None:
+    from alert_recording import PRICE, alert_frames, ms
+
+    from tnet.config import Settings, Source
+    from tnet.runtime import Runtime
+    from tnet.symbols import resolve_all
+
+    def force_order(t_s: float, qty: float) -> tuple[int, str, str, str]:
+        order = {"e": "forceOrder", "E": ms(t_s), "o": {
+            "s": "BTCUSDT", "S": "SELL", "o": "LIMIT", "f": "IOC", "q": f"{qty:.3f}", "p": f"{PRICE:.2f}",
+            "ap": f"{PRICE:.2f}", "X": "FILLED", "l": f"{qty:.3f}", "z": f"{qty:.3f}", "T": ms(t_s), "st": 1}}
+        return ms(t_s), "binance", "market", json.dumps({"stream": "!forceOrder@arr", "data": order})
+
+    # Two $2.5M long liquidations, then 250 of $5k: the largest prints are not among the newest 200.
+    prints = [force_order(10 + k, 50.0) for k in range(2)] + [force_order(20 + k, 0.1) for k in range(250)]
+    frames = [f for f in alert_frames() if "forceOrder" not in f[3]] + prints
+    rec = recording(sorted(frames, key=lambda f: f[0]))
+    settings = Settings(source=Source("replay", path=rec), speed=0.0, save_state=False, warm_start=False,
+                        exchanges=("binance", "bybit"))
+    app = TnetApp(Runtime(resolve_all(["BTC"]), settings), refresh_hz=20.0, min_usd=1_000_000.0)
+    async with app.run_test(size=(160, 48)) as pilot:
+        deadline = time.monotonic() + 90  # a loaded machine replays slowly
+        while time.monotonic() < deadline and not (app.runtime.finished and "/252 prints" in _text(app, "#tape")):
+            await pilot.pause(0.1)
+        tape = _text(app, "#tape")
+        assert tape.count("-2.50M") == 2, tape
+        assert "2/252 prints" in tape  # shown / in the window

@@ -262,8 +262,9 @@ class Runtime:
             self.dispatch(rest)
 
     # ----------------------------------------------------------------- views
-    def view(self, symbol: str, heatmap: bool = True, measure: str = "usd") -> Any:
-        """The read-only SymbolView for `symbol`, its heatmap in `measure` ("usd" or "hazard").
+    def view(self, symbol: str, heatmap: bool = True, measure: str = "usd", tape_min_usd: float = 0.0) -> Any:
+        """The read-only SymbolView for `symbol`, its heatmap in `measure` ("usd" or "hazard"), its tape the
+        newest prints of at least `tape_min_usd` (a collector's views carry its newest prints of any size).
 
         It is taken at the market's time: the receive clock (`now_ms`), or the engine's clock where that
         runs ahead (a `tnet sim --speed N` simulator's exchange times), so the map's window, the tape's
@@ -276,7 +277,8 @@ class Runtime:
 
             return view_in_measure(self.source.view(symbol, now, heatmap), measure)
         engine = self.engines[symbol]
-        return engine.view(max(now, engine.clock_ms), heatmap=heatmap, measure=measure, recv_ms=now)
+        return engine.view(max(now, engine.clock_ms), heatmap=heatmap, measure=measure, recv_ms=now,
+                           tape_min_usd=tape_min_usd)
 
     def health(self) -> dict[str, Any]:
         """`tnet health` JSON: per venue (contract keys) and per symbol; `starting` while the source cannot

@@ -663,12 +663,13 @@ class SymbolEngine:
         return total, [(e.ts_ms, e.fire, e.side, e.usd) for e in list(recent)[len(recent) - k:]] if k > 0 else []
 
     def view(self, now_ms: int, heatmap: bool = False, levels: int = 80, measure: str = "usd",
-             recv_ms: int | None = None) -> SymbolView:
+             recv_ms: int | None = None, tape_min_usd: float = 0.0) -> SymbolView:
         """Everything the UI shows at market time `now_ms`, computed from current state (no mutation).
 
         `measure` ("usd" or "hazard") is what the heatmap matrices hold; levels and zones carry both.
         `recv_ms` is the receive clock's now, which judges the book's freshness (default `now_ms`; a
-        scaled-time simulator's market time runs ahead of it).
+        scaled-time simulator's market time runs ahead of it). `tape_min_usd` is the tape's size filter:
+        the tape's events are the newest prints of at least that size (its totals stay the window's).
         """
         price = self.price
         cal = {
@@ -689,11 +690,11 @@ class SymbolEngine:
         window = self.tape.window(now_ms, TAPE_WINDOW_S)
         rates, gaps = tape_rates(window, now_ms, TAPE_WINDOW_S)
         tape = TapeView(
-            events=self.tape.events_view(now_ms, TAPE_WINDOW_S),
+            events=self.tape.events_view(now_ms, TAPE_WINDOW_S, min_usd=tape_min_usd),
             clusters=tape_clusters(window, price),
             long_usd=float(sum(e.usd for e in window if e.side == "long")),
             short_usd=float(sum(e.usd for e in window if e.side == "short")),
-            window_s=TAPE_WINDOW_S, rates=rates, gaps=gaps,
+            window_s=TAPE_WINDOW_S, rates=rates, gaps=gaps, count=len(window),
         )
         hm = self._heatmap_view(now_ms, measure) if heatmap else None
         return SymbolView(self.symbol, now_ms, price, grid.bucket_usd, level_list,

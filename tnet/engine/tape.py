@@ -69,14 +69,16 @@ class Tape:
         out.reverse()
         return out
 
-    def events_view(self, now_ms: int, window_s: int, limit: int = 200) -> list[dict]:
-        """Newest-first event dicts for the tape panel (bounded)."""
+    def events_view(self, now_ms: int, window_s: int, limit: int = 200, min_usd: float = 0.0) -> list[dict]:
+        """Newest-first event dicts for the tape panel: the newest `limit` of at least `min_usd` (filtered
+        before the bound, so a size filter finds large prints older than the newest `limit`)."""
         cut = now_ms - window_s * 1000
         out: list[dict] = []
         for ev in reversed(self.recent):
             if ev.ts_ms <= cut or len(out) >= limit:
                 break
-            out.append(event_to_dict(ev))
+            if ev.usd >= min_usd:
+                out.append(event_to_dict(ev))
         return out
 
 

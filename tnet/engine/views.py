@@ -52,7 +52,7 @@ class TapeCluster:
 class TapeView:
     """Recent real liquidation prints (newest first) and their aggregates over `window_s`."""
 
-    events: list[dict[str, Any]]  # event_to_dict of each Liquidation, newest first (bounded)
+    events: list[dict[str, Any]]  # event_to_dict of each Liquidation, newest first (bounded; those >= the view's size filter)
     clusters: list[TapeCluster]
     long_usd: float
     short_usd: float
@@ -60,6 +60,7 @@ class TapeView:
     # per-side USD per time bucket [(bucket_start_ms, long_usd, short_usd)] and print-free gaps (seed 004)
     rates: list[tuple[int, float, float]] = field(default_factory=list)
     gaps: list[tuple[int, int]] = field(default_factory=list)
+    count: int | None = None  # prints in the window, of any size (None: not known, e.g. an older collector's view)
 
 
 @dataclass(frozen=True, slots=True)

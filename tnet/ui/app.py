@@ -215,7 +215,9 @@ class TnetApp(App[None]):
         measure = self.controls.measure
         want = (force_heatmap or self._hm is None or self._hm_symbol != symbol or self._hm.measure != measure
                 or now_s - self._hm_pulled_s >= HEATMAP_PULL_S)
-        view: SymbolView | None = self._safe(lambda: self.runtime.view(symbol, heatmap=want, measure=measure))
+        min_usd = self.controls.min_usd  # filtered before the view's bound: older large prints stay findable
+        view: SymbolView | None = self._safe(
+            lambda: self.runtime.view(symbol, heatmap=want, measure=measure, tape_min_usd=min_usd))
         if view is None:
             return None
         self._had_data = self._had_data or view.price > 0
@@ -259,6 +261,7 @@ class TnetApp(App[None]):
                     lambda w, h: chart_lines(view, settings, state, map_palette, w, h, message, banner), palette.text)
             now = view.ts_ms if view is not None else 0
             events = view.tape.events if view is not None else []
+            tape_count = view.tape.count if view is not None else None
             tape_window_s = view.tape.window_s if view is not None else 0
             price = view.price if view is not None else 0.0
             min_usd = c.min_usd
@@ -266,7 +269,8 @@ class TnetApp(App[None]):
             if draw_tape:
                 self._tape_drawn_s = now_s
                 self.panels["tape"].show(
-                    lambda w, h: tape_lines(events, now, w, h, min_usd, palette, price, tape_window_s), palette.text)
+                    lambda w, h: tape_lines(events, now, w, h, min_usd, palette, price, tape_window_s, tape_count),
+                    palette.text)
             zones = view.zones if view is not None else []
             decimals = price_decimals(price / 1e4) if price > 0 else 2
             self.panels["zones"].show(
@@ -421,6 +425,8 @@ class TnetApp(App[None]):
     def action_filter(self) -> None:
         """f: next minimum print size on the tape."""
         self.controls.cycle_filter()
+        if not self.controls.paused:  # the view's tape was filtered at the old size: pull it at the new one
+            self._view = self._pull_view()
         self._settings_changed()
 
     def action_cycle_theme(self) -> None:

@@ -81,7 +81,7 @@ class FakeRuntime:
         """Nothing to stop."""
         self.stopped = True
 
-    def view(self, symbol: str, heatmap: bool = True, measure: str = "usd") -> SymbolView:
+    def view(self, symbol: str, heatmap: bool = True, measure: str = "usd", tape_min_usd: float = 0.0) -> SymbolView:
         """Current synthetic view of `symbol` (KeyError for an unknown one, like a real runtime)."""
         self.view_calls += 1
         self.heatmap_calls += int(heatmap)
@@ -105,12 +105,14 @@ class FakeRuntime:
         book = BookView(ts_ms=self.now_ms, venues=list(VENUES), bid_usd=float(bids.sum()),
                         ask_usd=float(asks.sum()), levels=book_levels(levels, bucket, origin, bids, asks),
                         price_lo=origin * bucket, bucket_usd=bucket, bids=bids, asks=asks)
-        events = list(reversed(st["prints"]))[:200]
+        newest = list(reversed(st["prints"]))
+        events = [e for e in newest if e["usd"] >= tape_min_usd][:200]
         return SymbolView(
             symbol=symbol, ts_ms=self.now_ms, price=price, bucket_usd=bucket, levels=levels,
             zones=self._zones(symbol, price, last_long, last_short, prices),
-            tape=TapeView(events=events, clusters=[], long_usd=sum(e["usd"] for e in events if e["side"] == "long"),
-                          short_usd=sum(e["usd"] for e in events if e["side"] == "short"), window_s=300),
+            tape=TapeView(events=events, clusters=[], long_usd=sum(e["usd"] for e in newest if e["side"] == "long"),
+                          short_usd=sum(e["usd"] for e in newest if e["side"] == "short"), window_s=300,
+                          count=len(newest)),
             calibration={v: CalibrationView(tiers=list(LEVERAGE_TIERS), weights=list(row["weights"]), events=row["events"])
                          for v, row in zip(VENUES, FAKE_VENUES)},
             oi={**{v: row["oi"] for v, row in zip(VENUES, FAKE_VENUES)},

@@ -19,8 +19,8 @@ class RuntimeLike(Protocol):
     async def stop(self) -> None:
         """Stop feeds and save state."""
 
-    def view(self, symbol: str, heatmap: bool = True) -> SymbolView:
-        """Snapshot of one symbol."""
+    def view(self, symbol: str, heatmap: bool = True, measure: str = "usd", tape_min_usd: float = 0.0) -> SymbolView:
+        """Snapshot of one symbol; its tape holds the newest prints of at least `tape_min_usd`."""
 
     def health(self) -> dict[str, Any]:
         """{"venues": {name: {"state", "msgs_per_s", "latency_ms_p50", "reconnects", "reason", ...}}}."""

@@ -81,21 +81,22 @@ def tape_row(event: dict[str, Any], now_ms: int, width: int, palette: Palette, d
 
 def tape_lines(
     events: list[dict[str, Any]], now_ms: int, width: int, height: int, min_usd: float,
-    palette: Palette, price_hint: float = 0.0, window_s: int = 0,
+    palette: Palette, price_hint: float = 0.0, window_s: int = 0, count: int | None = None,
 ) -> list[Strip]:
     """The whole tape panel: a title line then up to height-1 rows, newest first.
 
     `window_s` is how far back `events` reach: an empty tape says "none in the last hour", not "none yet",
-    once a view says so (a warm start may have counted older prints in the calibration panel).
+    once a view says so (a warm start may have counted older prints in the calibration panel). `count` is
+    how many prints that window holds of any size (`events` may already be filtered; default their number).
     """
     shown = filter_prints(events, min_usd)
     decimals = price_decimals(price_hint / 1e5) if price_hint > 0 else 2
-    title = f"TAPE  ≥{format_usd(min_usd)}  {len(shown)}/{len(events)} prints"
+    title = f"TAPE  ≥{format_usd(min_usd)}  {len(shown)}/{len(events) if count is None else count} prints"
     out = [line([(fit(title, width), palette.title)], width, palette.text)]
     for event in shown[: max(0, height - 1)]:
         out.append(tape_row(event, now_ms, width, palette, decimals))
     if not shown and height > 1:
-        if events:
+        if events or count:
             note = f"no prints ≥{format_usd(min_usd)} (f: filter)"
         else:
             note = f"no prints in the last {format_age(window_s)}" if window_s > 0 else "no prints yet"
