@@ -1,4 +1,4 @@
-"""Book sync state machines (Binance, Bybit, OKX, Hyperliquid) on real and documented frames, and on made sequences
+"""Book sync state machines (Binance, Bybit, OKX, Hyperliquid, Bitget) on real and documented frames, and on made sequences
 with gaps, duplicates and stale snapshots (tests/frames/books.tsv says where each frame comes from)."""
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from tnet.connectors.books.binance import BinanceBooks, snapshot_path
 from tnet.connectors.books.book import LocalBook
+from tnet.connectors.books.bitget import BitgetBookSpec, BitgetBooks
 from tnet.connectors.books.bybit import BybitBooks
 from tnet.connectors.books.hyperliquid import HyperliquidBookSpec, HyperliquidBooks
 from tnet.connectors.books.okx import OkxBooks, checksum
@@ -363,6 +364,87 @@ def test_hyperliquid_control_frames_and_junk() -> None:
     feed.parse(hl_book(T0, [(100.0, -1)], [(101.0, 1)]), T0)
     feed.parse(hl_book(T0, [(100.0, 1)], [(101.0, 1)])[:30], T0)
     assert feed.stats.parse_errors == 3 and feed.by_venue_symbol["BTC"].state == "waiting"
+
+
+# ---------------------------------------------------------------------------------------------- Bitget
+
+def bitget_frame(action: str, seq: int, pseq: int, bids=(), asks=(), sym: str = "BTCUSDT") -> str:
+    return orjson.dumps({"action": action, "arg": {"instType": "usdt-futures", "topic": "books", "symbol": sym},
+                         "data": [{"a": [[str(p), str(q)] for p, q in asks], "b": [[str(p), str(q)] for p, q in bids],
+                                   "seq": seq, "pseq": pseq, "ts": str(T0 + seq), "maxdepth": "1000"}],
+                         "ts": T0 + seq + 1}).decode()
+
+
+def test_bitget_real_update_chains_on_its_snapshot() -> None:
+    feed = BitgetBooks([resolve("MAV", {"MAV": 1.0})])  # MAV: a listed perp tnet does not know by name
+    sb = feed.by_venue_symbol["MAVUSDT"]
+    out = feed.parse(FRAMES["made_bitget_books_snapshot_mav"], T0)
+    assert (sb.state, sb.seq, sb.ts_ms) == ("synced", 427583461144, 1789456510736)
+    assert sb.book.bids == {0.01038: 4311.15, 0.01037: 175152.28} and sb.book.asks == {0.01039: 4499.23, 0.0104: 116536.86}
+    assert len(out) == 1 and out[0].venue == "bitget" and out[0].symbol == "MAV"
+    feed.parse(FRAMES["real_bitget_books_update_mav_v3"], T0 + 100)  # pseq = the snapshot's seq
+    assert (sb.state, sb.seq, sb.updates, sb.desyncs) == ("synced", 427583480559, 1, 0)
+    assert sb.book.bids == {0.01038: 4311.15, 0.01037: 175152.28, 0.00519: 30828.52}
+    assert sb.ts_ms == 1789456512452
+
+
+def test_bitget_update_before_snapshot_is_ignored_and_acks_are_silent() -> None:
+    feed = BitgetBooks([BTC])
+    sb = feed.by_venue_symbol["BTCUSDT"]
+    feed.parse(bitget_frame("update", 11, 10, bids=[(99.0, 1)]), T0)
+    feed.parse('{"event":"subscribe","arg":{"instType":"usdt-futures","topic":"books","symbol":"BTCUSDT"},"connId":"x"}', T0)
+    feed.parse("pong", T0)
+    assert (sb.state, len(sb.book), feed.stats.parse_errors) == ("waiting", 0, 0)
+    feed.parse(FRAMES["real_bitget_error_unknown_symbol_v3"], T0)
+    assert feed.stats.venue_errors == [
+        'error 30001: {"instType":"usdt-futures","symbol":"NOPEUSDT","topic":"books"} doesn\'t exist']
+
+
+def synced_bitget() -> BitgetBooks:
+    feed = BitgetBooks([BTC])
+    feed.parse(bitget_frame("snapshot", 100, 0, bids=[(99.0, 1), (98.0, 2)], asks=[(101.0, 1)]), T0)
+    return feed
+
+
+def test_bitget_gap_resubscribes_and_heals() -> None:
+    feed = synced_bitget()
+    sb = feed.by_venue_symbol["BTCUSDT"]
+    feed.parse(bitget_frame("update", 105, 100, bids=[(99.0, 0)], asks=[(100.5, 3)]), T0 + 100)
+    assert sb.book.bids == {98.0: 2.0} and sb.book.asks == {101.0: 1.0, 100.5: 3.0}
+    feed.parse(bitget_frame("update", 120, 110, bids=[(97.0, 1)]), T0 + 200)  # 105 -> 110 lost
+    assert (sb.state, sb.desyncs, len(sb.book)) == ("waiting", 1, 0) and "gap" in sb.last_desync
+    assert [orjson.loads(a.frame) for a in feed.take_actions()] == [
+        {"op": op, "args": [{"instType": "usdt-futures", "topic": "books", "symbol": "BTCUSDT"}]}
+        for op in ("unsubscribe", "subscribe")]
+    feed.parse(bitget_frame("update", 125, 120), T0 + 300)  # the old subscription's tail: ignored
+    feed.parse(bitget_frame("snapshot", 130, 0, bids=[(99.5, 4)], asks=[(100.5, 1)]), T0 + 400)
+    assert (sb.state, sb.resyncs, sb.seq, sb.book.bids) == ("synced", 1, 130, {99.5: 4.0})
+
+
+def test_bitget_duplicate_is_dropped_and_a_sequence_reset_resyncs() -> None:
+    feed = synced_bitget()
+    sb = feed.by_venue_symbol["BTCUSDT"]
+    frame = bitget_frame("update", 105, 100, bids=[(99.0, 5)])
+    feed.parse(frame, T0)
+    feed.parse(frame, T0)
+    assert (sb.duplicates, sb.desyncs, sb.book.bids[99.0]) == (1, 0, 5.0)
+    feed.parse(bitget_frame("update", 3, 0, bids=[(99.0, 6)]), T0)  # pseq 0: the venue restarted its numbering
+    assert (sb.state, sb.desyncs, sb.last_desync) == ("waiting", 1, "sequence reset: update seq=3 with pseq=0")
+
+
+def test_bitget_subscribes_at_most_ten_symbols_a_frame() -> None:
+    infos = [resolve(s) for s in ("BTC", "ETH", "SOL", "XRP", "DOGE", "ADA", "BNB", "LTC", "AVAX", "LINK", "DOT")]
+    frames = [orjson.loads(f) for f in BitgetBookSpec().subscribe_frames(infos)]
+    assert [len(f["args"]) for f in frames] == [10, 1]
+    assert frames[1] == {"op": "subscribe", "args": [{"instType": "usdt-futures", "topic": "books", "symbol": "DOTUSDT"}]}
+
+
+def test_bitget_bad_levels_are_counted() -> None:
+    feed = synced_bitget()
+    feed.parse(bitget_frame("update", 105, 100, bids=[("NaN", 1)]), T0)
+    feed.parse(bitget_frame("update", 105, 100, bids=[(99.0, -2)]), T0)
+    feed.parse(bitget_frame("update", 105, 100)[:50], T0)
+    assert feed.stats.parse_errors == 3 and feed.by_venue_symbol["BTCUSDT"].seq == 100
 
 
 # ---------------------------------------------------------------------------------------------- bounds and properties

@@ -91,7 +91,7 @@ _decode_trade = msgspec.json.Decoder(_Trade, strict=False).decode
 _decode_liquidation = msgspec.json.Decoder(_Liquidation, strict=False).decode
 
 
-def _control(msg: dict) -> str | None:
+def control_text(msg: dict) -> str | None:
     """Subscribe acks are silent; error replies (`event: error`, a code and msg) are remembered."""
     event = msg.get("event")
     if not isinstance(event, str) or "data" in msg:
@@ -168,7 +168,7 @@ class BitgetParser:
                 return out
         except Exception:
             pass
-        return classify(frame, self.stats, _control, _PONG)
+        return classify(frame, self.stats, control_text, _PONG)
 
     def _watched(self, arg: _Arg) -> str | None:
         """The short name of a per-symbol topic's symbol, None for one not watched; KeyError without one."""

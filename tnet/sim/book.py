@@ -3,7 +3,7 @@
 Each book has a spread of about a tick, a dense top, a depth profile that grows away from mid, walls
 (large resting orders) that appear and vanish, and churn every 100 ms. Frames follow each venue's
 depth protocol (Binance diff + REST snapshot, Bybit orderbook.200 snapshot + delta, OKX books with
-a real checksum, Hyperliquid l2Book whole-book pushes); the `book_*` faults break their sequence
+a real checksum, Hyperliquid l2Book whole-book pushes, Bitget books snapshot + updates on pseq); the `book_*` faults break their sequence
 numbers on purpose (a lost or repeated Hyperliquid push is only a late or a stale one).
 """
 
@@ -43,7 +43,8 @@ class DepthShape:
 # the depth their channel names; Hyperliquid's 20 aggregated levels span a few tenths of a percent.
 SHAPES = {"binance": DepthShape(500, 0.02),
           **{v: DepthShape(RECORDS[v].depth.levels, 0.01) for v in ("bybit", "okx")},  # type: ignore[union-attr]
-          "hyperliquid": DepthShape(RECORDS["hyperliquid"].depth.levels, 0.003)}  # type: ignore[union-attr]
+          "hyperliquid": DepthShape(RECORDS["hyperliquid"].depth.levels, 0.003),  # type: ignore[union-attr]
+          "bitget": DepthShape(300, 0.01)}  # its books hold up to 1,000 a side; 300 keeps the sim light
 
 
 def coin_unit(venue: str, symbol: str) -> tuple[str, float]:
@@ -241,7 +242,7 @@ class SimBooks:
         """The subscription key the server fans a book's frames out on (OKX's: (channel, instId))."""
         depth, inst = RECORDS[venue].depth, coin_unit(venue, symbol)[0]
         assert depth is not None
-        return (depth.channel, inst) if venue in ("okx", "hyperliquid") else depth.channel_of(inst, symbol)
+        return (depth.channel, inst) if venue in ("okx", "hyperliquid", "bitget") else depth.channel_of(inst, symbol)
 
     def symbol_of(self, venue: str, topic: Any) -> str | None:
         """The simulated symbol whose book `topic` subscribes to on `venue` (None: not a book topic)."""
@@ -290,8 +291,17 @@ class SimBooks:
             return {"topic": self.topic("bybit", book.symbol), "type": "delta", "ts": now_ms,
                     "data": {"s": book.inst, "b": bids, "a": asks, "u": book.seq, "seq": book.seq2},
                     "cts": now_ms - 2}
+        if book.venue == "bitget":
+            book.seq += int(self.rng.integers(1, 40))
+            return self._bitget("update", book, bids, asks, prev, now_ms)
         book.seq += int(self.rng.integers(1, 60))
         return self._okx("update", book, _okx_rows(bids), _okx_rows(asks), prev, now_ms)
+
+    def _bitget(self, action: str, book: SimBook, bids: list, asks: list, prev: int, now_ms: int) -> dict:
+        channel, inst = self.topic("bitget", book.symbol)
+        return {"action": action, "arg": {"instType": "usdt-futures", "topic": channel, "symbol": inst},
+                "data": [{"a": asks, "b": bids, "seq": book.seq, "pseq": prev, "ts": str(now_ms), "maxdepth": "1000"}],
+                "ts": now_ms + 1}
 
     @staticmethod
     def _l2book(book: SimBook, now_ms: int) -> dict:
@@ -309,7 +319,7 @@ class SimBooks:
             {"asks": asks, "bids": bids, "ts": str(now_ms), "checksum": cs, "prevSeqId": prev, "seqId": book.seq}]}
 
     def snapshot_frame(self, venue: str, symbol: str, price: float, now_ms: int) -> dict:
-        """The first message a new Bybit, OKX or Hyperliquid depth subscriber gets: the whole book."""
+        """The first message a new Bybit, OKX, Hyperliquid or Bitget depth subscriber gets: the whole book."""
         book = self.book(venue, symbol, price)
         if venue == "hyperliquid":
             return self._l2book(book, max(now_ms, book.seq))
@@ -320,6 +330,8 @@ class SimBooks:
                     "data": {"s": book.inst, "b": bids, "a": asks, "u": book.seq, "seq": book.seq2},
                     "cts": now_ms - 2}
         bids, asks = book.side_rows(len(book.bids) + len(book.asks))
+        if venue == "bitget":
+            return self._bitget("snapshot", book, bids, asks, 0, now_ms)  # a snapshot's pseq is 0
         return self._okx("snapshot", book, _okx_rows(bids), _okx_rows(asks), -1, now_ms)
 
     def binance_snapshot(self, symbol: str, price: float, limit: int, now_ms: int) -> dict:

@@ -1,6 +1,6 @@
 """Bitget USDT-M perpetuals over the UTA v3 public WebSocket (docs/venues.md, section Bitget)."""
 
-from tnet.venues.record import Chunking, Paging, Quality, VenueRecord
+from tnet.venues.record import Chunking, Depth, Paging, Quality, VenueRecord
 
 RECORD = VenueRecord(
     name="bitget",
@@ -45,4 +45,8 @@ RECORD = VenueRecord(
                     note="liquidation: largest long and largest short per symbol per second (a lower bound); "
                          "no REST liquidation or open-interest history: tape and OI start live"),
     connector="tnet.connectors.bitget:BitgetSpec",
+    # v3 `books`: a snapshot of the whole book (up to 1,000 levels a side) then updates every ~50 ms
+    # chained on pseq -> seq, sizes in base coin; no REST snapshot (docs/venues.md, section Bitget).
+    depth=Depth(ws_path="/v3/ws/public", channel="books",
+                connector="tnet.connectors.books.bitget:BitgetBookSpec"),
 )

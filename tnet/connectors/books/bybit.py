@@ -13,7 +13,7 @@ from typing import Any
 import msgspec
 import orjson
 
-from tnet.connectors.books.sync import Action, BookFeed, BookSpec, Level, Send, SymbolBook
+from tnet.connectors.books.sync import BookFeed, BookSpec, Level, SymbolBook
 from tnet.events import Event
 from tnet.venues.bybit import RECORD
 
@@ -45,15 +45,13 @@ class BybitBooks(BookFeed):
     def subscription(op: str, topics: list[str]) -> str:
         return orjson.dumps({"op": op, "req_id": f"books-{op}", "args": topics}).decode()
 
-    def resync_actions(self, sb: SymbolBook) -> list[Action]:
-        return [Send(self.subscription(op, [sb.topic])) for op in ("unsubscribe", "subscribe")]
+    @staticmethod
+    def subscribed_as(sb: SymbolBook) -> str:
+        return sb.topic  # orderbook.200.<SYM>
 
     def parse(self, frame: str | bytes, recv_ms: int) -> list[Event]:
-        self.stats.frames += 1
-        try:
-            msg = _decode(frame)
-        except (msgspec.DecodeError, msgspec.ValidationError):
-            self.control(frame)
+        msg = self.decoded(frame, _decode)
+        if msg is None:
             return []
         data = msg.data
         sb = self.by_venue_symbol.get(data.s)

@@ -15,7 +15,7 @@ from typing import Any
 import msgspec
 import orjson
 
-from tnet.connectors.books.sync import Action, BookFeed, BookSpec, Price, Send, Size, SymbolBook
+from tnet.connectors.books.sync import BookFeed, BookSpec, Price, Size, SymbolBook
 from tnet.connectors.hyperliquid import control_text
 from tnet.events import Event
 from tnet.symbols import SymbolInfo
@@ -65,16 +65,11 @@ class HyperliquidBooks(BookFeed):
         # one subscription per message: topics holds one coin
         return orjson.dumps({"method": op, "subscription": {"type": CHANNEL, "coin": topics[0]}}).decode()
 
-    def resync_actions(self, sb: SymbolBook) -> list[Action]:
-        return [Send(self.subscription(op, [sb.venue_symbol])) for op in ("unsubscribe", "subscribe")]
-
     def parse(self, frame: str | bytes, recv_ms: int) -> list[Event]:
-        self.stats.frames += 1
-        try:
-            book = _decode(frame).data
-        except (msgspec.DecodeError, msgspec.ValidationError):
-            self.control(frame)
+        msg = self.decoded(frame, _decode)
+        if msg is None:
             return []
+        book = msg.data
         sb = self.by_venue_symbol.get(book.coin)
         if sb is None:
             return []

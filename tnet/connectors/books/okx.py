@@ -18,7 +18,7 @@ from typing import Any
 import msgspec
 import orjson
 
-from tnet.connectors.books.sync import Action, BookFeed, BookSpec, Price, Send, Size, SymbolBook, finite_levels
+from tnet.connectors.books.sync import BookFeed, BookSpec, Price, Size, SymbolBook, finite_levels
 from tnet.events import Event
 from tnet.symbols import SymbolInfo
 from tnet.venues.okx import RECORD
@@ -103,9 +103,6 @@ class OkxBooks(BookFeed):
     def subscription(op: str, topics: list[str]) -> str:
         # the channel is the same for every symbol: the instrument goes beside it
         return orjson.dumps({"op": op, "args": [{"channel": CHANNEL, "instId": inst} for inst in topics]}).decode()
-
-    def resync_actions(self, sb: SymbolBook) -> list[Action]:
-        return [Send(self.subscription(op, [sb.venue_symbol])) for op in ("unsubscribe", "subscribe")]
 
     def parse(self, frame: str | bytes, recv_ms: int) -> list[Event]:
         self.stats.frames += 1

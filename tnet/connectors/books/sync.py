@@ -5,7 +5,8 @@ from __future__ import annotations
 import math
 import sys
 from dataclasses import dataclass
-from typing import Annotated, Any
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
 
 import msgspec
 import orjson
@@ -22,6 +23,7 @@ from tnet.venues.record import VenueRecord
 Price = Annotated[float, msgspec.Meta(gt=0.0, le=sys.float_info.max)]
 Size = Annotated[float, msgspec.Meta(ge=0.0, le=sys.float_info.max)]
 Level = tuple[Price, Size]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,8 +125,14 @@ class BookFeed:
         return []
 
     def resync_actions(self, sb: SymbolBook) -> list[Action]:
-        """What brings one symbol's book back: a snapshot fetch or a resubscribe."""
-        raise NotImplementedError
+        """What brings one symbol's book back: unsubscribe and subscribe again (the venue sends the whole
+        book first); a venue whose book starts from a REST snapshot fetches one instead."""
+        return [Send(self.subscription(op, [self.subscribed_as(sb)])) for op in ("unsubscribe", "subscribe")]
+
+    @staticmethod
+    def subscribed_as(sb: SymbolBook) -> str:
+        """What `subscription` takes for this symbol (its instrument, or the venue's whole channel name)."""
+        return sb.venue_symbol
 
     # ------------------------------------------------------------------ shared steps
     def take_actions(self) -> list[Action]:
@@ -171,6 +179,15 @@ class BookFeed:
         if not bids and not asks:
             return []
         return [BookDepth(self.venue, sb.short, sb.ts_ms, recv_ms, bids, asks)]
+
+    def decoded(self, frame: str | bytes, decode: Callable[[str | bytes], T]) -> T | None:
+        """Count `frame` and decode it; one that does not decode is a control frame or junk (None)."""
+        self.stats.frames += 1
+        try:
+            return decode(frame)
+        except (msgspec.DecodeError, msgspec.ValidationError):
+            self.control(frame)
+            return None
 
     def control(self, frame: str | bytes) -> None:
         """A frame that is not book data: acks and pongs are silent, error replies kept, the rest counted."""

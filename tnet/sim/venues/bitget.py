@@ -36,7 +36,7 @@ SIM = SimParams(
 
 Key = tuple[str, str]  # (topic, symbol or "" for the whole-market liquidation topic)
 INST_TYPE = "usdt-futures"
-TOPICS = ("ticker", "publicTrade", "liquidation")
+TOPICS = ("ticker", "publicTrade", "liquidation", "books")  # books frames come from the server's books (tnet/sim/book.py)
 REPLAY = 50  # trades replayed to a new publicTrade subscriber (the live venue sends ~50)
 # Symbols the liquidation topic also carries (clients must filter them out): symbol, price.
 OTHER_SYMBOLS: tuple[tuple[str, float], ...] = (("CELOUSDT", 0.09583), ("IOSTUSDT", 0.007831))
