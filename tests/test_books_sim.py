@@ -26,7 +26,7 @@ SYMBOLS = ["BTC", "ETH"]
 INFOS = [resolve(s) for s in SYMBOLS]
 T0 = 1_790_000_000_000
 VENUES = tuple(BOOK_SPECS)  # every venue whose record has a depth feed
-CHAINED = ("binance", "bybit", "okx", "bitget")  # books kept by diffs in a sequence (the others push whole books)
+CHAINED = ("binance", "bybit", "okx", "bitget", "gate")  # books kept by diffs in a sequence (the others push whole books)
 
 
 def venue_view(book: SimBook) -> tuple[dict[float, float], dict[float, float]]:
@@ -43,8 +43,10 @@ def subscribed_symbol(books: SimBooks, venue: str, frame: str) -> str | None:
     if venue == "hyperliquid":
         sub = msg["subscription"]
         return books.symbol_of(venue, (sub["type"], sub["coin"])) if msg["method"] == "subscribe" else None
-    if msg["op"] != "subscribe":
+    if msg.get("op", msg.get("event")) != "subscribe":
         return None
+    if venue == "gate":
+        return books.symbol_of(venue, (msg["channel"], msg["payload"][0]))
     arg = msg["args"][0]
     if venue == "okx":
         return books.symbol_of(venue, (arg["channel"], arg["instId"]))

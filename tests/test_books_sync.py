@@ -1,4 +1,4 @@
-"""Book sync state machines (Binance, Bybit, OKX, Hyperliquid, Bitget) on real and documented frames, and on made sequences
+"""Book sync state machines (Binance, Bybit, OKX, Hyperliquid, Bitget, Gate) on real and documented frames, and on made sequences
 with gaps, duplicates and stale snapshots (tests/frames/books.tsv says where each frame comes from)."""
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from tnet.connectors.books.binance import BinanceBooks, snapshot_path
 from tnet.connectors.books.book import LocalBook
 from tnet.connectors.books.bitget import BitgetBookSpec, BitgetBooks
 from tnet.connectors.books.bybit import BybitBooks
+from tnet.connectors.books.gate import GateBookSpec, GateBooks
 from tnet.connectors.books.hyperliquid import HyperliquidBookSpec, HyperliquidBooks
 from tnet.connectors.books.okx import OkxBooks, checksum
 from tnet.connectors.books.sync import Fetch, Send
@@ -445,6 +446,78 @@ def test_bitget_bad_levels_are_counted() -> None:
     feed.parse(bitget_frame("update", 105, 100, bids=[(99.0, -2)]), T0)
     feed.parse(bitget_frame("update", 105, 100)[:50], T0)
     assert feed.stats.parse_errors == 3 and feed.by_venue_symbol["BTCUSDT"].seq == 100
+
+
+# ---------------------------------------------------------------------------------------------- Gate
+
+def gate_frame(first: int, last: int, bids=(), asks=(), full: bool = False, contract: str = "BTC_USDT") -> str:
+    return orjson.dumps({"time": 1, "time_ms": T0 + last, "channel": "futures.order_book_update", "event": "update",
+                         "result": {"t": T0 + last, **({"full": True} if full else {}), "s": contract, "U": first,
+                                    "u": last, "b": [{"p": str(p), "s": q} for p, q in bids],
+                                    "a": [{"p": str(p), "s": q} for p, q in asks], "l": "100"}}).decode()
+
+
+def gate_sub(op: str, contract: str = "BTC_USDT") -> dict:
+    return {"time": 123456, "channel": "futures.order_book_update", "event": op, "payload": [contract, "100ms", "100"]}
+
+
+def test_gate_real_delta_chains_on_the_full_book() -> None:
+    feed = GateBooks([BTC])
+    sb = feed.by_venue_symbol["BTC_USDT"]
+    feed.parse(FRAMES["real_gate_book_update_btc_2026"], T0)  # a delta before the full book: ignored
+    assert (sb.state, len(sb.book)) == ("waiting", 0)
+    out = feed.parse(FRAMES["made_gate_book_full_btc"], T0 + 10)
+    assert (sb.state, sb.seq) == ("synced", 120900607896)
+    # sizes stay contracts in the book; a sample is in BTC: 20884 contracts x 0.0001 BTC
+    assert out[0].bids[0] == pytest.approx((62914.2, 2.0884)) and out[0].asks[0] == pytest.approx((62914.3, 3.3644))
+    feed.parse(FRAMES["real_gate_book_update_btc_2026"], T0 + 20)  # U = the full book's u + 1
+    assert (sb.seq, sb.ts_ms, sb.updates, sb.desyncs) == (120900607901, 1785548245213, 1, 0)
+    assert sb.book.bids == {62914.2: 21129.0, 62914.1: 512.0}
+
+
+def test_gate_gap_resubscribes_and_heals() -> None:
+    feed = GateBooks([BTC])
+    sb = feed.by_venue_symbol["BTC_USDT"]
+    feed.parse(gate_frame(90, 100, bids=[(99.0, 5)], asks=[(101.0, 3)], full=True), T0)
+    feed.parse(gate_frame(101, 104, bids=[(99.0, 0), (98.5, "7.5")]), T0 + 100)  # decimal sizes come as text
+    assert sb.book.bids == {98.5: 7.5}
+    feed.parse(gate_frame(107, 110, asks=[(101.0, 0)]), T0 + 200)  # 105-106 lost
+    assert (sb.state, sb.desyncs, len(sb.book)) == ("waiting", 1, 0) and sb.last_desync == "gap: U=107 but the last u=104"
+    assert [orjson.loads(a.frame) for a in feed.take_actions()] == [gate_sub("unsubscribe"), gate_sub("subscribe")]
+    feed.parse(gate_frame(111, 112, bids=[(97.0, 1)]), T0 + 300)  # the old subscription's tail
+    feed.parse(gate_frame(100, 130, bids=[(99.5, 2)], asks=[(100.5, 1)], full=True), T0 + 400)
+    assert (sb.state, sb.resyncs, sb.seq, sb.book.bids) == ("synced", 1, 130, {99.5: 2.0})
+
+
+def test_gate_duplicate_is_dropped() -> None:
+    feed = GateBooks([BTC])
+    sb = feed.by_venue_symbol["BTC_USDT"]
+    feed.parse(gate_frame(90, 100, bids=[(99.0, 5)], asks=[(101.0, 3)], full=True), T0)
+    frame = gate_frame(101, 104, bids=[(99.0, 6)])
+    feed.parse(frame, T0)
+    feed.parse(frame, T0)
+    assert (sb.duplicates, sb.desyncs, sb.seq, sb.book.bids) == (1, 0, 104, {99.0: 6.0})
+
+
+def test_gate_subscribes_one_known_contract_a_frame() -> None:
+    infos = [BTC, resolve("ETH"), resolve("WIF")]  # WIF: contract size unknown offline, so no book
+    assert [orjson.loads(f) for f in GateBookSpec().subscribe_frames(infos)] == [gate_sub("subscribe"),
+                                                                                gate_sub("subscribe", "ETH_USDT")]
+    assert set(GateBookSpec().make_parser(infos).by_venue_symbol) == {"BTC_USDT", "ETH_USDT"}
+
+
+def test_gate_control_frames_and_junk() -> None:
+    feed = GateBooks([BTC])
+    feed.parse('{"time":1,"time_ms":1,"conn_id":"c","channel":"futures.order_book_update","event":"subscribe",'
+               '"payload":["BTC_USDT","100ms","100"],"result":{"status":"success"}}', T0)
+    feed.parse('{"time":1,"time_ms":1,"conn_id":"c","channel":"futures.pong","event":"","result":null}', T0)
+    assert feed.stats.parse_errors == 0 and feed.stats.venue_errors == []
+    feed.parse('{"time":1,"channel":"futures.order_book_update","event":"subscribe","error":{"code":2,'
+               '"message":"unknown currency pair: NOPE_USDT"},"result":{"status":"fail"}}', T0)
+    assert feed.stats.venue_errors == ["futures.order_book_update 2: unknown currency pair: NOPE_USDT"]
+    feed.parse(gate_frame(1, 2, bids=[("NaN", 1)], full=True), T0)
+    feed.parse('{"channel":"x","event":"update","result":7}', T0)
+    assert feed.stats.parse_errors == 2 and feed.by_venue_symbol["BTC_USDT"].state == "waiting"
 
 
 # ---------------------------------------------------------------------------------------------- bounds and properties

@@ -35,7 +35,7 @@ _Signed = Annotated[float, msgspec.Meta(ge=-sys.float_info.max, le=sys.float_inf
 # One typed path: msgspec decodes the three data channels, tagged by `channel`, and skips every
 # other field. Range checks run inside msgspec (> 0 rejects NaN and zero, <= DBL_MAX rejects inf),
 # so a frame that decodes is valid; anything else (acks, pongs, errors, notices, junk) is left to
-# `_control`, which counts what is neither a known control frame nor an error reply.
+# `control_text`, which counts what is neither a known control frame nor an error reply.
 class _LiqRow(msgspec.Struct, gc=False):
     contract: str
     price: _Positive  # the liquidation order's price
@@ -79,14 +79,15 @@ _decode = msgspec.json.Decoder(Union[_Liquidates, _Tickers, _Trades], strict=Fal
 _loads = orjson.loads
 
 
-def _control(msg: dict) -> str | None:
+def control_text(msg: dict) -> str | None:
     """Gate's control frames: "" for acks and pongs, the text of an error reply or notice, None otherwise."""
-    channel = msg["channel"]
+    channel = msg.get("channel")
     error = msg.get("error")
-    if error:  # {"code": 2, "message": "unknown currency pair: NOPE_USDT"}
+    if isinstance(error, dict):  # {"code": 2, "message": "unknown currency pair: NOPE_USDT"}
         return f"{channel} {error.get('code')}: {error.get('message')}"
-    if channel == "futures.pong" or (msg.get("event") in ("subscribe", "unsubscribe")
-                                     and msg["result"]["status"] == "success"):
+    result = msg.get("result")
+    if channel == "futures.pong" or (msg.get("event") in ("subscribe", "unsubscribe") and isinstance(result, dict)
+                                     and result.get("status") == "success"):
         return ""
     if channel == "futures.system":  # result.type "upgrade": the server restarts soon
         return f"notice: {orjson.dumps(msg.get('result')).decode()}"
@@ -114,7 +115,7 @@ class GateParser:
         try:
             msg = _decode(frame)
         except (msgspec.DecodeError, UnicodeDecodeError):
-            return classify(frame, self.stats, _control)
+            return classify(frame, self.stats, control_text)
         try:
             if msg.__class__ is _Tickers:
                 return self._tickers(msg, recv_ms)

@@ -3,7 +3,8 @@
 Each book has a spread of about a tick, a dense top, a depth profile that grows away from mid, walls
 (large resting orders) that appear and vanish, and churn every 100 ms. Frames follow each venue's
 depth protocol (Binance diff + REST snapshot, Bybit orderbook.200 snapshot + delta, OKX books with
-a real checksum, Hyperliquid l2Book whole-book pushes, Bitget books snapshot + updates on pseq); the `book_*` faults break their sequence
+a real checksum, Hyperliquid l2Book whole-book pushes, Bitget books snapshot + updates on pseq, Gate
+`futures.order_book_update` full book + deltas on U..u); the `book_*` faults break their sequence
 numbers on purpose (a lost or repeated Hyperliquid push is only a late or a stale one).
 """
 
@@ -18,6 +19,7 @@ import numpy as np
 
 from tnet.connectors.books.okx import checksum as okx_checksum
 from tnet.sim.faults import Faults
+from tnet.sim.venues.gate import multiplier as gate_multiplier
 from tnet.sim.wire import okx_ct_val
 from tnet.venues import RECORDS
 from tnet.venues.hyperliquid import coin_name
@@ -44,7 +46,8 @@ class DepthShape:
 SHAPES = {"binance": DepthShape(500, 0.02),
           **{v: DepthShape(RECORDS[v].depth.levels, 0.01) for v in ("bybit", "okx")},  # type: ignore[union-attr]
           "hyperliquid": DepthShape(RECORDS["hyperliquid"].depth.levels, 0.003),  # type: ignore[union-attr]
-          "bitget": DepthShape(300, 0.01)}  # its books hold up to 1,000 a side; 300 keeps the sim light
+          "bitget": DepthShape(300, 0.01),  # its books hold up to 1,000 a side; 300 keeps the sim light
+          "gate": DepthShape(RECORDS["gate"].depth.levels, 0.01)}  # type: ignore[union-attr]
 
 
 def coin_unit(venue: str, symbol: str) -> tuple[str, float]:
@@ -197,6 +200,8 @@ class SimBook:
     def qty(self, size: float) -> str:
         if self.venue == "okx":
             return f"{max(size / okx_ct_val(self.symbol), 0.01):.2f}"
+        if self.venue == "gate":  # whole contracts (Gate sends integers unless asked for decimals)
+            return str(max(round(size / gate_multiplier(self.symbol)), 1))
         return f"{size / self.unit:.3f}"
 
     def rows(self, diff: dict[int, float], descending: bool) -> list[list[str]]:
@@ -242,7 +247,7 @@ class SimBooks:
         """The subscription key the server fans a book's frames out on (OKX's: (channel, instId))."""
         depth, inst = RECORDS[venue].depth, coin_unit(venue, symbol)[0]
         assert depth is not None
-        return (depth.channel, inst) if venue in ("okx", "hyperliquid", "bitget") else depth.channel_of(inst, symbol)
+        return (depth.channel, inst) if venue in ("okx", "hyperliquid", "bitget", "gate") else depth.channel_of(inst, symbol)
 
     def symbol_of(self, venue: str, topic: Any) -> str | None:
         """The simulated symbol whose book `topic` subscribes to on `venue` (None: not a book topic)."""
@@ -291,11 +296,22 @@ class SimBooks:
             return {"topic": self.topic("bybit", book.symbol), "type": "delta", "ts": now_ms,
                     "data": {"s": book.inst, "b": bids, "a": asks, "u": book.seq, "seq": book.seq2},
                     "cts": now_ms - 2}
+        if book.venue == "gate":
+            book.seq += int(self.rng.integers(1, 30))
+            return self._gate(False, book, bids, asks, prev + 1, now_ms)
         if book.venue == "bitget":
             book.seq += int(self.rng.integers(1, 40))
             return self._bitget("update", book, bids, asks, prev, now_ms)
         book.seq += int(self.rng.integers(1, 60))
         return self._okx("update", book, _okx_rows(bids), _okx_rows(asks), prev, now_ms)
+
+    def _gate(self, full: bool, book: SimBook, bids: list, asks: list, first: int, now_ms: int) -> dict:
+        """Gate's push: ids first..u (`full` on the book a subscriber gets first), sizes as integers."""
+        channel, inst = self.topic("gate", book.symbol)
+        rows = [[{"p": p, "s": int(q)} for p, q in side] for side in (bids, asks)]
+        result = {"t": now_ms, **({"full": True} if full else {}), "s": inst, "U": first, "u": book.seq,
+                  "b": rows[0], "a": rows[1], "l": str(SHAPES["gate"].levels)}
+        return {"time": now_ms // 1000, "time_ms": now_ms + 1, "channel": channel, "event": "update", "result": result}
 
     def _bitget(self, action: str, book: SimBook, bids: list, asks: list, prev: int, now_ms: int) -> dict:
         channel, inst = self.topic("bitget", book.symbol)
@@ -319,7 +335,7 @@ class SimBooks:
             {"asks": asks, "bids": bids, "ts": str(now_ms), "checksum": cs, "prevSeqId": prev, "seqId": book.seq}]}
 
     def snapshot_frame(self, venue: str, symbol: str, price: float, now_ms: int) -> dict:
-        """The first message a new Bybit, OKX, Hyperliquid or Bitget depth subscriber gets: the whole book."""
+        """The first message a new depth subscriber gets (every venue but Binance): the whole book."""
         book = self.book(venue, symbol, price)
         if venue == "hyperliquid":
             return self._l2book(book, max(now_ms, book.seq))
@@ -332,6 +348,8 @@ class SimBooks:
         bids, asks = book.side_rows(len(book.bids) + len(book.asks))
         if venue == "bitget":
             return self._bitget("snapshot", book, bids, asks, 0, now_ms)  # a snapshot's pseq is 0
+        if venue == "gate":
+            return self._gate(True, book, bids, asks, book.seq, now_ms)
         return self._okx("snapshot", book, _okx_rows(bids), _okx_rows(asks), -1, now_ms)
 
     def binance_snapshot(self, symbol: str, price: float, limit: int, now_ms: int) -> dict:

@@ -1,6 +1,6 @@
 """Gate USDT perpetuals, Futures WebSocket v4 (docs/venues.md, section Gate)."""
 
-from tnet.venues.record import Chunking, Paging, Quality, VenueRecord
+from tnet.venues.record import Chunking, Depth, Paging, Quality, VenueRecord
 
 # Coins per contract (`quanto_multiplier`) when /futures/usdt/contracts is unreachable; that endpoint
 # is read at start-up and overrides this table.
@@ -40,4 +40,8 @@ RECORD = VenueRecord(
     quality=Quality(complete=True, batch_ms=1000, reported_price="bankruptcy",
                     note="every liquidation, 1 s batches per contract; contracts x quanto_multiplier"),
     connector="tnet.connectors.gate:GateSpec",
+    # 100 levels every 100 ms on its own socket: the full book first, then deltas chained on U..u,
+    # sizes in contracts; payload [contract, interval, level] (docs/venues.md, section Gate).
+    depth=Depth(ws_path="/v4/ws/usdt", channel="futures.order_book_update", levels=100,
+                connector="tnet.connectors.books.gate:GateBookSpec"),
 )

@@ -32,7 +32,9 @@ SIM = SimParams(
 
 Key = tuple[str, str]  # (channel, contract or "!all")
 LIQ_CHANNEL = "futures.public_liquidates"
-CHANNELS = (LIQ_CHANNEL, "futures.tickers", "futures.trades")
+BOOK_CHANNEL = "futures.order_book_update"  # its frames come from the server's books (tnet/sim/book.py)
+CHANNELS = (LIQ_CHANNEL, "futures.tickers", "futures.trades", BOOK_CHANNEL)
+BOOK_PAYLOADS = {("100ms", "100"), ("100ms", "50"), ("100ms", "20"), ("20ms", "20")}  # (interval, level)
 LIQ_BATCH = 20  # a contract's batch is flushed early at 20 liquidations (2026-08-20 change)
 # Contracts the `!all` liquidation channel also carries (clients must filter them out): name, price, size.
 OTHER_CONTRACTS: tuple[tuple[str, float, float], ...] = (("CELO_USDT", 0.09583, 1.0), ("IOST_USDT", 0.007831, 100.0))
@@ -164,11 +166,16 @@ class GateWire(SimVenue):
             return [self._error(now_ms, conn_id, channel, str(event or ""), payload, 2, f"Unknown event {event}")], False
         if not isinstance(payload, list) or not payload or not all(isinstance(p, str) for p in payload):
             return [self._error(now_ms, conn_id, channel, event, payload, 1, "invalid argument struct")], False
+        names = payload
+        if channel == BOOK_CHANNEL:  # [contract, interval, level]: one contract a request
+            if len(payload) != 3 or tuple(payload[1:]) not in BOOK_PAYLOADS:
+                return [self._error(now_ms, conn_id, channel, event, payload, 2, "invalid argument")], False
+            names = payload[:1]
         listed = {RECORD.instrument_of(s) for s in self.market.symbols}
-        for name in payload:  # one unknown contract fails the whole request (observed live)
+        for name in names:  # one unknown contract fails the whole request (observed live)
             if name not in listed and not (name == "!all" and channel == LIQ_CHANNEL):
                 return [self._error(now_ms, conn_id, channel, event, payload, 2, f"unknown currency pair: {name}")], False
-        keys = {(channel, name) for name in payload}
+        keys = {(channel, name) for name in names}
         if event == "subscribe":
             if len(keys - subs) > self.limits.max_topics - len(subs):
                 return [self._error(now_ms, conn_id, channel, event, payload, 2, "too many subscriptions")], False
