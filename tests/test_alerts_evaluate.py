@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from tnet.alerts.evaluate import AlertEngine
 from tnet.alerts.rules import parse_rules
 from tnet.engine.views import SymbolView, TapeView, Zone
@@ -74,6 +76,10 @@ def test_burst_per_side_and_venue_and_backfill_does_not_count() -> None:
     alerts = eng.evaluate(T + 4000, {"BTC": view(50_000)}, {})
     assert [(a.rule, a.key) for a in alerts] == [("all", "BTC:burst:long:all")]
     assert alerts[0].data["usd"] == 110e3 and alerts[0].data["count"] == 3
+    # where they fired: Binance's fill at 50,000; Bybit reports the bankruptcy price, a long fires above it
+    # by its 0.5 % maintenance margin: 50,000 / 0.995 = 50,251.26 (the reported 50,000 is not a price it traded)
+    assert alerts[0].data["price_low"] == 50_000.0
+    assert alerts[0].data["price_high"] == pytest.approx(50_000.0 / 0.995)
     assert at(eng, 11, {"BTC": view(50_000)}) == []  # the first print left the window: $50k, re-armed
 
 

@@ -206,13 +206,14 @@ class AlertEngine:
                        f"({len(prints)} prints, {venues})")
             data = {"side": side, "venue": rule.venue, "usd": cents(usd), "count": len(prints), "window_s": rule.window_s,
                     "largest_usd": cents(max(ev.usd for ev in prints)),
-                    "price_low": min(ev.price for ev in prints), "price_high": max(ev.price for ev in prints)}
+                    # where they fired, as the tape and its clusters place them (not a reported bankruptcy price)
+                    "price_low": min(ev.fire for ev in prints), "price_high": max(ev.fire for ev in prints)}
             out.append((f"burst:{side}:{rule.venue}", message, data))
         return out
 
     def _cluster(self, rule: Rule, symbol: str, view: SymbolView, now_ms: int) -> list[tuple[str, str, dict[str, Any]]]:
         prints = self._window_prints(symbol, now_ms, rule.window_s, rule.side)
-        ref = view.price if view.price > 0 else (prints[-1].price if prints else 0.0)
+        ref = view.price if view.price > 0 else (prints[-1].fire if prints else 0.0)
         known = [float(k.rsplit(":", 1)[1]) for (name, k), _ in self.arms.items()
                  if name == rule.name and k.startswith(f"{symbol}:cluster:")]
         out = []
