@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tnet.engine.grid import PriceGrid
+from tnet.engine.grid import PriceGrid, shift_fold
 from tnet.engine.hazard import normal_cdf
 from tnet.engine.ladder import N_TIERS, liquidation_factors
 
@@ -110,8 +110,10 @@ class Inventory:
                 # entries near `price`: tier t's levels sit near price x factor, so they move by the difference
                 shift = np.rint(at * (factors[side][venue_idx] - factors[side][d])).astype(np.int64)
                 for t, k in enumerate(shift.tolist()):
-                    acc[side, t] += _shifted(self.mass[d, side, t], k)
-                    acc_fresh[side, t] += _shifted(self.fresh[d, side, t], k)
+                    for src, dst in ((self.mass, acc), (self.fresh, acc_fresh)):
+                        row = src[d, side, t].copy()
+                        shift_fold(row, -k)  # moved k buckets up; what leaves the window lands on its edge
+                        dst[side, t] += row
         per_tier = acc.sum(axis=(0, 2))  # (T,)
         if not np.all(per_tier > 0):
             return False
@@ -161,14 +163,3 @@ class Inventory:
         """Weighted USD of one venue (what its open interest should be)."""
         return float(np.einsum("t,stb->", weights, self.mass[venue_idx]))
 
-
-def _shifted(row: np.ndarray, k: int) -> np.ndarray:
-    """`row` moved k buckets up (down when negative); what leaves the window is dropped, zeros come in."""
-    if k == 0:
-        return row
-    out = np.zeros_like(row)
-    if k > 0:
-        out[k:] = row[:-k]
-    else:
-        out[:k] = row[-k:]
-    return out

@@ -78,10 +78,7 @@ class BitgetBooks(BookFeed):
     def _apply(self, sb: SymbolBook, action: str, data: _Data, recv_ms: int) -> bool:
         """Apply one push under the chain rules; False when it was dropped or broke the book."""
         if action == "snapshot":
-            if sb.state == "synced":
-                sb.resets += 1
-            sb.book.replace(data.b, data.a)
-            self.synced(sb, recv_ms)
+            self.snapshot(sb, data.b, data.a, recv_ms)
             return True
         if action != "update":
             self.stats.parse_errors += 1

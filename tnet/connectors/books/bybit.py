@@ -59,10 +59,7 @@ class BybitBooks(BookFeed):
             return []
         kind = msg.type
         if kind == "snapshot" or data.u == 1:
-            if sb.state == "synced":
-                sb.resets += 1
-            sb.book.replace(data.b, data.a)
-            self.synced(sb, recv_ms)
+            self.snapshot(sb, data.b, data.a, recv_ms)
         elif kind != "delta":
             self.stats.parse_errors += 1
             return []

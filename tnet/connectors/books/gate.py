@@ -79,10 +79,7 @@ class GateBooks(BookFeed):
             return []
         bids, asks = [(lv.p, lv.s) for lv in res.b], [(lv.p, lv.s) for lv in res.a]
         if res.full:
-            if sb.state == "synced":
-                sb.resets += 1
-            sb.book.replace(bids, asks)
-            self.synced(sb, recv_ms)
+            self.snapshot(sb, bids, asks, recv_ms)
         elif sb.state != "synced":
             return []  # deltas of a subscription being replaced: the full book is on its way
         elif res.u <= sb.seq:

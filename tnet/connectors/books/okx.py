@@ -142,15 +142,12 @@ class OkxBooks(BookFeed):
     def _apply(self, sb: SymbolBook, action: str, data: _Data | _FastData, bids: list, asks: list,
                recv_ms: int) -> None:
         if action == "snapshot":
-            if sb.state == "synced":
-                sb.resets += 1
-            sb.book.replace([(p, s) for p, s, _, _ in bids], [(p, s) for p, s, _, _ in asks])
+            self.snapshot(sb, [(p, s) for p, s, _, _ in bids], [(p, s) for p, s, _, _ in asks], recv_ms)
             sb.extra = None
             if data.checksum:  # the venue checks its books: keep the level texts its checksum is made of
                 text = sb.extra = _Text()
                 text.bids = {p: f"{pt}:{st}" for p, s, pt, st in bids if s}
                 text.asks = {p: f"{pt}:{st}" for p, s, pt, st in asks if s}
-            self.synced(sb, recv_ms)
         elif action != "update":
             raise ValueError(f"unknown action {action!r}")
         elif sb.state != "synced":

@@ -159,6 +159,13 @@ class BookFeed:
         sb.extra = None
         self.actions.extend(self.resync_actions(sb))
 
+    def snapshot(self, sb: SymbolBook, bids: Any, asks: Any, recv_ms: int) -> None:
+        """A whole book pushed on the stream replaces the one held (a reset when that one was live)."""
+        if sb.state == "synced":
+            sb.resets += 1
+        sb.book.replace(bids, asks)
+        self.synced(sb, recv_ms)
+
     def synced(self, sb: SymbolBook, recv_ms: int) -> None:
         """A snapshot was applied: the book is live again (a resync if it had broken before)."""
         if sb.desyncs and sb.state != "synced":
